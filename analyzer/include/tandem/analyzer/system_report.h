@@ -1,0 +1,30 @@
+// What this machine is and what Tandem can run on it: the CPU (from cpuinfo), every
+// usable GPU (or why there is none), the registered kernels and the timer's own
+// overhead. `tandem info` prints it.
+#pragma once
+
+#include <string>
+#include <vector>
+
+#include <tandem/cpu/cpu_info.h>
+#include <tandem/cuda/runtime.h>
+#include <tandem/kernels.h>
+
+namespace tandem::analyzer {
+
+struct SystemReport {
+  std::string version;
+  cpu::CpuInfo cpu;
+  bool built_with_cuda = false;
+  std::vector<cuda::GpuProperties> gpus;
+  std::string gpu_unavailable_reason;  // set when gpus is empty
+  std::vector<KernelInfo> kernels;
+  double host_timer_overhead_us = 0;  // measured median
+};
+
+SystemReport collect_system_report();
+
+std::string format_text(const SystemReport& report);
+std::string format_json(const SystemReport& report);
+
+}  // namespace tandem::analyzer

@@ -1,0 +1,29 @@
+# Every dependency is a Debian package (scripts/setup.sh installs them); nothing is
+# downloaded at build time.
+find_package(Threads REQUIRED)
+find_package(OpenMP REQUIRED COMPONENTS CXX)
+find_package(fmt REQUIRED)
+find_package(spdlog REQUIRED)
+# Debian's cpuinfo CMake package points at /usr/lib/lib/... and cannot be used;
+# the header and library themselves are fine.
+find_path(TANDEM_CPUINFO_INCLUDE_DIR cpuinfo.h REQUIRED)
+find_library(TANDEM_CPUINFO_LIBRARY cpuinfo REQUIRED)
+add_library(tandem_cpuinfo INTERFACE IMPORTED)
+target_include_directories(tandem_cpuinfo INTERFACE ${TANDEM_CPUINFO_INCLUDE_DIR})
+target_link_libraries(tandem_cpuinfo INTERFACE ${TANDEM_CPUINFO_LIBRARY})
+find_package(nlohmann_json 3 REQUIRED)
+
+if(TANDEM_BUILD_TOOLS)
+  find_package(CLI11 REQUIRED)
+endif()
+if(TANDEM_BUILD_TESTS)
+  find_package(GTest REQUIRED)
+endif()
+if(TANDEM_BUILD_BENCH)
+  find_package(benchmark REQUIRED)
+  # Benchmark anchors only: the library itself never links them.
+  find_package(OpenBLAS REQUIRED)
+  add_library(tandem_openblas INTERFACE)
+  target_include_directories(tandem_openblas SYSTEM INTERFACE ${OpenBLAS_INCLUDE_DIRS})
+  target_link_libraries(tandem_openblas INTERFACE ${OpenBLAS_LIBRARIES})
+endif()

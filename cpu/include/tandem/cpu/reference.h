@@ -1,0 +1,95 @@
+// The reference kernels: plain scalar C++, written to be obviously correct rather
+// than fast. Every other kernel in Tandem is tested against these.
+//
+// Conventions: raw pointers, element counts and leading dimensions (in elements),
+// row-major storage. Callers validate shapes; these functions validate only what
+// depends on the data (NaN/Inf where a scale is derived, int32 overflow bounds) and
+// do so before writing any output.
+#pragma once
+
+#include <cstdint>
+#include <functional>
+
+#include <tandem/transpose.h>
+
+namespace tandem::cpu::reference {
+
+// ---- GEMM ------------------------------------------------------------------
+// C = alpha * op(A) * op(B) + beta * C with BLAS semantics on row-major storage:
+// op(A) is m x k, op(B) is k x n, C is m x n. Products are accumulated in double
+// and rounded to float once. beta == 0 never reads C (C may hold NaN).
+void gemm(Transpose trans_a, Transpose trans_b, std::int64_t m, std::int64_t n, std::int64_t k,
+          float alpha, const float* a, std::int64_t lda, const float* b, std::int64_t ldb,
+          float beta, float* c, std::int64_t ldc);
+
+// C = A * B for contiguous A (m x k), B (k x n), C (m x n).
+void matmul(const float* a, const float* b, float* c, std::int64_t m, std::int64_t n,
+            std::int64_t k);
+
+// ---- Element-wise (out-of-place; out may alias an input) -----------------------
+// relu(x) = max(x, 0); NaN propagates (relu(NaN) is NaN), as in PyTorch.
+void relu(const float* x, float* y, std::int64_t n);
+void add(const float* x, const float* y, float* out, std::int64_t n);
+void multiply(const float* x, const float* y, float* out, std::int64_t n);
+// (x - y)^2, computed as d * d with d = x - y rounded to float.
+void squared_difference(const float* x, const float* y, float* out, std::int64_t n);
+
+// ---- Reductions (accumulated in double) ---------------------------------------
+double dot(const float* x, const float* y, std::int64_t n);
+double euclidean_distance(const float* x, const float* y, std::int64_t n);
+// dot(x, y) / (max(|x|, eps) * max(|y|, eps)) with eps = 1e-8, as PyTorch does, so a
+// zero vector gives 0 rather than NaN.
+double cosine_similarity(const float* x, const float* y, std::int64_t n);
+inline constexpr double kCosineEps = 1e-8;
+
+// ---- Symmetric per-tensor quantization -----------------------------------------
+// q = clamp(round_half_even(x / scale), type min, type max), x = q * scale.
+// Supported widths: 8 (int8_t) and 16 (int16_t) bits.
+
+// 2^(bits-1) - 1: 127 or 32767. Throws ArgumentError for other widths.
+std::int32_t quant_max(int bits);
+
+// max|x| / quant_max(bits); 1 for an all-zero (or empty) input; never below the
+// smallest normal float. NaN or Inf anywhere in x is an ArgumentError.
+float quantize_scale(const float* x, std::int64_t n, int bits);
+
+// Throw ArgumentError if scale is not finite and positive or x holds NaN/Inf.
+void quantize(const float* x, std::int64_t n, float scale, std::int8_t* q);
+void quantize(const float* x, std::int64_t n, float scale, std::int16_t* q);
+void dequantize(const std::int8_t* q, std::int64_t n, float scale, float* x);
+void dequantize(const std::int16_t* q, std::int64_t n, float scale, float* x);
+
+// ---- Integer GEMM ----------------------------------------------------------------
+// C = A * B with int32 accumulation. Sums wrap modulo 2^32 like the hardware's
+// vpdpbusd/vpdpwssd, so any int32-accumulating kernel matches these bit for bit.
+void gemm_s8s8s32(std::int64_t m, std::int64_t n, std::int64_t k, const std::int8_t* a,
+                  std::int64_t lda, const std::int8_t* b, std::int64_t ldb, std::int32_t* c,
+                  std::int64_t ldc);
+void gemm_s16s16s32(std::int64_t m, std::int64_t n, std::int64_t k, const std::int16_t* a,
+                    std::int64_t lda, const std::int16_t* b, std::int64_t ldb, std::int32_t* c,
+                    std::int64_t ldc);
+
+// ---- Quantized operations (float in, float out) ----------------------------------
+// The largest K for which k * quant_max(bits)^2 fits in int32, so the integer GEMM
+// of two quantized tensors can never wrap: 133144 at 8 bits, 2 at 16 bits.
+std::int64_t max_quantized_k(int bits);
+
+// Quantize A and B (each with its own scale), multiply with int32 accumulation,
+// and dequantize: C = float(acc) * (scale_a * scale_b). K above max_quantized_k is
+// an ArgumentError, not a wrapped result.
+void quantized_matmul(const float* a, const float* b, float* c, std::int64_t m, std::int64_t n,
+                      std::int64_t k, int bits);
+
+// Quantize x, take max(q, 0) in the integer domain, dequantize.
+void quantized_relu(const float* x, float* y, std::int64_t n, int bits);
+
+// ---- Batch apply ---------------------------------------------------------------------
+// An element-wise operation on one contiguous run of elements.
+using RowOp = std::function<void(const float* x, float* y, std::int64_t n)>;
+
+// Apply op to a rows x cols batch, split into `workers` contiguous row blocks that
+// run on their own threads. The result is identical to op(x, y, rows * cols).
+void batch_apply(const RowOp& op, const float* x, float* y, std::int64_t rows, std::int64_t cols,
+                 int workers);
+
+}  // namespace tandem::cpu::reference

@@ -1,0 +1,153 @@
+#include <algorithm>
+#include <cmath>
+#include <limits>
+#include <string>
+#include <vector>
+
+#include <tandem/cpu/reference.h>
+#include <tandem/error.h>
+
+namespace tandem::cpu::reference {
+namespace {
+
+void check_bits(const char* op, int bits) {
+  if (bits != 8 && bits != 16) {
+    throw ArgumentError(std::string(op) + ": unsupported bit width " + std::to_string(bits) +
+                        " (8 or 16)");
+  }
+}
+
+// Scans all of x before anything is written, so a refused input leaves outputs untouched.
+void check_finite(const char* op, const char* what, const float* x, std::int64_t n) {
+  for (std::int64_t i = 0; i < n; ++i) {
+    if (!std::isfinite(x[i])) {
+      throw ArgumentError(std::string(op) + ": " + what + " holds " + std::to_string(x[i]) +
+                          " at element " + std::to_string(i) + " of " + std::to_string(n) +
+                          "; quantization needs finite values");
+    }
+  }
+}
+
+float scale_of(const char* op, const char* what, const float* x, std::int64_t n, int bits) {
+  check_bits(op, bits);
+  check_finite(op, what, x, n);
+  float max_abs = 0.0f;
+  for (std::int64_t i = 0; i < n; ++i) max_abs = std::max(max_abs, std::fabs(x[i]));
+  if (max_abs == 0.0f) return 1.0f;
+  return std::max(max_abs / static_cast<float>(quant_max(bits)), std::numeric_limits<float>::min());
+}
+
+void check_scale(const char* op, float scale) {
+  if (!std::isfinite(scale) || !(scale > 0.0f)) {
+    throw ArgumentError(std::string(op) + ": scale must be finite and positive, got " +
+                        std::to_string(scale));
+  }
+}
+
+// Round half to even (the default rounding mode, as the SIMD conversions use),
+// then clip to the type's range.
+template <typename Q>
+Q quantize_one(float x, float scale) {
+  constexpr auto lo = static_cast<float>(std::numeric_limits<Q>::min());
+  constexpr auto hi = static_cast<float>(std::numeric_limits<Q>::max());
+  return static_cast<Q>(std::clamp(std::nearbyint(x / scale), lo, hi));
+}
+
+template <typename Q>
+void quantize_unchecked(const float* x, std::int64_t n, float scale, Q* q) {
+  for (std::int64_t i = 0; i < n; ++i) q[i] = quantize_one<Q>(x[i], scale);
+}
+
+template <typename Q>
+void quantize_checked(const float* x, std::int64_t n, float scale, Q* q) {
+  check_scale("quantize", scale);
+  check_finite("quantize", "input", x, n);
+  quantize_unchecked(x, n, scale, q);
+}
+
+template <typename Q>
+void dequantize_checked(const Q* q, std::int64_t n, float scale, float* x) {
+  check_scale("dequantize", scale);
+  for (std::int64_t i = 0; i < n; ++i) x[i] = static_cast<float>(q[i]) * scale;
+}
+
+template <typename Q>
+void quantized_matmul_as(const float* a, const float* b, float* c, std::int64_t m, std::int64_t n,
+                         std::int64_t k, float scale_a, float scale_b) {
+  std::vector<Q> qa(static_cast<std::size_t>(m * k));
+  std::vector<Q> qb(static_cast<std::size_t>(k * n));
+  std::vector<std::int32_t> acc(static_cast<std::size_t>(m * n));
+  quantize_unchecked(a, m * k, scale_a, qa.data());
+  quantize_unchecked(b, k * n, scale_b, qb.data());
+  if constexpr (sizeof(Q) == 1) {
+    gemm_s8s8s32(m, n, k, qa.data(), k, qb.data(), n, acc.data(), n);
+  } else {
+    gemm_s16s16s32(m, n, k, qa.data(), k, qb.data(), n, acc.data(), n);
+  }
+  const float scale_c = scale_a * scale_b;
+  for (std::size_t i = 0; i < acc.size(); ++i) c[i] = static_cast<float>(acc[i]) * scale_c;
+}
+
+template <typename Q>
+void quantized_relu_as(const float* x, float* y, std::int64_t n, float scale) {
+  for (std::int64_t i = 0; i < n; ++i) {
+    y[i] = static_cast<float>(std::max<Q>(quantize_one<Q>(x[i], scale), 0)) * scale;
+  }
+}
+
+}  // namespace
+
+std::int32_t quant_max(int bits) {
+  check_bits("quantize", bits);
+  return (std::int32_t{1} << (bits - 1)) - 1;
+}
+
+float quantize_scale(const float* x, std::int64_t n, int bits) {
+  return scale_of("quantize", "input", x, n, bits);
+}
+
+void quantize(const float* x, std::int64_t n, float scale, std::int8_t* q) {
+  quantize_checked(x, n, scale, q);
+}
+void quantize(const float* x, std::int64_t n, float scale, std::int16_t* q) {
+  quantize_checked(x, n, scale, q);
+}
+void dequantize(const std::int8_t* q, std::int64_t n, float scale, float* x) {
+  dequantize_checked(q, n, scale, x);
+}
+void dequantize(const std::int16_t* q, std::int64_t n, float scale, float* x) {
+  dequantize_checked(q, n, scale, x);
+}
+
+std::int64_t max_quantized_k(int bits) {
+  const std::int64_t q = quant_max(bits);
+  return std::int64_t{std::numeric_limits<std::int32_t>::max()} / (q * q);
+}
+
+void quantized_matmul(const float* a, const float* b, float* c, std::int64_t m, std::int64_t n,
+                      std::int64_t k, int bits) {
+  check_bits("quantized_matmul", bits);
+  if (k > max_quantized_k(bits)) {
+    throw ArgumentError("quantized_matmul: K = " + std::to_string(k) + " can overflow int32 at " +
+                        std::to_string(bits) + " bits (at most " +
+                        std::to_string(max_quantized_k(bits)) + ")");
+  }
+  const float scale_a = scale_of("quantized_matmul", "A", a, m * k, bits);
+  const float scale_b = scale_of("quantized_matmul", "B", b, k * n, bits);
+  if (bits == 8) {
+    quantized_matmul_as<std::int8_t>(a, b, c, m, n, k, scale_a, scale_b);
+  } else {
+    quantized_matmul_as<std::int16_t>(a, b, c, m, n, k, scale_a, scale_b);
+  }
+}
+
+void quantized_relu(const float* x, float* y, std::int64_t n, int bits) {
+  const float scale = scale_of("quantized_relu", "input", x, n, bits);
+  if (bits == 8) {
+    quantized_relu_as<std::int8_t>(x, y, n, scale);
+  } else {
+    quantized_relu_as<std::int16_t>(x, y, n, scale);
+  }
+}
+
+}  // namespace tandem::cpu::reference

@@ -1,0 +1,14 @@
+// Tandem's public API in one include.
+#pragma once
+
+#include <tandem/device.h>
+#include <tandem/dtype.h>
+#include <tandem/error.h>
+#include <tandem/kernels.h>
+#include <tandem/log.h>
+#include <tandem/ops.h>
+#include <tandem/shape.h>
+#include <tandem/tensor.h>
+#include <tandem/timing.h>
+#include <tandem/transpose.h>
+#include <tandem/version.h>

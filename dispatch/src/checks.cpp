@@ -1,0 +1,67 @@
+#include <string>
+
+#include <tandem/error.h>
+
+#include "checks.h"
+
+namespace tandem::detail {
+
+std::string describe(const Tensor& t) {
+  return t.shape().str() + " " + std::string(dtype_name(t.dtype())) + " on " + t.device().str();
+}
+
+void require_defined(const char* op, const Tensor& t) {
+  if (!t.defined()) throw ArgumentError(std::string(op) + ": undefined tensor");
+}
+
+void require_dtype(const char* op, const Tensor& t, DType dtype) {
+  if (t.dtype() != dtype) {
+    throw DTypeError(std::string(op) + ": expected " + std::string(dtype_name(dtype)) + ", got " +
+                     describe(t));
+  }
+}
+
+void require_rank(const char* op, const Tensor& t, std::int64_t rank) {
+  if (t.rank() != rank) {
+    throw ShapeError(std::string(op) + ": expected rank " + std::to_string(rank) + ", got " +
+                     t.shape().str());
+  }
+}
+
+void require_same_shape(const char* op, const Tensor& a, const Tensor& b) {
+  if (!(a.shape() == b.shape())) {
+    throw ShapeError(std::string(op) + ": shapes differ: " + a.shape().str() + " vs " +
+                     b.shape().str());
+  }
+}
+
+void require_same_device(const char* op, const Tensor& a, const Tensor& b) {
+  if (a.device() != b.device()) {
+    throw DeviceError(std::string(op) + ": tensors on different devices: " + describe(a) + " and " +
+                      describe(b));
+  }
+}
+
+void require_cpu(const char* op, const Tensor& t) {
+  if (!t.device().is_cpu()) {
+    throw DeviceError(std::string(op) + ": no kernel for " + describe(t) +
+                      " (only CPU kernels are registered)");
+  }
+}
+
+void require_f32_input(const char* op, const Tensor& t) {
+  require_defined(op, t);
+  require_dtype(op, t, DType::f32);
+  require_cpu(op, t);
+}
+
+void require_f32_pair(const char* op, const Tensor& a, const Tensor& b) {
+  require_defined(op, a);
+  require_defined(op, b);
+  require_same_device(op, a, b);
+  require_f32_input(op, a);
+  require_f32_input(op, b);
+  require_same_shape(op, a, b);
+}
+
+}  // namespace tandem::detail
