@@ -22,7 +22,10 @@ const std::string& unavailable_reason() {
   return reason;
 }
 
-void require_device(const char* op, int /*device*/) { absent(op); }
+void require_device(const char* op, int device) {
+  throw DeviceError(std::string(op) + ": cuda:" + std::to_string(device) +
+                    " requested but no GPU is usable (" + unavailable_reason() + ")");
+}
 GpuProperties device_properties(int /*device*/) { absent("device_properties"); }
 void* device_malloc(int /*device*/, std::size_t /*bytes*/) { absent("device_malloc"); }
 void device_free(int /*device*/, void* /*ptr*/) noexcept {}

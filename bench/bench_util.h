@@ -1,0 +1,57 @@
+// Helpers shared by the benchmarks: names of the form <op>/<dtype>/<impl>/<shape>,
+// throughput counters, and reproducible inputs.
+#pragma once
+
+#include <chrono>
+#include <cstdint>
+#include <utility>
+#include <string>
+#include <vector>
+
+#include <benchmark/benchmark.h>
+
+#include <tandem/cpu/random.h>
+
+namespace tandem::bench {
+
+inline std::string name(const std::string& op, const std::string& dtype, const std::string& impl,
+                        const std::string& shape) {
+  return op + "/" + dtype + "/" + impl + "/" + shape;
+}
+
+inline std::string mnk(std::int64_t m, std::int64_t n, std::int64_t k) {
+  return std::to_string(m) + "x" + std::to_string(n) + "x" + std::to_string(k);
+}
+
+// Runs body() once per benchmark iteration and reports `amount` per iteration as a
+// wall-clock rate (GFLOP/s or GB/s, in units of 1e9). Wall clock, because the
+// multi-threaded kernels' work is not on the main thread's CPU clock; measured here
+// rather than with UseRealTime(), which would append "/real_time" to every name.
+template <typename Body>
+void measure(benchmark::State& state, const char* counter, double amount, Body&& body) {
+  const auto start = std::chrono::steady_clock::now();
+  for (auto _ : state) {
+    body();
+    benchmark::ClobberMemory();
+  }
+  const double seconds =
+      std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+  state.counters[counter] = amount * static_cast<double>(state.iterations()) / seconds * 1e-9;
+}
+
+template <typename Body>
+void measure_flops(benchmark::State& state, double flops, Body&& body) {
+  measure(state, "GFLOP/s", flops, std::forward<Body>(body));
+}
+template <typename Body>
+void measure_bytes(benchmark::State& state, double bytes, Body&& body) {
+  measure(state, "GB/s", bytes, std::forward<Body>(body));
+}
+
+inline std::vector<float> normal(std::int64_t n, std::uint64_t seed) {
+  std::vector<float> v(static_cast<std::size_t>(n));
+  cpu::fill_normal(v.data(), n, seed);
+  return v;
+}
+
+}  // namespace tandem::bench
