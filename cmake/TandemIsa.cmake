@@ -1,0 +1,27 @@
+# The CPU paths Tandem compiles its kernels for, best first, and the flags of each:
+# configuration as data. A kernel family is one source file compiled once per path;
+# the copies live in namespaces tandem::cpu::<isa> (see cpu/src/kernels/isa_namespace.h).
+set(TANDEM_CPU_ISAS avx512 avx2 baseline)
+set(TANDEM_ISA_FLAGS_avx512 -mavx512f -mavx512bw -mavx512dq -mavx512vl -mavx2 -mfma -mf16c -mbmi2)
+set(TANDEM_ISA_FLAGS_avx2 -mavx2 -mfma -mf16c -mbmi2)
+set(TANDEM_ISA_FLAGS_baseline "")
+
+# tandem_cpu_kernel_family(<target> <source> [EXTRA_<isa> flags...])
+# Compiles <source> once per path into <target>, each copy with its path's flags,
+# TANDEM_CPU_ISA=<isa>, and any extra flags given for that path (for example
+# EXTRA_avx512 -mavx512vnni for the integer GEMM).
+function(tandem_cpu_kernel_family target source)
+  cmake_parse_arguments(PARSE_ARGV 2 ARG "" "" "EXTRA_avx512;EXTRA_avx2;EXTRA_baseline")
+  get_filename_component(family ${source} NAME_WE)
+  foreach(isa ${TANDEM_CPU_ISAS})
+    set(objects ${target}_${family}_${isa})
+    add_library(${objects} OBJECT ${source})
+    target_compile_options(${objects} PRIVATE ${TANDEM_ISA_FLAGS_${isa}} ${ARG_EXTRA_${isa}})
+    target_compile_definitions(${objects} PRIVATE TANDEM_CPU_ISA=${isa})
+    target_include_directories(${objects} PRIVATE
+      $<TARGET_PROPERTY:${target},INCLUDE_DIRECTORIES> ${CMAKE_CURRENT_SOURCE_DIR}/src)
+    target_link_libraries(${objects} PRIVATE OpenMP::OpenMP_CXX tandem_core)
+    tandem_target_warnings(${objects})
+    target_sources(${target} PRIVATE $<TARGET_OBJECTS:${objects}>)
+  endforeach()
+endfunction()

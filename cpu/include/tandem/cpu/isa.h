@@ -1,0 +1,50 @@
+// The CPU instruction-set paths. Every kernel family is compiled once per path with
+// that path's compiler flags; at run time the best path that was built and that this
+// CPU supports is used, unless capped.
+//
+// The cap comes from TANDEM_MAX_CPU_ISA=avx512|avx2|baseline or set_max_isa(), and
+// is fixed the first time best_isa() is asked (as oneDNN's ONEDNN_MAX_CPU_ISA is).
+// Kernels can also be called on an explicit path, which is how the tests run every
+// path this CPU supports in one process. last_isa() says which path the calling
+// thread's last kernel really ran on.
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <span>
+#include <string_view>
+
+namespace tandem::cpu {
+
+enum class Isa : std::uint8_t { baseline = 0, avx2 = 1, avx512 = 2 };
+
+// Best first: avx512, avx2, baseline.
+std::span<const Isa> all_isas();
+
+std::string_view isa_name(Isa isa);  // "avx512", "avx2", "baseline"
+// Accepts isa_name()'s names; nullopt for anything else.
+std::optional<Isa> parse_isa(std::string_view name);
+
+// What each path needs of the CPU (checked with cpuinfo, which also checks that the
+// OS saves the registers): avx2 = AVX2 + FMA3; avx512 = AVX-512 F, BW, DQ and VL.
+bool isa_supported(Isa isa);
+// AVX-512 VNNI, which the avx512 path of the integer GEMM needs in addition.
+bool has_avx512_vnni();
+
+// The cap (default avx512, or TANDEM_MAX_CPU_ISA). An unknown TANDEM_MAX_CPU_ISA
+// value is an ArgumentError when the cap is first read.
+Isa max_isa();
+// Sets the cap; an ArgumentError once best_isa() has been fixed.
+void set_max_isa(Isa cap);
+
+// The best path supported here and not above the cap; chosen once, then cached.
+Isa best_isa();
+
+// The path the calling thread's most recent kernel ran on; nullopt before any.
+std::optional<Isa> last_isa();
+
+namespace detail {
+void set_last_isa(Isa isa);
+}  // namespace detail
+
+}  // namespace tandem::cpu

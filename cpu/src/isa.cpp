@@ -1,0 +1,121 @@
+#include <array>
+#include <atomic>
+#include <cstdlib>
+#include <mutex>
+#include <string>
+
+#include <tandem/cpu/cpu_info.h>
+#include <tandem/cpu/isa.h>
+#include <tandem/error.h>
+
+namespace tandem::cpu {
+namespace {
+
+constexpr std::array kIsas = {Isa::avx512, Isa::avx2, Isa::baseline};
+
+struct IsaState {
+  std::mutex mutex;
+  std::optional<Isa> cap;          // read from the environment on first use
+  std::optional<Isa> best;         // fixed on first use
+  std::atomic<int> best_fast{-1};  // best, readable without the mutex once fixed
+};
+
+IsaState& state() {
+  static IsaState s;
+  return s;
+}
+
+Isa cap_from_environment() {
+  const char* env = std::getenv("TANDEM_MAX_CPU_ISA");
+  if (env == nullptr || *env == '\0') return Isa::avx512;
+  if (const auto isa = parse_isa(env)) return *isa;
+  throw ArgumentError(std::string("TANDEM_MAX_CPU_ISA: unknown ISA '") + env +
+                      "' (avx512, avx2 or baseline)");
+}
+
+Isa cap_locked(IsaState& s) {
+  if (!s.cap) s.cap = cap_from_environment();
+  return *s.cap;
+}
+
+thread_local std::optional<Isa> t_last_isa;
+
+}  // namespace
+
+std::span<const Isa> all_isas() { return kIsas; }
+
+std::string_view isa_name(Isa isa) {
+  switch (isa) {
+    case Isa::avx512:
+      return "avx512";
+    case Isa::avx2:
+      return "avx2";
+    case Isa::baseline:
+      return "baseline";
+  }
+  return "?";
+}
+
+std::optional<Isa> parse_isa(std::string_view name) {
+  for (const Isa isa : kIsas) {
+    if (isa_name(isa) == name) return isa;
+  }
+  return std::nullopt;
+}
+
+bool isa_supported(Isa isa) {
+  const CpuInfo& c = cpu_info();
+  switch (isa) {
+    case Isa::avx512:
+      return c.avx512f && c.avx512bw && c.avx512dq && c.avx512vl;
+    case Isa::avx2:
+      return c.avx2 && c.fma3;
+    case Isa::baseline:
+      return true;
+  }
+  return false;
+}
+
+bool has_avx512_vnni() { return isa_supported(Isa::avx512) && cpu_info().avx512vnni; }
+
+Isa max_isa() {
+  IsaState& s = state();
+  const std::lock_guard lock(s.mutex);
+  return cap_locked(s);
+}
+
+void set_max_isa(Isa cap) {
+  IsaState& s = state();
+  const std::lock_guard lock(s.mutex);
+  if (s.best) {
+    throw ArgumentError(std::string("set_max_isa: the CPU path is fixed already (") +
+                        std::string(isa_name(*s.best)) +
+                        "); set the cap before the first kernel runs");
+  }
+  s.cap = cap;
+}
+
+Isa best_isa() {
+  IsaState& s = state();
+  if (const int fixed = s.best_fast.load(std::memory_order_acquire); fixed >= 0) {
+    return static_cast<Isa>(fixed);
+  }
+  const std::lock_guard lock(s.mutex);
+  if (!s.best) {
+    const Isa cap = cap_locked(s);
+    for (const Isa isa : kIsas) {
+      if (isa <= cap && isa_supported(isa)) {
+        s.best = isa;
+        s.best_fast.store(static_cast<int>(isa), std::memory_order_release);
+        break;
+      }
+    }
+  }
+  return *s.best;
+}
+
+std::optional<Isa> last_isa() { return t_last_isa; }
+
+void detail::set_last_isa(Isa isa) { t_last_isa = isa; }
+
+}  // namespace tandem::cpu

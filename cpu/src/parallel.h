@@ -1,0 +1,37 @@
+// Splitting 1-D work across OpenMP threads.
+#pragma once
+
+#include <omp.h>
+
+#include <algorithm>
+#include <cstdint>
+
+namespace tandem::cpu::detail {
+
+inline int resolve_threads(int requested) {
+  return requested > 0 ? requested : omp_get_max_threads();
+}
+
+// Calls f(begin, end) on contiguous chunks of [0, n): as many chunks as threads,
+// but none smaller than min_chunk elements (so small inputs stay on one thread), and
+// every boundary a multiple of `align` elements (a cache line), so that threads never
+// share a line they write.
+template <typename F>
+void parallel_chunks(std::int64_t n, int threads, std::int64_t min_chunk, std::int64_t align,
+                     F&& f) {
+  const std::int64_t chunks = std::clamp<std::int64_t>(n / std::max<std::int64_t>(min_chunk, 1), 1,
+                                                       resolve_threads(threads));
+  if (chunks == 1) {
+    f(std::int64_t{0}, n);
+    return;
+  }
+  const std::int64_t per = (n / chunks + align - 1) / align * align;
+#pragma omp parallel for num_threads(static_cast <int>(chunks)) schedule(static, 1)
+  for (std::int64_t c = 0; c < chunks; ++c) {
+    const std::int64_t begin = std::min(c * per, n);
+    const std::int64_t end = std::min(begin + per, n);
+    if (end > begin) f(begin, end);
+  }
+}
+
+}  // namespace tandem::cpu::detail

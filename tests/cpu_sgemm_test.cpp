@@ -1,0 +1,176 @@
+// SGEMM on every CPU path against the reference, on the shapes that break GEMMs.
+#include <cmath>
+#include <limits>
+#include <string>
+#include <vector>
+
+#include <gtest/gtest.h>
+
+#include <tandem/cpu/kernels.h>
+#include <tandem/cpu/random.h>
+#include <tandem/cpu/reference.h>
+
+#include "isa_test_util.h"
+
+namespace cpu = tandem::cpu;
+using tandem::Transpose;
+
+namespace {
+
+struct Case {
+  std::int64_t m, n, k;
+  Transpose ta = Transpose::no, tb = Transpose::no;
+  float alpha = 1.0f, beta = 0.0f;
+  std::int64_t pad = 0;  // extra elements per row beyond what each operand needs
+  int threads = 0;
+  std::string str() const {
+    return std::to_string(m) + "x" + std::to_string(n) + "x" + std::to_string(k) +
+           (ta == Transpose::yes ? " A^T" : "") + (tb == Transpose::yes ? " B^T" : "") +
+           " alpha=" + std::to_string(alpha) + " beta=" + std::to_string(beta) +
+           " pad=" + std::to_string(pad) + " threads=" + std::to_string(threads);
+  }
+};
+
+struct Operands {
+  std::vector<float> a, b, c;
+  std::int64_t lda, ldb, ldc;
+};
+
+// Integer-valued fills in [-4, 4]: every product and partial sum is exact in float
+// for K <= 2^20, so the fast kernel must match the reference bit for bit.
+Operands make(const Case& t, bool integers, std::uint64_t seed) {
+  Operands o;
+  const std::int64_t a_rows = t.ta == Transpose::yes ? t.k : t.m;
+  const std::int64_t a_cols = t.ta == Transpose::yes ? t.m : t.k;
+  const std::int64_t b_rows = t.tb == Transpose::yes ? t.n : t.k;
+  const std::int64_t b_cols = t.tb == Transpose::yes ? t.k : t.n;
+  o.lda = a_cols + t.pad;
+  o.ldb = b_cols + t.pad;
+  o.ldc = t.n + t.pad;
+  o.a.resize(a_rows * o.lda);
+  o.b.resize(b_rows * o.ldb);
+  o.c.resize(t.m * o.ldc);
+  const auto fill = [&](std::vector<float>& v, std::uint64_t s) {
+    if (integers) {
+      cpu::fill_uniform_int(v.data(), static_cast<std::int64_t>(v.size()), s, -4, 4);
+    } else {
+      cpu::fill_normal(v.data(), static_cast<std::int64_t>(v.size()), s);
+    }
+  };
+  fill(o.a, seed);
+  fill(o.b, seed + 1);
+  if (t.beta == 0.0f) {
+    std::fill(o.c.begin(), o.c.end(), std::numeric_limits<float>::quiet_NaN());
+  } else {
+    fill(o.c, seed + 2);
+  }
+  return o;
+}
+
+class CpuSgemm : public tandem::testing::PerIsa {
+ protected:
+  // Runs the case on the path under test and on the reference; compares every
+  // element of C, padding included (which neither may touch).
+  void check(const Case& t, bool integers) {
+    Operands fast = make(t, integers, 17);
+    Operands ref = fast;
+    cpu::sgemm(t.ta, t.tb, t.m, t.n, t.k, t.alpha, fast.a.data(), fast.lda, fast.b.data(), fast.ldb,
+               t.beta, fast.c.data(), fast.ldc, run(t.threads));
+    expect_ran_on_path();
+    cpu::reference::gemm(t.ta, t.tb, t.m, t.n, t.k, t.alpha, ref.a.data(), ref.lda, ref.b.data(),
+                         ref.ldb, t.beta, ref.c.data(), ref.ldc);
+    // Tolerance for float data, per element (u = 2^-24, the unit roundoff):
+    //   |fast - ref| <= 2 K u (|alpha| sum_p |a_ip| |b_pj| + |beta c_ij|)
+    // the classic bound for a K-term float dot product, doubled for blocking's reordering.
+    std::vector<float> magnitude(t.m * fast.ldc, 0.0f);
+    if (!integers) {
+      Operands abs = make(t, integers, 17);
+      for (auto* v : {&abs.a, &abs.b, &abs.c}) {
+        for (float& x : *v) x = std::fabs(x);
+      }
+      cpu::reference::gemm(t.ta, t.tb, t.m, t.n, t.k, std::fabs(t.alpha), abs.a.data(), abs.lda,
+                           abs.b.data(), abs.ldb, std::fabs(t.beta), abs.c.data(), abs.ldc);
+      magnitude = abs.c;
+    }
+    std::int64_t bad = 0;
+    for (std::int64_t i = 0; i < t.m; ++i) {
+      for (std::int64_t j = 0; j < fast.ldc; ++j) {
+        const std::size_t at = i * fast.ldc + j;
+        const float got = fast.c[at], want = ref.c[at];
+        if (j >= t.n) {  // padding: untouched, NaN or not
+          if (!(std::isnan(got) && std::isnan(want)) && got != want) ++bad;
+          continue;
+        }
+        const double tol =
+            integers ? 0.0 : 2.0 * static_cast<double>(t.k + 1) * 0x1p-24 * magnitude[at];
+        if (!(std::fabs(double{got} - double{want}) <= tol)) {
+          if (bad++ < 5) {
+            ADD_FAILURE() << t.str() << ": C[" << i << "][" << j << "] = " << got << ", reference "
+                          << want;
+          }
+        }
+      }
+    }
+    EXPECT_EQ(bad, 0) << t.str();
+  }
+};
+
+TEST_P(CpuSgemm, EdgeShapesExactOnIntegers) {
+  const Case cases[] = {
+      {1, 1, 1},    {37, 53, 29},  {4096, 7, 5},   {7, 4096, 3}, {64, 64, 1},
+      {13, 17, 1},  {5, 3, 700},   {97, 101, 103}, {6, 16, 256}, {12, 32, 128},
+      {7, 17, 257}, {300, 65, 31}, {2, 1000, 2},   {1000, 2, 2},
+  };
+  for (const Case& t : cases) check(t, true);
+}
+
+TEST_P(CpuSgemm, TransposesLeadingDimensionsAlphaBeta) {
+  for (const auto ta : {Transpose::no, Transpose::yes}) {
+    for (const auto tb : {Transpose::no, Transpose::yes}) {
+      check({37, 53, 29, ta, tb, 1.0f, 0.0f, 3}, true);
+      check({37, 53, 29, ta, tb, 2.0f, -1.0f, 5}, true);
+      check({19, 70, 300, ta, tb, -0.5f, 0.5f, 1}, true);
+    }
+  }
+}
+
+TEST_P(CpuSgemm, BetaZeroNeverReadsNaNInC) {
+  check({40, 40, 40, Transpose::no, Transpose::no, 1.0f, 0.0f}, true);
+  check({3, 5, 0, Transpose::no, Transpose::no, 1.0f, 0.0f}, true);  // K = 0: C = 0
+  check({3, 5, 4, Transpose::no, Transpose::no, 0.0f, 0.0f}, true);  // alpha = 0
+  check({3, 5, 4, Transpose::no, Transpose::no, 0.0f, 2.0f}, true);
+}
+
+TEST_P(CpuSgemm, LargeAndThreadedWithinTheKScaledTolerance) {
+  check({256, 256, 256}, false);
+  check({200, 300, 600, Transpose::no, Transpose::no, 1.0f, 0.0f, 0, 2}, false);
+  check({523, 129, 1031, Transpose::yes, Transpose::no, 1.0f, 1.0f, 0, 2}, false);
+  check({256, 256, 256, Transpose::no, Transpose::no, 1.0f, 0.0f, 0, 1}, true);
+  check({256, 256, 256, Transpose::no, Transpose::no, 1.0f, 0.0f, 0, 2}, true);
+}
+
+TEST_P(CpuSgemm, ExplicitBlockingSweep) {
+  // The analyzer sweeps the block size: every blocking gives the same exact result.
+  Case t{150, 170, 190};
+  Operands ref = make(t, true, 5);
+  cpu::reference::gemm(t.ta, t.tb, t.m, t.n, t.k, 1.0f, ref.a.data(), ref.lda, ref.b.data(),
+                       ref.ldb, 0.0f, ref.c.data(), ref.ldc);
+  for (const std::int64_t block : {8, 16, 33, 64, 128, 512}) {
+    Operands fast = make(t, true, 5);
+    cpu::sgemm(t.ta, t.tb, t.m, t.n, t.k, 1.0f, fast.a.data(), fast.lda, fast.b.data(), fast.ldb,
+               0.0f, fast.c.data(), fast.ldc, run(), {block, block, block});
+    expect_ran_on_path();
+    EXPECT_EQ(fast.c, ref.c) << "block " << block;
+  }
+}
+
+TEST_P(CpuSgemm, DerivedBlockingFitsTheCaches) {
+  const cpu::GemmBlocking b = cpu::gemm_blocking(isa());
+  EXPECT_GE(b.kc, 64);
+  EXPECT_GT(b.mc, 0);
+  EXPECT_GT(b.nc, 0);
+}
+
+TANDEM_INSTANTIATE_PER_ISA(CpuSgemm);
+
+}  // namespace

@@ -1,0 +1,40 @@
+// Runs a test once per CPU path (as Highway's tests do): a parameterised suite over
+// every path, skipped visibly where this CPU lacks the path.
+#pragma once
+
+#include <string>
+
+#include <gtest/gtest.h>
+
+#include <tandem/cpu/isa.h>
+#include <tandem/cpu/kernels.h>
+
+namespace tandem::testing {
+
+class PerIsa : public ::testing::TestWithParam<cpu::Isa> {
+ protected:
+  void SetUp() override {
+    if (!cpu::isa_supported(isa())) {
+      GTEST_SKIP() << "cpu." << cpu::isa_name(isa()) << " is not supported by this CPU";
+    }
+  }
+  cpu::Isa isa() const { return GetParam(); }
+  cpu::RunOptions run(int threads = 0) const { return {isa(), threads}; }
+  // Fails the test unless the last kernel on this thread ran on the path under test.
+  void expect_ran_on_path() const {
+    ASSERT_TRUE(cpu::last_isa().has_value()) << "no kernel recorded its path";
+    EXPECT_EQ(*cpu::last_isa(), isa()) << "ran on cpu." << cpu::isa_name(*cpu::last_isa());
+  }
+};
+
+inline std::string isa_param_name(const ::testing::TestParamInfo<cpu::Isa>& info) {
+  return std::string(cpu::isa_name(info.param));
+}
+
+}  // namespace tandem::testing
+
+#define TANDEM_INSTANTIATE_PER_ISA(suite)                                                          \
+  INSTANTIATE_TEST_SUITE_P(Isa, suite,                                                             \
+                           ::testing::Values(::tandem::cpu::Isa::avx512, ::tandem::cpu::Isa::avx2, \
+                                             ::tandem::cpu::Isa::baseline),                        \
+                           ::tandem::testing::isa_param_name)
