@@ -4,8 +4,8 @@
 
 #include <chrono>
 #include <cstdint>
-#include <utility>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include <benchmark/benchmark.h>
@@ -19,8 +19,10 @@ inline std::string name(const std::string& op, const std::string& dtype, const s
   return op + "/" + dtype + "/" + impl + "/" + shape;
 }
 
-inline std::string mnk(std::int64_t m, std::int64_t n, std::int64_t k) {
-  return std::to_string(m) + "x" + std::to_string(n) + "x" + std::to_string(k);
+// GEMM shapes are named M x K x N: A is M x K, B is K x N (an MLP layer with a batch
+// of 128, 784 inputs and 256 outputs is 128x784x256).
+inline std::string mkn(std::int64_t m, std::int64_t k, std::int64_t n) {
+  return std::to_string(m) + "x" + std::to_string(k) + "x" + std::to_string(n);
 }
 
 // Runs body() once per benchmark iteration and reports `amount` per iteration as a

@@ -26,4 +26,9 @@ if(TANDEM_BUILD_BENCH)
   add_library(tandem_openblas INTERFACE)
   target_include_directories(tandem_openblas SYSTEM INTERFACE ${OpenBLAS_INCLUDE_DIRS})
   target_link_libraries(tandem_openblas INTERFACE ${OpenBLAS_LIBRARIES})
+  # oneDNN (Debian's libdnnl-dev 2.6): its CPU threading runtime is OpenMP (libgomp,
+  # the same runtime as ours), so omp_set_num_threads sets its thread count.
+  find_package(dnnl CONFIG REQUIRED)
+  add_library(tandem_onednn INTERFACE)
+  target_link_libraries(tandem_onednn INTERFACE DNNL::dnnl)
 endif()

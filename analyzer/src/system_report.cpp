@@ -30,6 +30,12 @@ std::vector<std::string> isa_list(const cpu::CpuInfo& c) {
   return out;
 }
 
+std::vector<std::string> path_names(const std::vector<cpu::Isa>& isas) {
+  std::vector<std::string> out;
+  for (const cpu::Isa isa : isas) out.emplace_back(cpu::isa_name(isa));
+  return out;
+}
+
 std::string cache_line(const char* level, std::int64_t bytes, int shared_by) {
   if (bytes == 0) return fmt::format("{} none", level);
   return fmt::format("{} {} (shared by {} logical)", level, bytes_string(bytes), shared_by);
@@ -41,6 +47,11 @@ SystemReport collect_system_report() {
   SystemReport r;
   r.version = TANDEM_VERSION_STRING;
   r.cpu = cpu::cpu_info();
+  for (const cpu::Isa isa : cpu::all_isas()) {
+    if (cpu::isa_supported(isa)) r.cpu_paths_supported.push_back(isa);
+  }
+  r.cpu_path_cap = cpu::max_isa();
+  r.cpu_path_best = cpu::best_isa();
   r.built_with_cuda = cuda::built_with_cuda();
   for (int i = 0; i < cuda::device_count(); ++i) r.gpus.push_back(cuda::device_properties(i));
   r.gpu_unavailable_reason = cuda::unavailable_reason();
@@ -64,6 +75,10 @@ std::string format_text(const SystemReport& r) {
                        cache_line("L2 ", c.l2_bytes, c.l2_shared_by),
                        cache_line("L3 ", c.l3_bytes, c.l3_shared_by));
   }
+  out += fmt::format("  paths      built: {}; supported here: {}; cap: {}; in use: cpu.{}\n",
+                     fmt::join(path_names({cpu::all_isas().begin(), cpu::all_isas().end()}), " "),
+                     fmt::join(path_names(r.cpu_paths_supported), " "),
+                     cpu::isa_name(r.cpu_path_cap), cpu::isa_name(r.cpu_path_best));
   out += fmt::format("  timer      {:.3f} us per timed call (steady_clock, measured median)\n",
                      r.host_timer_overhead_us);
 
@@ -102,7 +117,10 @@ std::string format_json(const SystemReport& r) {
                      {"l3_bytes", c.l3_bytes},
                      {"l1d_shared_by", c.l1d_shared_by},
                      {"l2_shared_by", c.l2_shared_by},
-                     {"l3_shared_by", c.l3_shared_by}}}};
+                     {"l3_shared_by", c.l3_shared_by}}},
+                   {"paths_supported", path_names(r.cpu_paths_supported)},
+                   {"path_cap", cpu::isa_name(r.cpu_path_cap)},
+                   {"path_in_use", cpu::isa_name(r.cpu_path_best)}};
   json gpus = json::array();
   for (const auto& g : r.gpus) {
     gpus.push_back(

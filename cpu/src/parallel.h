@@ -25,7 +25,8 @@ void parallel_chunks(std::int64_t n, int threads, std::int64_t min_chunk, std::i
     f(std::int64_t{0}, n);
     return;
   }
-  const std::int64_t per = (n / chunks + align - 1) / align * align;
+  // ceil(n / chunks), rounded up to a multiple of align: the chunks cover all of n.
+  const std::int64_t per = ((n + chunks - 1) / chunks + align - 1) / align * align;
 #pragma omp parallel for num_threads(static_cast <int>(chunks)) schedule(static, 1)
   for (std::int64_t c = 0; c < chunks; ++c) {
     const std::int64_t begin = std::min(c * per, n);

@@ -14,10 +14,12 @@
 #include <algorithm>
 #include <cstdlib>
 #include <memory>
+#include <string>
 #include <vector>
 
 #include <tandem/cpu/cpu_info.h>
 #include <tandem/cpu/kernels.h>
+#include <tandem/error.h>
 
 #include "kernels/tables.h"
 #include "parallel.h"
@@ -37,9 +39,15 @@ struct FreeDeleter {
 };
 using Buffer = std::unique_ptr<float[], FreeDeleter>;
 
+// Packing buffers, cache-line aligned. Allocated before the parallel region, so a
+// failure is an exception on the calling thread rather than inside OpenMP.
 Buffer allocate(Index floats) {
   const auto bytes = static_cast<std::size_t>(round_up(std::max<Index>(floats, 1) * 4, 64));
-  return Buffer(static_cast<float*>(std::aligned_alloc(64, bytes)));
+  Buffer buffer(static_cast<float*>(std::aligned_alloc(64, bytes)));
+  if (!buffer) {
+    throw DeviceError("sgemm: cannot allocate " + std::to_string(bytes) + " bytes for packing");
+  }
+  return buffer;
 }
 
 const SgemmKernels& kernels(Isa isa) {

@@ -19,6 +19,13 @@ struct ElementwiseKernels {
   void (*add)(const float* x, const float* y, float* out, int64_t n);
   void (*multiply)(const float* x, const float* y, float* out, int64_t n);
   void (*squared_difference)(const float* x, const float* y, float* out, int64_t n);
+  // The same with non-temporal (streaming) stores, for outputs far larger than the
+  // last-level cache: bit-identical results. out must not overlap an input; it needs
+  // only float alignment (the head is peeled up to the vector alignment).
+  void (*relu_stream)(const float* x, float* y, int64_t n);
+  void (*add_stream)(const float* x, const float* y, float* out, int64_t n);
+  void (*multiply_stream)(const float* x, const float* y, float* out, int64_t n);
+  void (*squared_difference_stream)(const float* x, const float* y, float* out, int64_t n);
 };
 
 // The SGEMM microkernel of one path (BLIS's contract, row-major):
@@ -33,17 +40,82 @@ struct SgemmKernels {
                       float alpha, float beta, int64_t mr, int64_t nr);
 };
 
+// The integer GEMM of one path (cpu/src/kernels/igemm.cpp describes the layouts).
+// Packed panels are made of 32-bit lanes of k_group consecutive k values (K padded
+// with zeros to a multiple of k_group): an A panel (MR rows) is MR * ceil(kc /
+// k_group) lanes, a B panel (NR columns) NR * ceil(kc / k_group) lanes, followed by
+// NR more (int32 start values of the accumulators) when b_offsets is set.
+enum : int {
+  kIgemmAccumulate = 1,  // add the int32 sums already in C (earlier k blocks)
+  kIgemmDequantize = 2,  // store float(sum) * scale into C instead of the int32 sum
+};
+struct IgemmOps {
+  int k_group;
+  bool b_offsets;
+  // A[0:rows, 0:kc] (rows <= MR) into one A panel; a's element type is the GEMM's.
+  void (*pack_a)(const void* a, int64_t lda, int64_t rows, int64_t kc, void* dst);
+  // B[0:kc, 0:cols] (cols <= NR) into one B panel.
+  void (*pack_b)(const void* b, int64_t ldb, int64_t kc, int64_t cols, void* dst);
+  // C[0:mr, 0:nr] = A * B (+ C with kIgemmAccumulate) for one A and one B panel of
+  // kc k values; C is int32, or float with kIgemmDequantize (the int32 sums of
+  // earlier k blocks being read from the same place). ldc in elements of 4 bytes.
+  void (*microkernel)(int64_t kc, const void* a, const void* b, void* c, int64_t ldc, int64_t mr,
+                      int64_t nr, int flags, float scale);
+};
+struct IgemmKernels {
+  int mr;
+  int nr;
+  IgemmOps s8;   // int8 x int8
+  IgemmOps s16;  // int16 x int16
+};
+
+// Single-threaded reductions over n contiguous elements: products are accumulated in
+// float in several independent vector accumulators, which are flushed into double
+// every few thousand elements; the result is combined in double.
+struct ReduceKernels {
+  double (*dot)(const float* x, const float* y, int64_t n);
+  // sum (x_i - y_i)^2, with each difference rounded to float.
+  double (*squared_distance)(const float* x, const float* y, int64_t n);
+  // x.y, x.x and y.y in one pass: out[0], out[1], out[2].
+  void (*cosine_parts)(const float* x, const float* y, int64_t n, double out[3]);
+};
+
+// Symmetric quantization, bit-exact against the reference: x / scale by a true
+// division, clamped in float to the type's range, rounded half to even (the default
+// rounding mode) and packed. Single-threaded; the caller checks scale and finiteness.
+struct QuantizeKernels {
+  // One pass: *max_abs = max |x_i| over x[0, n) (0 for n == 0) and the index of the
+  // first NaN or Inf, or -1 when all are finite (then *max_abs is exact).
+  int64_t (*scan)(const float* x, int64_t n, float* max_abs);
+  void (*quantize_s8)(const float* x, int64_t n, float scale, int8_t* q);
+  void (*quantize_s16)(const float* x, int64_t n, float scale, int16_t* q);
+  void (*dequantize_s8)(const int8_t* q, int64_t n, float scale, float* x);
+  void (*dequantize_s16)(const int16_t* q, int64_t n, float scale, float* x);
+  // y = max(quantize(x), 0) * scale in one pass (y may alias x).
+  void (*relu_s8)(const float* x, float* y, int64_t n, float scale);
+  void (*relu_s16)(const float* x, float* y, int64_t n, float scale);
+};
+
 namespace avx512 {
 extern const ElementwiseKernels elementwise;
+extern const ReduceKernels reduce;
+extern const QuantizeKernels quantize;
 extern const SgemmKernels sgemm;
+extern const IgemmKernels igemm;
 }  // namespace avx512
 namespace avx2 {
 extern const ElementwiseKernels elementwise;
+extern const ReduceKernels reduce;
+extern const QuantizeKernels quantize;
 extern const SgemmKernels sgemm;
+extern const IgemmKernels igemm;
 }  // namespace avx2
 namespace baseline {
 extern const ElementwiseKernels elementwise;
+extern const ReduceKernels reduce;
+extern const QuantizeKernels quantize;
 extern const SgemmKernels sgemm;
+extern const IgemmKernels igemm;
 }  // namespace baseline
 
 }  // namespace tandem::cpu

@@ -7,6 +7,7 @@
 #include <vector>
 
 #include <tandem/cpu/cpu_info.h>
+#include <tandem/cpu/isa.h>
 #include <tandem/cuda/runtime.h>
 #include <tandem/kernels.h>
 
@@ -15,6 +16,9 @@ namespace tandem::analyzer {
 struct SystemReport {
   std::string version;
   cpu::CpuInfo cpu;
+  std::vector<cpu::Isa> cpu_paths_supported;    // built and supported here, best first
+  cpu::Isa cpu_path_cap = cpu::Isa::avx512;     // TANDEM_MAX_CPU_ISA or set_max_isa()
+  cpu::Isa cpu_path_best = cpu::Isa::baseline;  // what the kernels run on by default
   bool built_with_cuda = false;
   std::vector<cuda::GpuProperties> gpus;
   std::string gpu_unavailable_reason;  // set when gpus is empty

@@ -6,6 +6,7 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 
 #include <tandem/cpu/isa.h>
 #include <tandem/transpose.h>
@@ -45,5 +46,77 @@ void multiply(const float* x, const float* y, float* out, std::int64_t n,
               const RunOptions& run = {});
 void squared_difference(const float* x, const float* y, float* out, std::int64_t n,
                         const RunOptions& run = {});
+// Outputs of at least tuning::kStreamingStoreMinBytes (8 MiB) that overlap no input
+// are written with non-temporal stores; the results are the same either way.
+
+// ---- Reductions -----------------------------------------------------------------------
+// Float products in several vector accumulators per thread, flushed into double every
+// few thousand elements; per-thread results added in a fixed order, so a given n and
+// thread count always give the same value. Close to, not bit-equal with, the
+// reference's double accumulation (see tests/cpu_reduce_test.cpp for the bound).
+double dot(const float* x, const float* y, std::int64_t n, const RunOptions& run = {});
+// sqrt(sum (x_i - y_i)^2), each difference rounded to float.
+double euclidean_distance(const float* x, const float* y, std::int64_t n,
+                          const RunOptions& run = {});
+// dot(x, y) / (max(|x|, eps) * max(|y|, eps)), eps = reference::kCosineEps, in one pass.
+double cosine_similarity(const float* x, const float* y, std::int64_t n,
+                         const RunOptions& run = {});
+
+// ---- Symmetric per-tensor quantization ------------------------------------------------
+// Bit-exact with the reference functions of the same names, errors included (same
+// checks, same messages, nothing written when one fails).
+// max|x| / quant_max(bits), 1 for all-zero or empty x, never below FLT_MIN; one pass,
+// which also refuses NaN/Inf. bits is 8 or 16.
+float quantize_scale(const float* x, std::int64_t n, int bits, const RunOptions& run = {});
+// round_half_even(x / scale) clamped to the type's range. A non-finite or non-positive
+// scale, or NaN/Inf in x (found by a pre-scan), is an ArgumentError.
+void quantize(const float* x, std::int64_t n, float scale, std::int8_t* q,
+              const RunOptions& run = {});
+void quantize(const float* x, std::int64_t n, float scale, std::int16_t* q,
+              const RunOptions& run = {});
+// x = float(q) * scale.
+void dequantize(const std::int8_t* q, std::int64_t n, float scale, float* x,
+                const RunOptions& run = {});
+void dequantize(const std::int16_t* q, std::int64_t n, float scale, float* x,
+                const RunOptions& run = {});
+// Quantize, max(q, 0), dequantize, fused into one pass after the scale pass (y may
+// alias x).
+void quantized_relu(const float* x, float* y, std::int64_t n, int bits, const RunOptions& run = {});
+
+// ---- Batch apply ----------------------------------------------------------------------
+// An element-wise operation on one contiguous run of elements (the same type as
+// reference::RowOp).
+using RowOp = std::function<void(const float* x, float* y, std::int64_t n)>;
+
+// op over a rows x cols batch, split into `workers` contiguous row blocks run by an
+// OpenMP team of `workers` threads (fewer when rows < workers). The result is
+// identical to op(x, y, rows * cols). workers < 1 is an ArgumentError; an exception
+// thrown by op reaches the caller (the first block's, in row order).
+void batch_apply(const RowOp& op, const float* x, float* y, std::int64_t rows, std::int64_t cols,
+                 int workers);
+
+// ---- Integer GEMM ----------------------------------------------------------------------
+// C = A * B on row-major storage with leading dimensions, int32 accumulation that
+// wraps modulo 2^32: bit-exact with reference::gemm_s8s8s32 / gemm_s16s16s32. The
+// avx512 path also needs AVX-512 VNNI (has_avx512_vnni()); asking for it on a CPU
+// without VNNI is a DeviceError: there, pass best_igemm_isa() rather than the default
+// best_isa(). `blocking` as for sgemm (in elements; kc in k values).
+Isa best_igemm_isa();  // best_isa(), or avx2 when that is avx512 without VNNI
+void gemm_s8s8s32(std::int64_t m, std::int64_t n, std::int64_t k, const std::int8_t* a,
+                  std::int64_t lda, const std::int8_t* b, std::int64_t ldb, std::int32_t* c,
+                  std::int64_t ldc, const RunOptions& run = {}, const GemmBlocking& blocking = {});
+void gemm_s16s16s32(std::int64_t m, std::int64_t n, std::int64_t k, const std::int16_t* a,
+                    std::int64_t lda, const std::int16_t* b, std::int64_t ldb, std::int32_t* c,
+                    std::int64_t ldc, const RunOptions& run = {},
+                    const GemmBlocking& blocking = {});
+
+// C = A * B for contiguous float A (m x k), B (k x n), C (m x n) through `bits`-bit
+// (8 or 16) symmetric quantization, bit-exact with reference::quantized_matmul: A
+// and B quantized with their own scales, multiplied on the integer GEMM above, and
+// float(acc) * (scale_a * scale_b) written straight into C by the GEMM's store. A bad
+// width, K above max_quantized_k(bits) or NaN/Inf in A or B is an ArgumentError,
+// raised before anything is written.
+void quantized_matmul(const float* a, const float* b, float* c, std::int64_t m, std::int64_t n,
+                      std::int64_t k, int bits, const RunOptions& run = {});
 
 }  // namespace tandem::cpu

@@ -1,0 +1,36 @@
+#include "onednn_anchor.h"
+
+#include <omp.h>
+
+namespace tandem::bench {
+
+OnednnThreads::OnednnThreads(int threads) : saved_(omp_get_max_threads()) {
+  omp_set_num_threads(threads);
+}
+OnednnThreads::~OnednnThreads() { omp_set_num_threads(saved_); }
+
+OnednnMatmul::OnednnMatmul(std::int64_t m, std::int64_t n, std::int64_t k, DataType a, DataType b,
+                           DataType c)
+    : engine_(dnnl::engine::kind::cpu, 0), stream_(engine_) {
+  using tag = dnnl::memory::format_tag;
+  const dnnl::memory::desc a_md({m, k}, a, tag::ab);
+  const dnnl::memory::desc b_md({k, n}, b, tag::ab);
+  const dnnl::memory::desc c_md({m, n}, c, tag::ab);
+  const dnnl::matmul::primitive_desc pd(dnnl::matmul::desc(a_md, b_md, c_md), engine_);
+  matmul_ = dnnl::matmul(pd);
+  implementation_ = pd.impl_info_str();
+  a_ = dnnl::memory(a_md, engine_, DNNL_MEMORY_NONE);
+  b_ = dnnl::memory(b_md, engine_, DNNL_MEMORY_NONE);
+  c_ = dnnl::memory(c_md, engine_, DNNL_MEMORY_NONE);
+}
+
+void OnednnMatmul::run(const void* a, const void* b, void* c) {
+  // oneDNN takes non-const handles; it does not write the inputs.
+  a_.set_data_handle(const_cast<void*>(a));
+  b_.set_data_handle(const_cast<void*>(b));
+  c_.set_data_handle(c);
+  matmul_.execute(stream_, {{DNNL_ARG_SRC, a_}, {DNNL_ARG_WEIGHTS, b_}, {DNNL_ARG_DST, c_}});
+  stream_.wait();
+}
+
+}  // namespace tandem::bench

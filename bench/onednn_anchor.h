@@ -1,0 +1,48 @@
+// The oneDNN anchor: a dnnl::matmul primitive for one shape and set of data types,
+// created once and executed on the caller's buffers.
+//
+// Debian's libdnnl (2.6) runs its CPU primitives on OpenMP (libgomp, the runtime
+// Tandem uses too), so its thread count is OpenMP's: hold a OnednnThreads for the
+// life of the primitive (some implementations fix their decomposition when created).
+#pragma once
+
+#include <cstdint>
+#include <string>
+
+#include <oneapi/dnnl/dnnl.hpp>
+
+namespace tandem::bench {
+
+// omp_set_num_threads(threads) for its lifetime; the previous count is restored after.
+class OnednnThreads {
+ public:
+  explicit OnednnThreads(int threads);
+  ~OnednnThreads();
+  OnednnThreads(const OnednnThreads&) = delete;
+  OnednnThreads& operator=(const OnednnThreads&) = delete;
+
+ private:
+  int saved_;
+};
+
+// C (m x n) = A (m x k) * B (k x n), all row-major and contiguous ("ab"), B in plain
+// layout (not pre-packed by oneDNN: it is packed inside each call, as Tandem's is).
+// Data types, e.g. f32/f32/f32 or u8/s8/s32.
+class OnednnMatmul {
+ public:
+  using DataType = dnnl::memory::data_type;
+  OnednnMatmul(std::int64_t m, std::int64_t n, std::int64_t k, DataType a, DataType b, DataType c);
+  // Runs C = A * B and waits for it.
+  void run(const void* a, const void* b, void* c);
+  // oneDNN's name for the implementation it picked (e.g. "brg:avx512_core", "gemm:jit").
+  std::string implementation() const { return implementation_; }
+
+ private:
+  dnnl::engine engine_;
+  dnnl::stream stream_;
+  dnnl::matmul matmul_;
+  dnnl::memory a_, b_, c_;
+  std::string implementation_;
+};
+
+}  // namespace tandem::bench

@@ -1,0 +1,139 @@
+// Quantization entry points. Every check the reference makes (bit width, scale,
+// NaN/Inf) happens, with the same message, before anything is written: the NaN/Inf
+// check rides on the pass that finds max|x| (quantize_scale, quantized_relu), or is
+// a pre-scan of its own (quantize with a given scale).
+#include <algorithm>
+#include <cmath>
+#include <limits>
+#include <string>
+#include <utility>
+
+#include <tandem/cpu/kernels.h>
+#include <tandem/error.h>
+
+#include "kernels/tables.h"
+#include "parallel.h"
+#include "parallel_reduce.h"
+#include "run.h"
+#include "tuning.h"
+
+namespace tandem::cpu {
+namespace {
+
+// Chunk boundaries a multiple of 64 elements: a whole cache line of int8 output.
+constexpr std::int64_t kAlign = 64;
+
+const QuantizeKernels& kernels(const char* op, Isa isa) {
+  return detail::select(op, isa, avx512::quantize, avx2::quantize, baseline::quantize);
+}
+
+void check_bits(const char* op, int bits) {
+  if (bits != 8 && bits != 16) {
+    throw ArgumentError(std::string(op) + ": unsupported bit width " + std::to_string(bits) +
+                        " (8 or 16)");
+  }
+}
+
+void check_scale(const char* op, float scale) {
+  if (!std::isfinite(scale) || !(scale > 0.0f)) {
+    throw ArgumentError(std::string(op) + ": scale must be finite and positive, got " +
+                        std::to_string(scale));
+  }
+}
+
+struct Scan {
+  float max_abs = 0.0f;
+  std::int64_t first_bad = -1;  // index of the first NaN/Inf, or -1
+};
+
+// max|x| and the first NaN/Inf over all of x, threaded; throws on NaN/Inf.
+float checked_max_abs(const QuantizeKernels& k, const char* op, const float* x, std::int64_t n,
+                      int threads) {
+  const auto partials = detail::parallel_partials<Scan>(
+      std::max<std::int64_t>(n, 0), threads, tuning::kQuantizeMinPerThread, kAlign,
+      [&](std::int64_t begin, std::int64_t end) {
+        Scan s;
+        const std::int64_t bad = k.scan(x + begin, end - begin, &s.max_abs);
+        s.first_bad = bad < 0 ? -1 : begin + bad;
+        return s;
+      });
+  float max_abs = 0.0f;
+  for (const Scan& s : partials) {  // chunk order: the first bad chunk holds the first bad element
+    if (s.first_bad >= 0) {
+      throw ArgumentError(std::string(op) + ": input holds " + std::to_string(x[s.first_bad]) +
+                          " at element " + std::to_string(s.first_bad) + " of " +
+                          std::to_string(n) + "; quantization needs finite values");
+    }
+    max_abs = std::max(max_abs, s.max_abs);
+  }
+  return max_abs;
+}
+
+float scale_of(const QuantizeKernels& k, const char* op, const float* x, std::int64_t n, int bits,
+               int threads) {
+  check_bits(op, bits);
+  const float max_abs = checked_max_abs(k, op, x, n, threads);
+  if (max_abs == 0.0f) return 1.0f;
+  const auto quant_max = static_cast<float>((std::int32_t{1} << (bits - 1)) - 1);
+  return std::max(max_abs / quant_max, std::numeric_limits<float>::min());
+}
+
+template <typename F>
+void chunks(std::int64_t n, int threads, F&& f) {
+  detail::parallel_chunks(std::max<std::int64_t>(n, 0), threads, tuning::kQuantizeMinPerThread,
+                          kAlign, std::forward<F>(f));
+}
+
+template <typename Q, typename Kernel>
+void quantize_as(Kernel kernel, const float* x, std::int64_t n, float scale, Q* q,
+                 const RunOptions& run) {
+  const auto& k = kernels("quantize", run.isa);
+  check_scale("quantize", scale);
+  checked_max_abs(k, "quantize", x, n, run.threads);
+  chunks(n, run.threads, [&](std::int64_t begin, std::int64_t end) {
+    (k.*kernel)(x + begin, end - begin, scale, q + begin);
+  });
+}
+
+template <typename Q, typename Kernel>
+void dequantize_as(Kernel kernel, const Q* q, std::int64_t n, float scale, float* x,
+                   const RunOptions& run) {
+  const auto& k = kernels("dequantize", run.isa);
+  check_scale("dequantize", scale);
+  chunks(n, run.threads, [&](std::int64_t begin, std::int64_t end) {
+    (k.*kernel)(q + begin, end - begin, scale, x + begin);
+  });
+}
+
+}  // namespace
+
+float quantize_scale(const float* x, std::int64_t n, int bits, const RunOptions& run) {
+  return scale_of(kernels("quantize", run.isa), "quantize", x, n, bits, run.threads);
+}
+
+void quantize(const float* x, std::int64_t n, float scale, std::int8_t* q, const RunOptions& run) {
+  quantize_as(&QuantizeKernels::quantize_s8, x, n, scale, q, run);
+}
+void quantize(const float* x, std::int64_t n, float scale, std::int16_t* q, const RunOptions& run) {
+  quantize_as(&QuantizeKernels::quantize_s16, x, n, scale, q, run);
+}
+
+void dequantize(const std::int8_t* q, std::int64_t n, float scale, float* x,
+                const RunOptions& run) {
+  dequantize_as(&QuantizeKernels::dequantize_s8, q, n, scale, x, run);
+}
+void dequantize(const std::int16_t* q, std::int64_t n, float scale, float* x,
+                const RunOptions& run) {
+  dequantize_as(&QuantizeKernels::dequantize_s16, q, n, scale, x, run);
+}
+
+void quantized_relu(const float* x, float* y, std::int64_t n, int bits, const RunOptions& run) {
+  const auto& k = kernels("quantized_relu", run.isa);
+  const float scale = scale_of(k, "quantized_relu", x, n, bits, run.threads);
+  const auto kernel = bits == 8 ? k.relu_s8 : k.relu_s16;
+  chunks(n, run.threads, [&](std::int64_t begin, std::int64_t end) {
+    kernel(x + begin, y + begin, end - begin, scale);
+  });
+}
+
+}  // namespace tandem::cpu
