@@ -1,4 +1,9 @@
 // tandem_bench: Google Benchmark, with the machine's facts in the JSON context.
+#include <algorithm>
+#include <string>
+#include <string_view>
+#include <vector>
+
 #include <benchmark/benchmark.h>
 
 #include <tandem/cpu/cpu_info.h>
@@ -12,6 +17,18 @@ int main(int argc, char** argv) {
   benchmark::AddCustomContext("cpu_avx512f", cpu.avx512f ? "yes" : "no");
   benchmark::AddCustomContext("cpu_avx2", cpu.avx2 ? "yes" : "no");
   benchmark::AddCustomContext("gpu_count", std::to_string(tandem::cuda::device_count()));
+  // A warm-up before every benchmark unless asked otherwise: the first runs of a
+  // process (page faults, OpenBLAS and OpenMP starting their threads) are not steady.
+  std::string warmup = "--benchmark_min_warmup_time=0.1";
+  std::vector<char*> args{argv[0]};
+  if (std::none_of(argv + 1, argv + argc, [](const char* a) {
+        return std::string_view(a).starts_with("--benchmark_min_warmup_time");
+      })) {
+    args.push_back(warmup.data());
+  }
+  args.insert(args.end(), argv + 1, argv + argc);
+  argc = static_cast<int>(args.size());
+  argv = args.data();
   benchmark::Initialize(&argc, argv);
   if (benchmark::ReportUnrecognizedArguments(argc, argv)) return 1;
   benchmark::RunSpecifiedBenchmarks();

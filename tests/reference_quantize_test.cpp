@@ -67,7 +67,7 @@ TEST(ReferenceQuantize, RoundTripErrorIsAtMostHalfAScale) {
       ref::dequantize(q.data(), 1000, scale, back.data());
     }
     for (std::size_t i = 0; i < x.size(); ++i) {
-      // Half a step, plus the float rounding of x / scale and q * scale.
+      // Half a step, plus the float rounding of 1 / scale, x * (1 / scale) and q * scale.
       const float bound =
           0.5f * scale + 4 * std::numeric_limits<float>::epsilon() * std::fabs(x[i]);
       ASSERT_LE(std::fabs(back[i] - x[i]), bound) << "bits " << bits << " i " << i;

@@ -157,7 +157,9 @@ void sgemm(Transpose trans_a, Transpose trans_b, Index m, Index n, Index k, floa
   // mc shrinks so the blocks of A divide evenly among the threads.
   const Index ic_blocks = round_up(ceil_div(m, blk.mc), threads);
   const Index mc = std::min(round_up(ceil_div(m, ic_blocks), mr), round_up(m, mr));
-  const Index kc = std::min(blk.kc, k);
+  // Equal k blocks (784 = 4 x 196, not 3 x 256 + 16): a short last block pays the
+  // microkernel's C load and store for little work.
+  const Index kc = ceil_div(k, ceil_div(k, blk.kc));
   const Index nc = std::min(blk.nc, round_up(n, nr));
 
   const Buffer packed_b = allocate(kc * nc);

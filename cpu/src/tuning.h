@@ -1,51 +1,37 @@
-// Thresholds measured on the development machine (2 vCPUs, see docs/benchmarks.md),
-// not guessed. Each says where a second thread starts to pay.
+// Thresholds measured on the development machine (2 vCPUs, AVX2; docs/cpu-kernels.md),
+// not guessed. The thread thresholds say where a second thread starts to pay; they
+// come from the sweep `tandem_bench --benchmark_filter='^threads/'` (bench/threading_bench.cpp).
 #pragma once
 
 #include <cstdint>
 
 namespace tandem::cpu::tuning {
 
-// Element-wise ops: below this many elements per thread, one thread is faster.
-inline constexpr std::int64_t kElementwiseMinPerThread = std::int64_t{1} << 16;
-
 // Elements per cache line: chunk boundaries of threaded 1-D work are multiples of it.
 inline constexpr std::int64_t kFloatsPerLine = 16;
 
-}  // namespace tandem::cpu::tuning
+// Element-wise ops and reductions: measured, 2 threads are 1.3-1.6x faster than one
+// at 65536 elements (relu, add, dot) and no faster at 32768; so at least 32768
+// elements per thread.
+inline constexpr std::int64_t kElementwiseMinPerThread = std::int64_t{1} << 15;
+inline constexpr std::int64_t kReduceMinPerThread = std::int64_t{1} << 15;
 
-namespace tandem::cpu::tuning {
+// Quantization passes do more work per byte: 2 threads are 1.16x faster at 16384
+// elements and 0.82x at 8192; so at least 8192 elements per thread.
+inline constexpr std::int64_t kQuantizeMinPerThread = std::int64_t{1} << 13;
 
-// SGEMM: a thread per this many multiply-adds at least (smaller problems run on fewer
-// threads, down to one).
-inline constexpr double kGemmMinMacsPerThread = 1 << 18;
+// SGEMM: 2 threads are 1.24x faster than one at 32^3 and even at 24^3; so a thread per
+// 16384 multiply-adds at least.
+inline constexpr double kGemmMinMacsPerThread = 1 << 14;
 
-}  // namespace tandem::cpu::tuning
-
-namespace tandem::cpu::tuning {
-
-// Reductions (dot, euclidean_distance, cosine_similarity) and the quantization passes
-// (scan, quantize, dequantize, quantized_relu): below this many elements per thread,
-// one thread. Provisional: the element-wise figure, since these are as memory-bound
-// (quantize does more arithmetic per byte, so its true threshold is lower, if anything).
-inline constexpr std::int64_t kReduceMinPerThread = std::int64_t{1} << 16;
-inline constexpr std::int64_t kQuantizeMinPerThread = std::int64_t{1} << 16;
+// Integer GEMM: SGEMM's figure (not swept separately: its microkernels run at the
+// same rate here, ~35 G multiply-adds/s on one thread, with the same packing).
+inline constexpr double kIgemmMinMacsPerThread = kGemmMinMacsPerThread;
 
 // Element-wise ops write with non-temporal (streaming) stores when the output is at
-// least this many bytes (and does not overlap an input). The L3 of the development
-// machine (8 MiB): an output that large cannot stay in the cache for whoever reads it
-// next, so ordinary stores only add the read-for-ownership of every line and evict
-// the inputs; streaming measured ~1.4x faster far above it. Below it, an output that
-// stays in L3 is worth more to the next op than the saved bandwidth.
+// least this many bytes (and does not overlap an input): the L3 of the development
+// machine (8 MiB). An output that large cannot stay in the cache for whoever reads it
+// next, so ordinary stores only add the read-for-ownership of every line.
 inline constexpr std::int64_t kStreamingStoreMinBytes = std::int64_t{8} << 20;
-
-}  // namespace tandem::cpu::tuning
-
-namespace tandem::cpu::tuning {
-
-// Integer GEMM (int8/int16 -> int32, quantized matmul): a thread per this many
-// multiply-adds at least. Provisional: SGEMM's figure, the microkernels doing about as
-// many multiply-adds per cycle here (vpmaddwd: 16 per instruction, one per cycle).
-inline constexpr double kIgemmMinMacsPerThread = 1 << 18;
 
 }  // namespace tandem::cpu::tuning

@@ -1,6 +1,7 @@
 // Symmetric quantization, bit-exact against reference::quantize and friends:
-//   q = convert(clamp(x / scale, lo, hi)),  x' = float(q) * scale
-// x / scale is a true division (a reciprocal multiply would round differently), the
+//   q = convert(clamp(x * inv_scale, lo, hi)),  x' = float(q) * scale
+// with inv_scale = 1 / scale rounded to float once per call (as FBGEMM and PyTorch
+// quantize: a multiply, where a division would bound the speed), the
 // clamp happens in float before the conversion (so out-of-range values never reach
 // the integer conversion, whose overflow result is 0x80000000), and the conversion
 // (cvtps2dq) rounds with the current rounding mode, round-half-to-even by default, as
@@ -132,9 +133,9 @@ struct Traits<int16_t> {
   static void load(const int16_t* q, I32* v) { load_s16(q, v); }
 };
 
-// round(clamp(x / scale, lo, hi)) for one vector.
-inline I32 quantize_vector(F32 x, F32 scale, F32 lo, F32 hi) {
-  return round_to_int(simd::min(simd::max(simd::div(x, scale), lo), hi));
+// round(clamp(x * inv_scale, lo, hi)) for one vector.
+inline I32 quantize_vector(F32 x, F32 inv_scale, F32 lo, F32 hi) {
+  return round_to_int(simd::min(simd::max(simd::mul(x, inv_scale), lo), hi));
 }
 
 // ---- scan: max |x| and the first non-finite element, in one pass ----------------
@@ -241,12 +242,12 @@ int64_t scan(const float* x, int64_t n, float* max_abs) {
 template <typename Q>
 void quantize_blocks(const float* x, int64_t blocks, float scale, Q* q) {
   constexpr size_t kPack = Traits<Q>::kPack;
-  const F32 s = simd::set1(scale);
+  const F32 inv = simd::set1(1.0f / scale);
   const F32 lo = simd::set1(Traits<Q>::kLo), hi = simd::set1(Traits<Q>::kHi);
   for (int64_t b = 0; b < blocks; ++b) {
     I32 v[kPack];
     for (size_t k = 0; k < kPack; ++k)
-      v[k] = quantize_vector(simd::load(x + k * kLanes), s, lo, hi);
+      v[k] = quantize_vector(simd::load(x + k * kLanes), inv, lo, hi);
     Traits<Q>::store(q, v);
     x += kPack * kLanes;
     q += kPack * kLanes;
@@ -298,14 +299,14 @@ void dequantize_any(const Q* q, int64_t n, float scale, float* x) {
   }
 }
 
-// max(q, 0) with q = round(clamp(x / scale, lo, hi)) is round(clamp(x / scale, 0, hi)):
+// max(q, 0) with q = round(clamp(x * inv, lo, hi)) is round(clamp(x * inv, 0, hi)):
 // the clamp's lower bound becomes 0 (and the conversion turns -0 into +0, as the
 // reference's integer max does). Works a vector at a time, so y may alias x.
 template <typename Q>
 void quantized_relu_any(const float* x, float* y, int64_t n, float scale) {
-  const F32 s = simd::set1(scale);
+  const F32 s = simd::set1(scale), inv = simd::set1(1.0f / scale);
   const F32 lo = simd::zero(), hi = simd::set1(Traits<Q>::kHi);
-  const auto one = [&](F32 v) { return simd::mul(to_float(quantize_vector(v, s, lo, hi)), s); };
+  const auto one = [&](F32 v) { return simd::mul(to_float(quantize_vector(v, inv, lo, hi)), s); };
   int64_t i = 0;
   for (; i + 2 * kLanes <= n; i += 2 * kLanes) {
     const F32 a = one(simd::load(x + i));

@@ -23,6 +23,12 @@ constexpr int kNR = kNV * kLanes;
 
 void microkernel(int64_t kc, const float* a, const float* b, float* c, int64_t ldc, float alpha,
                  float beta, int64_t mr, int64_t nr) {
+  // C is touched only after the k loop: start its lines on their way now, so the
+  // microkernel does not stall on them at the end (C is usually far out of cache).
+  for (int64_t i = 0; i < mr; ++i) {
+    __builtin_prefetch(c + i * ldc, 1, 3);
+    __builtin_prefetch(c + i * ldc + nr - 1, 1, 3);
+  }
   F32 acc[kMR][kNV];
   for (int i = 0; i < kMR; ++i) {
     for (int v = 0; v < kNV; ++v) acc[i][v] = simd::zero();

@@ -80,8 +80,8 @@ struct ReduceKernels {
   void (*cosine_parts)(const float* x, const float* y, int64_t n, double out[3]);
 };
 
-// Symmetric quantization, bit-exact against the reference: x / scale by a true
-// division, clamped in float to the type's range, rounded half to even (the default
+// Symmetric quantization, bit-exact against the reference: x * (1 / scale), the
+// reciprocal rounded to float once, clamped in float to the type's range, rounded half to even (the default
 // rounding mode) and packed. Single-threaded; the caller checks scale and finiteness.
 struct QuantizeKernels {
   // One pass: *max_abs = max |x_i| over x[0, n) (0 for n == 0) and the index of the

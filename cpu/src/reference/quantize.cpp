@@ -44,18 +44,20 @@ void check_scale(const char* op, float scale) {
   }
 }
 
-// Round half to even (the default rounding mode, as the SIMD conversions use),
-// then clip to the type's range.
+// x * inv_scale with inv_scale = 1 / scale rounded to float (a multiply, as FBGEMM
+// and PyTorch quantize), rounded half to even (the default rounding mode, as the
+// SIMD conversions use), then clipped to the type's range.
 template <typename Q>
-Q quantize_one(float x, float scale) {
+Q quantize_one(float x, float inv_scale) {
   constexpr auto lo = static_cast<float>(std::numeric_limits<Q>::min());
   constexpr auto hi = static_cast<float>(std::numeric_limits<Q>::max());
-  return static_cast<Q>(std::clamp(std::nearbyint(x / scale), lo, hi));
+  return static_cast<Q>(std::clamp(std::nearbyint(x * inv_scale), lo, hi));
 }
 
 template <typename Q>
 void quantize_unchecked(const float* x, std::int64_t n, float scale, Q* q) {
-  for (std::int64_t i = 0; i < n; ++i) q[i] = quantize_one<Q>(x[i], scale);
+  const float inv_scale = 1.0f / scale;
+  for (std::int64_t i = 0; i < n; ++i) q[i] = quantize_one<Q>(x[i], inv_scale);
 }
 
 template <typename Q>
@@ -90,8 +92,9 @@ void quantized_matmul_as(const float* a, const float* b, float* c, std::int64_t 
 
 template <typename Q>
 void quantized_relu_as(const float* x, float* y, std::int64_t n, float scale) {
+  const float inv_scale = 1.0f / scale;
   for (std::int64_t i = 0; i < n; ++i) {
-    y[i] = static_cast<float>(std::max<Q>(quantize_one<Q>(x[i], scale), 0)) * scale;
+    y[i] = static_cast<float>(std::max<Q>(quantize_one<Q>(x[i], inv_scale), 0)) * scale;
   }
 }
 

@@ -43,7 +43,8 @@ double cosine_similarity(const float* x, const float* y, std::int64_t n);
 inline constexpr double kCosineEps = 1e-8;
 
 // ---- Symmetric per-tensor quantization -----------------------------------------
-// q = clamp(round_half_even(x / scale), type min, type max), x = q * scale.
+// q = clamp(round_half_even(x * inv_scale), type min, type max), x = q * scale, with
+// inv_scale = 1 / scale rounded to float (a multiply, as FBGEMM and PyTorch do).
 // Supported widths: 8 (int8_t) and 16 (int16_t) bits.
 
 // 2^(bits-1) - 1: 127 or 32767. Throws ArgumentError for other widths.
