@@ -21,6 +21,7 @@
 #include <tandem/cpu/reference.h>
 
 #include "bench_util.h"
+#include "onednn_anchor.h"
 #include "scalar_relu.h"
 
 namespace tandem::bench {
@@ -84,11 +85,7 @@ Impl cpu_impl(cpu::RunOptions run) {
         cpu::squared_difference(x, y, z, n, run);
       },
       [run](const float* x, const float* y, std::int64_t n) { return cpu::dot(x, y, n, run); },
-      [run](const float* x, std::int64_t n, std::int8_t* q) {
-        const float scale = cpu::quantize_scale(x, n, 8, run);
-        cpu::quantize(x, n, scale, q, run);
-        return scale;
-      },
+      [run](const float* x, std::int64_t n, std::int8_t* q) { return cpu::quantize(x, n, q, run); },
       [run](const std::int8_t* q, std::int64_t n, float scale, float* x) {
         cpu::dequantize(q, n, scale, x, run);
       },
@@ -188,6 +185,15 @@ const bool registered = [] {
   for (const int threads : {1, 2}) {
     const std::string suffix = "/t" + std::to_string(threads);
     register_memcpy(kLarge, threads, suffix);
+    register_op("relu", "f32", "onednn", std::to_string(kLarge) + suffix,
+                [threads](benchmark::State& state) {
+                  const OnednnThreads scope(threads);
+                  const auto& x = input(kLarge, 1);
+                  std::vector<float> y(x.size());
+                  OnednnRelu relu(kLarge);
+                  state.SetLabel(relu.implementation());
+                  measure_bytes(state, bytes(kLarge, 8), [&] { relu.run(x.data(), y.data()); });
+                });
     for (const cpu::Isa isa : cpu::all_isas()) {
       if (!cpu::isa_supported(isa)) continue;
       register_impl("cpu." + std::string(cpu::isa_name(isa)), cpu_impl({isa, threads}), kLarge,

@@ -33,4 +33,23 @@ void OnednnMatmul::run(const void* a, const void* b, void* c) {
   stream_.wait();
 }
 
+OnednnRelu::OnednnRelu(std::int64_t n) : engine_(dnnl::engine::kind::cpu, 0), stream_(engine_) {
+  const dnnl::memory::desc md({n}, dnnl::memory::data_type::f32, dnnl::memory::format_tag::a);
+  const dnnl::eltwise_forward::primitive_desc pd(
+      dnnl::eltwise_forward::desc(dnnl::prop_kind::forward_inference, dnnl::algorithm::eltwise_relu,
+                                  md, 0.0f, 0.0f),
+      engine_);
+  relu_ = dnnl::eltwise_forward(pd);
+  implementation_ = pd.impl_info_str();
+  x_ = dnnl::memory(md, engine_, DNNL_MEMORY_NONE);
+  y_ = dnnl::memory(md, engine_, DNNL_MEMORY_NONE);
+}
+
+void OnednnRelu::run(const float* x, float* y) {
+  x_.set_data_handle(const_cast<float*>(x));
+  y_.set_data_handle(y);
+  relu_.execute(stream_, {{DNNL_ARG_SRC, x_}, {DNNL_ARG_DST, y_}});
+  stream_.wait();
+}
+
 }  // namespace tandem::bench

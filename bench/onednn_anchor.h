@@ -45,4 +45,19 @@ class OnednnMatmul {
   std::string implementation_;
 };
 
+// y = relu(x) on n contiguous floats, out of place (oneDNN's eltwise_relu, inference).
+class OnednnRelu {
+ public:
+  explicit OnednnRelu(std::int64_t n);
+  void run(const float* x, float* y);
+  std::string implementation() const { return implementation_; }
+
+ private:
+  dnnl::engine engine_;
+  dnnl::stream stream_;
+  dnnl::eltwise_forward relu_;
+  dnnl::memory x_, y_;
+  std::string implementation_;
+};
+
 }  // namespace tandem::bench

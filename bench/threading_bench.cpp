@@ -39,7 +39,9 @@ struct Data {
   std::vector<float> x, y, out;
   std::vector<std::int8_t> q;
   explicit Data(std::int64_t n)
-      : x(normal(n, 1)), y(normal(n, 2)), out(static_cast<std::size_t>(n)),
+      : x(normal(n, 1)),
+        y(normal(n, 2)),
+        out(static_cast<std::size_t>(n)),
         q(static_cast<std::size_t>(n)) {}
 };
 

@@ -283,6 +283,30 @@ TEST_P(CpuQuantize, NaNOrInfIsAnErrorWithTheReferenceMessageAndNothingIsWritten)
   }
 }
 
+TEST_P(CpuQuantize, DerivedScaleInTwoPassesEqualsScaleThenQuantize) {
+  for (const std::int64_t n : {0, 1, 1000, 300001}) {
+    std::vector<float> x(n);
+    cpu::fill_normal(x.data(), n, 23);
+    std::vector<std::int8_t> q8(n, 7), want8(n);
+    std::vector<std::int16_t> q16(n, 7), want16(n);
+    const float scale8 = cpu::quantize(x.data(), n, q8.data(), run());
+    expect_ran_on_path();
+    const float scale16 = cpu::quantize(x.data(), n, q16.data(), run(2));
+    expect_ran_on_path();
+    EXPECT_EQ(scale8, ref::quantize_scale(x.data(), n, 8));
+    EXPECT_EQ(scale16, ref::quantize_scale(x.data(), n, 16));
+    ref::quantize(x.data(), n, scale8, want8.data());
+    ref::quantize(x.data(), n, scale16, want16.data());
+    EXPECT_EQ(q8, want8) << n;
+    EXPECT_EQ(q16, want16) << n;
+  }
+  std::vector<float> bad(5000, 1.0f);
+  bad[4321] = std::numeric_limits<float>::quiet_NaN();
+  std::vector<std::int8_t> q(5000, 7);
+  EXPECT_THROW(cpu::quantize(bad.data(), 5000, q.data(), run()), tandem::ArgumentError);
+  EXPECT_EQ(q, std::vector<std::int8_t>(5000, 7));
+}
+
 TEST_P(CpuQuantize, BadScaleOrWidthIsAnError) {
   const std::vector<float> x = {1.0f, -2.0f, 3.0f};
   std::vector<std::int8_t> q(3, 9);

@@ -4,6 +4,7 @@
 // a pre-scan of its own (quantize with a given scale).
 #include <algorithm>
 #include <cmath>
+#include <cstdint>
 #include <limits>
 #include <string>
 #include <utility>
@@ -96,16 +97,43 @@ void quantize_as(Kernel kernel, const float* x, std::int64_t n, float scale, Q* 
 }
 
 template <typename Q, typename Kernel>
-void dequantize_as(Kernel kernel, const Q* q, std::int64_t n, float scale, float* x,
-                   const RunOptions& run) {
+void dequantize_as(Kernel kernel, Kernel streaming, const Q* q, std::int64_t n, float scale,
+                   float* x, const RunOptions& run) {
   const auto& k = kernels("dequantize", run.isa);
   check_scale("dequantize", scale);
+  // Outputs beyond the last-level cache are written with streaming stores, as the
+  // element-wise ops are (tuning.h), unless they overlap the input.
+  const auto out = reinterpret_cast<std::uintptr_t>(x), in = reinterpret_cast<std::uintptr_t>(q);
+  const auto out_bytes = static_cast<std::uintptr_t>(n) * sizeof(float);
+  const auto in_bytes = static_cast<std::uintptr_t>(n) * sizeof(Q);
+  const bool overlap = out < in + in_bytes && in < out + out_bytes;
+  const Kernel chosen =
+      static_cast<std::int64_t>(out_bytes) >= tuning::kStreamingStoreMinBytes && !overlap
+          ? streaming
+          : kernel;
   chunks(n, run.threads, [&](std::int64_t begin, std::int64_t end) {
-    (k.*kernel)(q + begin, end - begin, scale, x + begin);
+    (k.*chosen)(q + begin, end - begin, scale, x + begin);
   });
 }
 
+template <typename Q, typename Kernel>
+float quantize_derived(Kernel kernel, const float* x, std::int64_t n, Q* q, const RunOptions& run) {
+  const auto& k = kernels("quantize", run.isa);
+  const float scale = scale_of(k, "quantize", x, n, sizeof(Q) * 8, run.threads);
+  chunks(n, run.threads, [&](std::int64_t begin, std::int64_t end) {
+    (k.*kernel)(x + begin, end - begin, scale, q + begin);
+  });
+  return scale;
+}
+
 }  // namespace
+
+float quantize(const float* x, std::int64_t n, std::int8_t* q, const RunOptions& run) {
+  return quantize_derived(&QuantizeKernels::quantize_s8, x, n, q, run);
+}
+float quantize(const float* x, std::int64_t n, std::int16_t* q, const RunOptions& run) {
+  return quantize_derived(&QuantizeKernels::quantize_s16, x, n, q, run);
+}
 
 float quantize_scale(const float* x, std::int64_t n, int bits, const RunOptions& run) {
   return scale_of(kernels("quantize", run.isa), "quantize", x, n, bits, run.threads);
@@ -120,11 +148,13 @@ void quantize(const float* x, std::int64_t n, float scale, std::int16_t* q, cons
 
 void dequantize(const std::int8_t* q, std::int64_t n, float scale, float* x,
                 const RunOptions& run) {
-  dequantize_as(&QuantizeKernels::dequantize_s8, q, n, scale, x, run);
+  dequantize_as(&QuantizeKernels::dequantize_s8, &QuantizeKernels::dequantize_s8_stream, q, n,
+                scale, x, run);
 }
 void dequantize(const std::int16_t* q, std::int64_t n, float scale, float* x,
                 const RunOptions& run) {
-  dequantize_as(&QuantizeKernels::dequantize_s16, q, n, scale, x, run);
+  dequantize_as(&QuantizeKernels::dequantize_s16, &QuantizeKernels::dequantize_s16_stream, q, n,
+                scale, x, run);
 }
 
 void quantized_relu(const float* x, float* y, std::int64_t n, int bits, const RunOptions& run) {

@@ -13,8 +13,6 @@ namespace {
 using simd::F32;
 using simd::kLanes;
 
-constexpr uintptr_t kVectorBytes = sizeof(float) * kLanes;
-
 template <typename Op>
 void unary(const float* x, float* y, int64_t n, Op op) {
   int64_t i = 0;
@@ -35,19 +33,9 @@ void binary(const float* x, const float* y, float* out, int64_t n, Op op) {
   }
 }
 
-// Elements before `out` reaches the vector alignment (at most n); -1 when out is not
-// even float-aligned, so that no peeling can align it.
-int64_t head_elements(const float* out, int64_t n) {
-  const auto address = reinterpret_cast<uintptr_t>(out);
-  if (address % sizeof(float) != 0) return -1;
-  const auto head = static_cast<int64_t>(((kVectorBytes - address % kVectorBytes) % kVectorBytes) /
-                                         sizeof(float));
-  return head < n ? head : n;
-}
-
 template <typename Op>
 void unary_stream(const float* x, float* y, int64_t n, Op op) {
-  const int64_t head = head_elements(y, n);
+  const int64_t head = simd::elements_to_alignment(y, n);
   if (head < 0) {
     unary(x, y, n, op);
     return;
@@ -67,7 +55,7 @@ void unary_stream(const float* x, float* y, int64_t n, Op op) {
 
 template <typename Op>
 void binary_stream(const float* x, const float* y, float* out, int64_t n, Op op) {
-  const int64_t head = head_elements(out, n);
+  const int64_t head = simd::elements_to_alignment(out, n);
   if (head < 0) {
     binary(x, y, out, n, op);
     return;

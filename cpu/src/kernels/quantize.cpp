@@ -270,14 +270,22 @@ void quantize_any(const float* x, int64_t n, float scale, Q* q) {
   }
 }
 
-template <typename Q>
+// kStream: non-temporal stores, x vector-aligned (see dequantize_stream).
+template <typename Q, bool kStream = false>
 void dequantize_blocks(const Q* q, int64_t blocks, float scale, float* x) {
   constexpr size_t kPack = Traits<Q>::kPack;
   const F32 s = simd::set1(scale);
   for (int64_t b = 0; b < blocks; ++b) {
     I32 v[kPack];
     Traits<Q>::load(q, v);
-    for (size_t k = 0; k < kPack; ++k) simd::store(x + k * kLanes, simd::mul(to_float(v[k]), s));
+    for (size_t k = 0; k < kPack; ++k) {
+      const F32 value = simd::mul(to_float(v[k]), s);
+      if constexpr (kStream) {
+        simd::stream(x + k * kLanes, value);
+      } else {
+        simd::store(x + k * kLanes, value);
+      }
+    }
     x += kPack * kLanes;
     q += kPack * kLanes;
   }
@@ -297,6 +305,24 @@ void dequantize_any(const Q* q, int64_t n, float scale, float* x) {
     dequantize_blocks(in, 1, scale, out);
     memcpy(x + full * kBlockElements, out, static_cast<size_t>(rest) * sizeof(float));
   }
+}
+
+// dequantize_any with non-temporal stores for the aligned body: for outputs far larger
+// than the caches, where ordinary stores would also read every line they write.
+template <typename Q>
+void dequantize_stream(const Q* q, int64_t n, float scale, float* x) {
+  const int64_t head = simd::elements_to_alignment(x, n);
+  if (head < 0) {
+    dequantize_any(q, n, scale, x);
+    return;
+  }
+  dequantize_any(q, head, scale, x);
+  constexpr auto kBlockElements = static_cast<int64_t>(Traits<Q>::kPack * kLanes);
+  const int64_t blocks = (n - head) / kBlockElements;
+  dequantize_blocks<Q, true>(q + head, blocks, scale, x + head);
+  const int64_t done = head + blocks * kBlockElements;
+  dequantize_any(q + done, n - done, scale, x + done);
+  _mm_sfence();  // order the non-temporal stores before anything that follows
 }
 
 // max(q, 0) with q = round(clamp(x * inv, lo, hi)) is round(clamp(x * inv, 0, hi)):
@@ -344,7 +370,15 @@ void relu_s16(const float* x, float* y, int64_t n, float scale) {
 
 }  // namespace
 
-const QuantizeKernels quantize = {scan,           quantize_s8, quantize_s16, dequantize_s8,
-                                  dequantize_s16, relu_s8,     relu_s16};
+void dequantize_s8_stream(const int8_t* q, int64_t n, float scale, float* x) {
+  dequantize_stream(q, n, scale, x);
+}
+void dequantize_s16_stream(const int16_t* q, int64_t n, float scale, float* x) {
+  dequantize_stream(q, n, scale, x);
+}
+
+const QuantizeKernels quantize = {scan,          quantize_s8,          quantize_s16,
+                                  dequantize_s8, dequantize_s16,       relu_s8,
+                                  relu_s16,      dequantize_s8_stream, dequantize_s16_stream};
 
 }  // namespace TANDEM_ISA_NAMESPACE

@@ -147,4 +147,15 @@ inline float reduce_max(F32 a) {
 
 #endif
 
+// Elements before `out` reaches the vector alignment that stream() needs (at most n);
+// -1 when out is not even float-aligned, so that no peeling can align it.
+inline int64_t elements_to_alignment(const float* out, int64_t n) {
+  constexpr uintptr_t kVectorBytes = sizeof(float) * kLanes;
+  const auto address = reinterpret_cast<uintptr_t>(out);
+  if (address % sizeof(float) != 0) return -1;
+  const auto head = static_cast<int64_t>(((kVectorBytes - address % kVectorBytes) % kVectorBytes) /
+                                         sizeof(float));
+  return head < n ? head : n;
+}
+
 }  // namespace TANDEM_ISA_NAMESPACE::simd

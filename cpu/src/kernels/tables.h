@@ -81,8 +81,8 @@ struct ReduceKernels {
 };
 
 // Symmetric quantization, bit-exact against the reference: x * (1 / scale), the
-// reciprocal rounded to float once, clamped in float to the type's range, rounded half to even (the default
-// rounding mode) and packed. Single-threaded; the caller checks scale and finiteness.
+// reciprocal rounded to float once, clamped in float to the type's range, rounded half to even (the
+// default rounding mode) and packed. Single-threaded; the caller checks scale and finiteness.
 struct QuantizeKernels {
   // One pass: *max_abs = max |x_i| over x[0, n) (0 for n == 0) and the index of the
   // first NaN or Inf, or -1 when all are finite (then *max_abs is exact).
@@ -94,6 +94,9 @@ struct QuantizeKernels {
   // y = max(quantize(x), 0) * scale in one pass (y may alias x).
   void (*relu_s8)(const float* x, float* y, int64_t n, float scale);
   void (*relu_s16)(const float* x, float* y, int64_t n, float scale);
+  // dequantize with non-temporal stores (x must not overlap q): for huge outputs.
+  void (*dequantize_s8_stream)(const int8_t* q, int64_t n, float scale, float* x);
+  void (*dequantize_s16_stream)(const int16_t* q, int64_t n, float scale, float* x);
 };
 
 namespace avx512 {

@@ -68,8 +68,12 @@ double cosine_similarity(const float* x, const float* y, std::int64_t n,
 // max|x| / quant_max(bits), 1 for all-zero or empty x, never below FLT_MIN; one pass,
 // which also refuses NaN/Inf. bits is 8 or 16.
 float quantize_scale(const float* x, std::int64_t n, int bits, const RunOptions& run = {});
-// round_half_even(x * (1 / scale)) clamped to the type's range (see reference.h). A non-finite or non-positive
-// scale, or NaN/Inf in x (found by a pre-scan), is an ArgumentError.
+// quantize_scale() and quantize() in two passes rather than three: the scale's scan
+// also refuses NaN/Inf, so the quantize pass needs no pre-scan. Returns the scale.
+float quantize(const float* x, std::int64_t n, std::int8_t* q, const RunOptions& run = {});
+float quantize(const float* x, std::int64_t n, std::int16_t* q, const RunOptions& run = {});
+// round_half_even(x * (1 / scale)) clamped to the type's range (see reference.h). A non-finite or
+// non-positive scale, or NaN/Inf in x (found by a pre-scan), is an ArgumentError.
 void quantize(const float* x, std::int64_t n, float scale, std::int8_t* q,
               const RunOptions& run = {});
 void quantize(const float* x, std::int64_t n, float scale, std::int16_t* q,
