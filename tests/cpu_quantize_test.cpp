@@ -311,7 +311,7 @@ TEST_P(CpuQuantize, BadScaleOrWidthIsAnError) {
   const std::vector<float> x = {1.0f, -2.0f, 3.0f};
   std::vector<std::int8_t> q(3, 9);
   std::vector<float> y(3, 4.0f);
-  for (const float scale : {0.0f, -1.0f, kNaN, kInf}) {
+  for (const float scale : {0.0f, -1.0f, kNaN, kInf, 1e-40f}) {  // 1e-40: subnormal
     const std::string want = error_of([&] { ref::quantize(x.data(), 3, scale, q.data()); });
     ASSERT_NE(want, "");
     EXPECT_EQ(error_of([&] { cpu::quantize(x.data(), 3, scale, q.data(), run()); }), want);

@@ -130,7 +130,7 @@ TEST(OpsErrors, QuantizeRefusesNaNInfAndBadBits) {
       [] {
         tandem::dequantize({Tensor::zeros({2}, DType::i8), 0.0f});
       },
-      {"dequantize: scale must be finite and positive"});
+      {"dequantize: scale must be a finite positive normal float"});
 }
 
 TEST(OpsErrors, QuantizedMatmulRefusesKThatCouldOverflow) {

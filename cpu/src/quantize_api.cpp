@@ -36,8 +36,9 @@ void check_bits(const char* op, int bits) {
 }
 
 void check_scale(const char* op, float scale) {
-  if (!std::isfinite(scale) || !(scale > 0.0f)) {
-    throw ArgumentError(std::string(op) + ": scale must be finite and positive, got " +
+  // At least the smallest normal float, so that 1 / scale is finite.
+  if (!std::isfinite(scale) || !(scale >= std::numeric_limits<float>::min())) {
+    throw ArgumentError(std::string(op) + ": scale must be a finite positive normal float, got " +
                         std::to_string(scale));
   }
 }

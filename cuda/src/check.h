@@ -18,3 +18,6 @@ inline void check(cudaError_t status, const char* call) {
 }  // namespace tandem::cuda::detail
 
 #define TANDEM_CUDA_CHECK(call) ::tandem::cuda::detail::check((call), #call)
+
+// After a kernel launch: a bad configuration or a missing kernel image surfaces here.
+#define TANDEM_CUDA_CHECK_LAUNCH(kernel) ::tandem::cuda::detail::check(cudaGetLastError(), kernel)

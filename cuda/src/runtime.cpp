@@ -2,8 +2,10 @@
 
 #include <string>
 
+#include <tandem/cuda/memory.h>
 #include <tandem/cuda/runtime.h>
 #include "check.h"
+#include "device_scope.h"
 
 namespace tandem::cuda {
 namespace {
@@ -31,31 +33,22 @@ const Discovery& discovery() {
   return d;
 }
 
-// Makes `device` current for the calling thread, and restores the previous one.
-class DeviceGuard {
- public:
-  explicit DeviceGuard(int device) {
-    TANDEM_CUDA_CHECK(cudaGetDevice(&previous_));
-    if (previous_ != device) TANDEM_CUDA_CHECK(cudaSetDevice(device));
-  }
-  ~DeviceGuard() { cudaSetDevice(previous_); }
-  DeviceGuard(const DeviceGuard&) = delete;
-  DeviceGuard& operator=(const DeviceGuard&) = delete;
-
- private:
-  int previous_ = 0;
-};
-
 int attribute(cudaDeviceAttr attr, int device) {
   int value = 0;
   TANDEM_CUDA_CHECK(cudaDeviceGetAttribute(&value, attr, device));
   return value;
 }
 
+// Blocking copies and fills are ordered against every stream of the device: they wait
+// for all work queued before them (a download sees finished kernels, even on Tandem's
+// non-blocking streams) and are complete when they return (an upload from pageable
+// memory is visible to the next kernel on any stream).
 void copy(int device, void* dst, const void* src, std::size_t bytes, cudaMemcpyKind kind) {
   if (bytes == 0) return;
-  DeviceGuard guard(device);
+  detail::DeviceScope guard(device);
+  TANDEM_CUDA_CHECK(cudaDeviceSynchronize());
   TANDEM_CUDA_CHECK(cudaMemcpy(dst, src, bytes, kind));
+  TANDEM_CUDA_CHECK(cudaDeviceSynchronize());
 }
 
 cudaStream_t as_stream(void* handle) { return static_cast<cudaStream_t>(handle); }
@@ -105,7 +98,7 @@ GpuProperties device_properties(int device) {
 void* device_malloc(int device, std::size_t bytes) {
   require_device("device_malloc", device);
   if (bytes == 0) return nullptr;
-  DeviceGuard guard(device);
+  detail::DeviceScope guard(device);
   void* ptr = nullptr;
   const cudaError_t status = cudaMalloc(&ptr, bytes);
   if (status != cudaSuccess) {
@@ -137,13 +130,32 @@ void copy_device_to_device(int device, void* dst, const void* src, std::size_t b
 
 void memset_zero(int device, void* ptr, std::size_t bytes) {
   if (bytes == 0) return;
-  DeviceGuard guard(device);
+  detail::DeviceScope guard(device);
+  TANDEM_CUDA_CHECK(cudaDeviceSynchronize());
   TANDEM_CUDA_CHECK(cudaMemset(ptr, 0, bytes));
+  TANDEM_CUDA_CHECK(cudaDeviceSynchronize());
+}
+
+PinnedBuffer::PinnedBuffer(std::size_t bytes) : bytes_(bytes) {
+  if (bytes == 0) return;
+  const cudaError_t status = cudaMallocHost(&ptr_, bytes);
+  if (status != cudaSuccess) {
+    cudaGetLastError();
+    ptr_ = nullptr;
+    throw DeviceError("cudaMallocHost of " + std::to_string(bytes) +
+                      " bytes: " + cudaGetErrorString(status));
+  }
+}
+
+void PinnedBuffer::release() noexcept {
+  if (ptr_ != nullptr) cudaFreeHost(ptr_);
+  ptr_ = nullptr;
+  bytes_ = 0;
 }
 
 Stream::Stream(int device) : device_(device) {
   require_device("Stream", device);
-  DeviceGuard guard(device);
+  detail::DeviceScope guard(device);
   cudaStream_t s = nullptr;
   TANDEM_CUDA_CHECK(cudaStreamCreateWithFlags(&s, cudaStreamNonBlocking));
   handle_ = s;
@@ -157,7 +169,7 @@ void Stream::synchronize() const { TANDEM_CUDA_CHECK(cudaStreamSynchronize(as_st
 
 EventTimer::EventTimer(int device) : device_(device) {
   require_device("EventTimer", device);
-  DeviceGuard guard(device);
+  detail::DeviceScope guard(device);
   cudaEvent_t start = nullptr;
   cudaEvent_t stop = nullptr;
   TANDEM_CUDA_CHECK(cudaEventCreate(&start));

@@ -2,6 +2,7 @@
 // so for anything that needs one.
 #include <string>
 
+#include <tandem/cuda/memory.h>
 #include <tandem/cuda/runtime.h>
 #include <tandem/error.h>
 
@@ -47,5 +48,8 @@ void EventTimer::stop(const Stream&) { absent("EventTimer::stop"); }
 double EventTimer::elapsed_us() const { absent("EventTimer::elapsed_us"); }
 
 void launch_empty_kernel(const Stream&) { absent("launch_empty_kernel"); }
+
+PinnedBuffer::PinnedBuffer(std::size_t bytes) : bytes_(bytes) { absent("PinnedBuffer"); }
+void PinnedBuffer::release() noexcept {}
 
 }  // namespace tandem::cuda

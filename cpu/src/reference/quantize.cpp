@@ -38,8 +38,9 @@ float scale_of(const char* op, const char* what, const float* x, std::int64_t n,
 }
 
 void check_scale(const char* op, float scale) {
-  if (!std::isfinite(scale) || !(scale > 0.0f)) {
-    throw ArgumentError(std::string(op) + ": scale must be finite and positive, got " +
+  // At least the smallest normal float, so that 1 / scale is finite.
+  if (!std::isfinite(scale) || !(scale >= std::numeric_limits<float>::min())) {
+    throw ArgumentError(std::string(op) + ": scale must be a finite positive normal float, got " +
                         std::to_string(scale));
   }
 }

@@ -54,7 +54,8 @@ std::int32_t quant_max(int bits);
 // smallest normal float. NaN or Inf anywhere in x is an ArgumentError.
 float quantize_scale(const float* x, std::int64_t n, int bits);
 
-// Throw ArgumentError if scale is not finite and positive or x holds NaN/Inf.
+// Throw ArgumentError if scale is not a finite, positive, normal float (so that
+// 1 / scale is finite) or x holds NaN/Inf.
 void quantize(const float* x, std::int64_t n, float scale, std::int8_t* q);
 void quantize(const float* x, std::int64_t n, float scale, std::int16_t* q);
 void dequantize(const std::int8_t* q, std::int64_t n, float scale, float* x);

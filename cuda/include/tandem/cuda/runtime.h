@@ -45,6 +45,8 @@ struct GpuProperties {
 GpuProperties device_properties(int device);
 
 // ---- Memory (raw; Tensor and the RAII buffers sit on top) -------------------------
+// The copies and memset_zero are blocking and ordered against every stream of the
+// device: they wait for the work queued before them and are complete on return.
 void* device_malloc(int device, std::size_t bytes);
 void device_free(int device, void* ptr) noexcept;
 void copy_host_to_device(int device, void* dst, const void* src, std::size_t bytes);

@@ -1,0 +1,73 @@
+// The CUDA kernels, on raw device pointers; every call takes the stream it runs on
+// (pointers must be on stream.device()). Same semantics as the reference kernels
+// (tandem/cpu/reference.h), which the GPU/CPU parity tests compare them against.
+// Launch and CUDA/cuBLAS failures are DeviceErrors naming the call; nothing here
+// exits or aborts. Calls are asynchronous unless they return a value computed on the
+// device (reductions, scales), which they wait for.
+#pragma once
+
+#include <cstdint>
+
+#include <tandem/cuda/runtime.h>
+#include <tandem/transpose.h>
+
+namespace tandem::cuda {
+
+// ---- SGEMM ------------------------------------------------------------------------
+// The implementations, by their public names.
+enum class SgemmImpl {
+  tiled_basic,  // "cuda.tiled_basic": one level of shared-memory tiles, one output per thread
+  tiled,        // "cuda.tiled": register-blocked, vectorized, double-buffered tiles
+  cublas,       // "cuda.cublas": cublasSgemm, math mode pinned to pedantic FP32 (no TF32)
+};
+const char* sgemm_impl_name(SgemmImpl impl);
+
+// C = alpha * op(A) * op(B) + beta * C, BLAS semantics on row-major storage, any m, n,
+// k, leading dimensions. beta == 0 never reads C.
+void sgemm(SgemmImpl impl, Transpose trans_a, Transpose trans_b, std::int64_t m, std::int64_t n,
+           std::int64_t k, float alpha, const float* a, std::int64_t lda, const float* b,
+           std::int64_t ldb, float beta, float* c, std::int64_t ldc, const Stream& stream);
+
+// ---- Element-wise (float4 loads/stores when aligned, scalar tail) --------------------
+void relu(const float* x, float* y, std::int64_t n, const Stream& stream);
+void add(const float* x, const float* y, float* out, std::int64_t n, const Stream& stream);
+void multiply(const float* x, const float* y, float* out, std::int64_t n, const Stream& stream);
+void squared_difference(const float* x, const float* y, float* out, std::int64_t n,
+                        const Stream& stream);
+// A float4 device-to-device copy: the bandwidth anchor for the element-wise kernels.
+void copy(const float* x, float* y, std::int64_t n, const Stream& stream);
+
+// ---- Reductions (CUB; results copied back, so these wait) ---------------------------
+double dot(const float* x, const float* y, std::int64_t n, const Stream& stream);
+double euclidean_distance(const float* x, const float* y, std::int64_t n, const Stream& stream);
+double cosine_similarity(const float* x, const float* y, std::int64_t n, const Stream& stream);
+
+// ---- Quantization (the reference's semantics, bit-exact) -----------------------------
+// max|x| / quant_max(bits), reduced on the device; NaN/Inf is an ArgumentError.
+float quantize_scale(const float* x, std::int64_t n, int bits, const Stream& stream);
+void quantize(const float* x, std::int64_t n, float scale, std::int8_t* q, const Stream& stream);
+void quantize(const float* x, std::int64_t n, float scale, std::int16_t* q, const Stream& stream);
+void dequantize(const std::int8_t* q, std::int64_t n, float scale, float* x, const Stream& stream);
+void dequantize(const std::int16_t* q, std::int64_t n, float scale, float* x, const Stream& stream);
+void quantized_relu(const float* x, float* y, std::int64_t n, int bits, const Stream& stream);
+
+// ---- Integer GEMM (int32 accumulation, wrapping like the reference) -------------------
+// int8 with __dp4a (K in groups of 4), int16 with int32 multiply-adds.
+void gemm_s8s8s32(std::int64_t m, std::int64_t n, std::int64_t k, const std::int8_t* a,
+                  std::int64_t lda, const std::int8_t* b, std::int64_t ldb, std::int32_t* c,
+                  std::int64_t ldc, const Stream& stream);
+void gemm_s16s16s32(std::int64_t m, std::int64_t n, std::int64_t k, const std::int16_t* a,
+                    std::int64_t lda, const std::int16_t* b, std::int64_t ldb, std::int32_t* c,
+                    std::int64_t ldc, const Stream& stream);
+// The int8 anchor: cublasGemmEx (CUDA_R_8I in, CUDA_R_32I out).
+void gemm_s8s8s32_cublas(std::int64_t m, std::int64_t n, std::int64_t k, const std::int8_t* a,
+                         std::int64_t lda, const std::int8_t* b, std::int64_t ldb, std::int32_t* c,
+                         std::int64_t ldc, const Stream& stream);
+
+// Quantize A and B on the device (scales reduced on the device), integer GEMM with the
+// dequantization fused into its store. K above reference::max_quantized_k(bits) is an
+// ArgumentError. Bit-exact against reference::quantized_matmul.
+void quantized_matmul(const float* a, const float* b, float* c, std::int64_t m, std::int64_t n,
+                      std::int64_t k, int bits, const Stream& stream);
+
+}  // namespace tandem::cuda

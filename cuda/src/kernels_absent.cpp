@@ -1,0 +1,72 @@
+// The CUDA kernels of a build without CUDA: each is a DeviceError saying so. (Callers
+// see device_count() == 0 first; these keep a direct call from linking into nothing.)
+#include <string>
+
+#include <tandem/cuda/kernels.h>
+#include <tandem/error.h>
+
+namespace tandem::cuda {
+namespace {
+
+[[noreturn]] void absent(const char* op) {
+  throw DeviceError(std::string(op) + ": " + unavailable_reason());
+}
+
+}  // namespace
+
+void sgemm(SgemmImpl, Transpose, Transpose, std::int64_t, std::int64_t, std::int64_t, float,
+           const float*, std::int64_t, const float*, std::int64_t, float, float*, std::int64_t,
+           const Stream&) {
+  absent("sgemm");
+}
+void relu(const float*, float*, std::int64_t, const Stream&) { absent("relu"); }
+void add(const float*, const float*, float*, std::int64_t, const Stream&) { absent("add"); }
+void multiply(const float*, const float*, float*, std::int64_t, const Stream&) {
+  absent("multiply");
+}
+void squared_difference(const float*, const float*, float*, std::int64_t, const Stream&) {
+  absent("squared_difference");
+}
+void copy(const float*, float*, std::int64_t, const Stream&) { absent("copy"); }
+double dot(const float*, const float*, std::int64_t, const Stream&) { absent("dot"); }
+double euclidean_distance(const float*, const float*, std::int64_t, const Stream&) {
+  absent("euclidean_distance");
+}
+double cosine_similarity(const float*, const float*, std::int64_t, const Stream&) {
+  absent("cosine_similarity");
+}
+float quantize_scale(const float*, std::int64_t, int, const Stream&) { absent("quantize_scale"); }
+void quantize(const float*, std::int64_t, float, std::int8_t*, const Stream&) {
+  absent("quantize");
+}
+void quantize(const float*, std::int64_t, float, std::int16_t*, const Stream&) {
+  absent("quantize");
+}
+void dequantize(const std::int8_t*, std::int64_t, float, float*, const Stream&) {
+  absent("dequantize");
+}
+void dequantize(const std::int16_t*, std::int64_t, float, float*, const Stream&) {
+  absent("dequantize");
+}
+void quantized_relu(const float*, float*, std::int64_t, int, const Stream&) {
+  absent("quantized_relu");
+}
+void gemm_s8s8s32(std::int64_t, std::int64_t, std::int64_t, const std::int8_t*, std::int64_t,
+                  const std::int8_t*, std::int64_t, std::int32_t*, std::int64_t, const Stream&) {
+  absent("gemm_s8s8s32");
+}
+void gemm_s16s16s32(std::int64_t, std::int64_t, std::int64_t, const std::int16_t*, std::int64_t,
+                    const std::int16_t*, std::int64_t, std::int32_t*, std::int64_t, const Stream&) {
+  absent("gemm_s16s16s32");
+}
+void gemm_s8s8s32_cublas(std::int64_t, std::int64_t, std::int64_t, const std::int8_t*, std::int64_t,
+                         const std::int8_t*, std::int64_t, std::int32_t*, std::int64_t,
+                         const Stream&) {
+  absent("gemm_s8s8s32_cublas");
+}
+void quantized_matmul(const float*, const float*, float*, std::int64_t, std::int64_t, std::int64_t,
+                      int, const Stream&) {
+  absent("quantized_matmul");
+}
+
+}  // namespace tandem::cuda

@@ -1,0 +1,196 @@
+// quantized_matmul: the reference's symmetric per-tensor quantization, on the device.
+//   1. max|x| of A and of B: one grid-stride pass each, atomicMax on the bit pattern
+//      of |x| (non-negative floats order like their bits). NaN and Inf have the
+//      largest patterns (>= 0x7f800000), so the same maximum tells whether an input
+//      holds one; both results come back to the host in one copy (this waits).
+//   2. On the host, in float, as the reference: scale = max|x| / qmax (1 for all
+//      zeros, never below FLT_MIN), inv_scale = 1 / scale, scale_c = scale_a * scale_b.
+//   3. Quantize A and B into temporary buffers: clamp(round_half_even(x * inv_scale)),
+//      A's rows padded to 16 bytes so that the int8 GEMM loads them as int4.
+//   4. The integer GEMM (dp4a for 8 bits, the int16 kernel for 16) with the
+//      dequantizing store C = float(acc) * scale_c.
+// Refusals (bit width, K past the int32 bound, NaN/Inf) come before C is written.
+#include <cuda_runtime.h>
+
+#include <algorithm>
+#include <bit>
+#include <cstdint>
+#include <limits>
+#include <string>
+
+#include <tandem/cuda/kernels.h>
+#include <tandem/cuda/memory.h>
+#include <tandem/error.h>
+#include "gemm_common.h"
+
+namespace tandem::cuda {
+namespace {
+
+constexpr unsigned kNonFinite = 0x7f800000u;  // |x| bits at or above: Inf or NaN
+constexpr int kThreads = 256;
+
+__device__ __forceinline__ unsigned abs_bits(float x) { return __float_as_uint(x) & 0x7fffffffu; }
+
+// *out = max(*out, max_i bits(|x_i|)).
+__global__ void __launch_bounds__(kThreads)
+    max_abs_bits_kernel(const float* __restrict__ x, std::int64_t n, bool vec, unsigned* out) {
+  const std::int64_t stride = static_cast<std::int64_t>(gridDim.x) * blockDim.x;
+  const std::int64_t first = static_cast<std::int64_t>(blockIdx.x) * blockDim.x + threadIdx.x;
+  unsigned local = 0;
+  std::int64_t done = 0;
+  if (vec) {  // 16-byte aligned: float4 loads, then the scalar tail
+    const std::int64_t n4 = n / 4;
+    const float4* x4 = reinterpret_cast<const float4*>(x);
+    for (std::int64_t i = first; i < n4; i += stride) {
+      const float4 v = __ldg(x4 + i);
+      local = max(local, max(max(abs_bits(v.x), abs_bits(v.y)), max(abs_bits(v.z), abs_bits(v.w))));
+    }
+    done = n4 * 4;
+  }
+  for (std::int64_t i = done + first; i < n; i += stride)
+    local = max(local, abs_bits(__ldg(x + i)));
+#pragma unroll
+  for (int offset = 16; offset > 0; offset /= 2) {
+    local = max(local, __shfl_xor_sync(0xffffffffu, local, offset));
+  }
+  if ((threadIdx.x & 31u) == 0) atomicMax(out, local);
+}
+
+template <typename Q>
+struct QuantRange;
+template <>
+struct QuantRange<std::int8_t> {
+  static constexpr float lo = -128.0f, hi = 127.0f;
+};
+template <>
+struct QuantRange<std::int16_t> {
+  static constexpr float lo = -32768.0f, hi = 32767.0f;
+};
+
+// q[r * ldq + c] = quantized x[r * cols + c] for the rows x cols contiguous x.
+template <typename Q>
+__global__ void __launch_bounds__(kThreads)
+    quantize_rows_kernel(const float* __restrict__ x, std::int64_t rows, std::int64_t cols,
+                         float inv_scale, Q* __restrict__ q, std::int64_t ldq) {
+  const std::int64_t total = rows * cols;
+  const std::int64_t stride = static_cast<std::int64_t>(gridDim.x) * blockDim.x;
+  for (std::int64_t i = static_cast<std::int64_t>(blockIdx.x) * blockDim.x + threadIdx.x; i < total;
+       i += stride) {
+    const std::int64_t r = i / cols, c = i - r * cols;
+    // Clamping to the (integral) bounds before rounding equals rounding, then clamping.
+    const float v =
+        fminf(fmaxf(__fmul_rn(__ldg(x + i), inv_scale), QuantRange<Q>::lo), QuantRange<Q>::hi);
+    q[r * ldq + c] = static_cast<Q>(__float2int_rn(v));  // half to even, as nearbyint
+  }
+}
+
+unsigned blocks_for(std::int64_t work) {
+  const std::int64_t cap = std::int64_t{detail::sm_count()} * 8;
+  return static_cast<unsigned>(std::clamp<std::int64_t>((work + kThreads - 1) / kThreads, 1, cap));
+}
+
+// The reference's scale from max|x| (finite here).
+float scale_of(unsigned max_abs_bits, std::int32_t qmax) {
+  const float max_abs = std::bit_cast<float>(max_abs_bits);
+  if (max_abs == 0.0f) return 1.0f;
+  return std::max(max_abs / static_cast<float>(qmax), std::numeric_limits<float>::min());
+}
+
+template <typename Q>
+void quantize_rows(const float* x, std::int64_t rows, std::int64_t cols, float scale, Q* q,
+                   std::int64_t ldq, cudaStream_t stream) {
+  const float inv_scale = 1.0f / scale;
+  quantize_rows_kernel<Q>
+      <<<blocks_for(rows * cols), kThreads, 0, stream>>>(x, rows, cols, inv_scale, q, ldq);
+  TANDEM_CUDA_CHECK_LAUNCH("quantize_rows_kernel");
+}
+
+std::int64_t round_up(std::int64_t v, std::int64_t to) { return (v + to - 1) / to * to; }
+
+}  // namespace
+
+void quantized_matmul(const float* a, const float* b, float* c, std::int64_t m, std::int64_t n,
+                      std::int64_t k, int bits, const Stream& stream) {
+  const std::string op = "quantized_matmul";
+  if (bits != 8 && bits != 16) {
+    throw ArgumentError(op + ": unsupported bit width " + std::to_string(bits) + " (8 or 16)");
+  }
+  if (m < 0 || n < 0 || k < 0) {
+    throw ShapeError(op + ": negative dimension in m = " + std::to_string(m) +
+                     ", n = " + std::to_string(n) + ", k = " + std::to_string(k));
+  }
+  const std::int32_t qmax = (std::int32_t{1} << (bits - 1)) - 1;
+  const std::int64_t max_k =
+      std::int64_t{std::numeric_limits<std::int32_t>::max()} / (std::int64_t{qmax} * qmax);
+  if (k > max_k) {
+    throw ArgumentError(op + ": K = " + std::to_string(k) + " can overflow int32 at " +
+                        std::to_string(bits) + " bits (at most " + std::to_string(max_k) + ")");
+  }
+  const int device = stream.device();
+  const detail::DeviceScope scope(device);
+  const cudaStream_t s = detail::native(stream);
+
+  // 1. max|A| and max|B| (bit patterns), back on the host.
+  const std::int64_t size_a = m * k, size_b = k * n;
+  unsigned max_bits[2] = {0, 0};
+  if (size_a > 0 || size_b > 0) {
+    const DeviceBuffer stats(device, sizeof(max_bits));
+    unsigned* d_stats = stats.as<unsigned>();
+    TANDEM_CUDA_CHECK(cudaMemsetAsync(d_stats, 0, sizeof(max_bits), s));
+    if (size_a > 0) {
+      max_abs_bits_kernel<<<blocks_for(size_a / 4 + 1), kThreads, 0, s>>>(
+          a, size_a, detail::is_aligned(a, 16), d_stats);
+      TANDEM_CUDA_CHECK_LAUNCH("max_abs_bits_kernel");
+    }
+    if (size_b > 0) {
+      max_abs_bits_kernel<<<blocks_for(size_b / 4 + 1), kThreads, 0, s>>>(
+          b, size_b, detail::is_aligned(b, 16), d_stats + 1);
+      TANDEM_CUDA_CHECK_LAUNCH("max_abs_bits_kernel");
+    }
+    TANDEM_CUDA_CHECK(
+        cudaMemcpyAsync(max_bits, d_stats, sizeof(max_bits), cudaMemcpyDeviceToHost, s));
+    TANDEM_CUDA_CHECK(cudaStreamSynchronize(s));
+  }
+  const char* names[2] = {"A", "B"};
+  const std::int64_t rows[2] = {m, k}, cols[2] = {k, n};
+  for (int i = 0; i < 2; ++i) {
+    if (max_bits[i] >= kNonFinite) {
+      throw ArgumentError(op + ": " + names[i] + " holds NaN or Inf (" + names[i] + " is " +
+                          std::to_string(rows[i]) + " x " + std::to_string(cols[i]) +
+                          "); quantization needs finite values");
+    }
+  }
+  if (m == 0 || n == 0) return;
+  if (k == 0) {  // C = 0 * scale_c = +0
+    TANDEM_CUDA_CHECK(cudaMemsetAsync(c, 0, static_cast<std::size_t>(m * n) * sizeof(float), s));
+    return;
+  }
+
+  // 2. The scales, on the host in float.
+  const float scale_a = scale_of(max_bits[0], qmax);
+  const float scale_b = scale_of(max_bits[1], qmax);
+  const float scale_c = scale_a * scale_b;
+
+  // 3-4. Quantize, multiply, dequantize.
+  if (bits == 8) {
+    const std::int64_t lda = k >= 16 ? round_up(k, 16) : k;
+    const std::int64_t ldb = round_up(n, 4);
+    const DeviceBuffer qa(device, static_cast<std::size_t>(m * lda));
+    const DeviceBuffer qb(device, static_cast<std::size_t>(k * ldb));
+    quantize_rows(a, m, k, scale_a, qa.as<std::int8_t>(), lda, s);
+    quantize_rows(b, k, n, scale_b, qb.as<std::int8_t>(), ldb, s);
+    detail::gemm_s8s8_dequantize(m, n, k, qa.as<std::int8_t>(), lda, qb.as<std::int8_t>(), ldb,
+                                 scale_c, c, n, s);
+    TANDEM_CUDA_CHECK(cudaStreamSynchronize(s));  // before the buffers are freed
+  } else {
+    const DeviceBuffer qa(device, static_cast<std::size_t>(m * k) * sizeof(std::int16_t));
+    const DeviceBuffer qb(device, static_cast<std::size_t>(k * n) * sizeof(std::int16_t));
+    quantize_rows(a, m, k, scale_a, qa.as<std::int16_t>(), k, s);
+    quantize_rows(b, k, n, scale_b, qb.as<std::int16_t>(), n, s);
+    detail::gemm_s16s16_dequantize(m, n, k, qa.as<std::int16_t>(), k, qb.as<std::int16_t>(), n,
+                                   scale_c, c, n, s);
+    TANDEM_CUDA_CHECK(cudaStreamSynchronize(s));
+  }
+}
+
+}  // namespace tandem::cuda

@@ -1,0 +1,78 @@
+// sgemm(): the argument checks every implementation shares, then a switch to the
+// implementation asked for. Also the small helpers of gemm_common.h.
+#include <cuda_runtime_api.h>
+
+#include <cstdint>
+#include <limits>
+#include <string>
+
+#include <tandem/cuda/kernels.h>
+#include <tandem/error.h>
+#include "gemm_common.h"
+
+namespace tandem::cuda {
+namespace detail {
+
+void check_gemm_args(const char* op, std::int64_t m, std::int64_t n, std::int64_t k,
+                     std::int64_t a_cols, std::int64_t lda, std::int64_t b_cols, std::int64_t ldb,
+                     std::int64_t ldc) {
+  if (m < 0 || n < 0 || k < 0) {
+    throw ShapeError(std::string(op) + ": negative dimension in m = " + std::to_string(m) +
+                     ", n = " + std::to_string(n) + ", k = " + std::to_string(k));
+  }
+  const auto check_ld = [op](const char* name, std::int64_t ld, std::int64_t cols,
+                             const char* what) {
+    if (ld < cols) {
+      throw ArgumentError(std::string(op) + ": " + name + " = " + std::to_string(ld) +
+                          " is less than the " + std::to_string(cols) + " columns of " + what);
+    }
+  };
+  check_ld("lda", lda, a_cols, "A");
+  check_ld("ldb", ldb, b_cols, "B");
+  check_ld("ldc", ldc, n, "C");
+}
+
+int sm_count() {
+  int device = 0;
+  TANDEM_CUDA_CHECK(cudaGetDevice(&device));
+  int count = 0;
+  TANDEM_CUDA_CHECK(cudaDeviceGetAttribute(&count, cudaDevAttrMultiProcessorCount, device));
+  return count;
+}
+
+unsigned grid_blocks(const char* op, std::int64_t tiles_m, std::int64_t tiles_n) {
+  // Both are at most ~2^61 / 32 here, but their product may not fit: divide instead.
+  constexpr std::int64_t kMax = std::numeric_limits<std::int32_t>::max();
+  if (tiles_m > kMax / tiles_n) {
+    throw ArgumentError(std::string(op) + ": " + std::to_string(tiles_m) + " x " +
+                        std::to_string(tiles_n) + " output tiles exceed one grid");
+  }
+  return static_cast<unsigned>(tiles_m * tiles_n);
+}
+
+}  // namespace detail
+
+void sgemm(SgemmImpl impl, Transpose trans_a, Transpose trans_b, std::int64_t m, std::int64_t n,
+           std::int64_t k, float alpha, const float* a, std::int64_t lda, const float* b,
+           std::int64_t ldb, float beta, float* c, std::int64_t ldc, const Stream& stream) {
+  detail::check_gemm_args("sgemm", m, n, k, trans_a == Transpose::yes ? m : k, lda,
+                          trans_b == Transpose::yes ? k : n, ldb, ldc);
+  if (m == 0 || n == 0) return;
+  const detail::DeviceScope scope(stream.device());
+  switch (impl) {
+    case SgemmImpl::tiled_basic:
+      detail::sgemm_tiled_basic(trans_a, trans_b, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc,
+                                detail::native(stream));
+      return;
+    case SgemmImpl::tiled:
+      detail::sgemm_tiled(trans_a, trans_b, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc,
+                          detail::native(stream));
+      return;
+    case SgemmImpl::cublas:
+      detail::sgemm_cublas(trans_a, trans_b, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc, stream);
+      return;
+  }
+  throw ArgumentError("sgemm: unknown implementation " + std::to_string(static_cast<int>(impl)));
+}
+
+}  // namespace tandem::cuda

@@ -1,0 +1,131 @@
+// "cuda.cublas" and the int8 anchor: cuBLAS, which is column-major, on row-major
+// operands. A row-major matrix is the column-major storage of its transpose, so
+// C = op(A) op(B) is computed as C^T = op(B)^T op(A)^T: the operands swapped, m and n
+// swapped, each transpose flag kept.
+#include <cublas_v2.h>
+#include <cuda_runtime_api.h>
+
+#include <cstddef>
+#include <cstdint>
+#include <limits>
+#include <string>
+
+#include <tandem/cuda/kernels.h>
+#include <tandem/error.h>
+#include "cublas_handle.h"
+#include "gemm_common.h"
+
+namespace tandem::cuda {
+namespace {
+
+// cuBLAS takes int sizes.
+int as_int(const char* op, const char* name, std::int64_t v) {
+  if (v > std::numeric_limits<int>::max()) {
+    throw ArgumentError(std::string(op) + ": " + name + " = " + std::to_string(v) +
+                        " exceeds cuBLAS's int range");
+  }
+  return static_cast<int>(v);
+}
+
+cublasOperation_t op_of(Transpose t) { return t == Transpose::yes ? CUBLAS_OP_T : CUBLAS_OP_N; }
+
+// Stream-ordered device memory (cudaMallocAsync / cudaFreeAsync): freed after the work
+// queued before the destructor, without waiting for it.
+class StreamScratch {
+ public:
+  StreamScratch(std::size_t bytes, cudaStream_t stream) : stream_(stream) {
+    TANDEM_CUDA_CHECK(cudaMallocAsync(&ptr_, bytes, stream));
+  }
+  ~StreamScratch() { cudaFreeAsync(ptr_, stream_); }
+  StreamScratch(const StreamScratch&) = delete;
+  StreamScratch& operator=(const StreamScratch&) = delete;
+  template <typename T>
+  T* as() const {
+    return static_cast<T*>(ptr_);
+  }
+
+ private:
+  void* ptr_ = nullptr;
+  cudaStream_t stream_;
+};
+
+}  // namespace
+
+namespace detail {
+
+void sgemm_cublas(Transpose trans_a, Transpose trans_b, std::int64_t m, std::int64_t n,
+                  std::int64_t k, float alpha, const float* a, std::int64_t lda, const float* b,
+                  std::int64_t ldb, float beta, float* c, std::int64_t ldc, const Stream& stream) {
+  // K = 0 (C = beta * C) may come with zero leading dimensions, which cuBLAS refuses;
+  // the basic kernel does it without touching A or B.
+  if (k == 0) {
+    sgemm_tiled_basic(trans_a, trans_b, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc,
+                      native(stream));
+    return;
+  }
+  constexpr const char* op = "sgemm";
+  const int mi = as_int(op, "m", m), ni = as_int(op, "n", n), ki = as_int(op, "k", k);
+  const int ldai = as_int(op, "lda", lda), ldbi = as_int(op, "ldb", ldb),
+            ldci = as_int(op, "ldc", ldc);
+  cublasHandle_t handle = cublas_handle(stream, CUBLAS_PEDANTIC_MATH);
+  TANDEM_CUBLAS_CHECK(cublasSgemm(handle, op_of(trans_b), op_of(trans_a), ni, mi, ki, &alpha, b,
+                                  ldbi, a, ldai, &beta, c, ldci));
+}
+
+}  // namespace detail
+
+void gemm_s8s8s32_cublas(std::int64_t m, std::int64_t n, std::int64_t k, const std::int8_t* a,
+                         std::int64_t lda, const std::int8_t* b, std::int64_t ldb, std::int32_t* c,
+                         std::int64_t ldc, const Stream& stream) {
+  constexpr const char* op = "gemm_s8s8s32_cublas";
+  detail::check_gemm_args(op, m, n, k, k, lda, n, ldb, ldc);
+  if (m == 0 || n == 0) return;
+  // cuBLAS's int8 kernels (IMMA with the regular data ordering) need 4-byte aligned
+  // pointers, leading dimensions that are multiples of 4, and m and k (of its
+  // column-major problem: our n and k) multiples of 4; we ask the same of our m too
+  // rather than rely on a slower path existing for it.
+  const bool shapes_ok =
+      m % 4 == 0 && n % 4 == 0 && k % 4 == 0 && lda % 4 == 0 && ldb % 4 == 0 && ldc % 4 == 0;
+  const bool pointers_ok =
+      detail::is_aligned(a, 4) && detail::is_aligned(b, 4) && detail::is_aligned(c, 4);
+  if (!shapes_ok || !pointers_ok) {
+    throw ArgumentError(
+        std::string(op) + ": cuBLAS's int8 GEMM needs m, n, k, lda, ldb, ldc " +
+        "that are multiples of 4 and 4-byte aligned pointers; got m = " + std::to_string(m) +
+        ", n = " + std::to_string(n) + ", k = " + std::to_string(k) +
+        ", lda = " + std::to_string(lda) + ", ldb = " + std::to_string(ldb) +
+        ", ldc = " + std::to_string(ldc) + (pointers_ok ? "" : ", a pointer not 4-byte aligned"));
+  }
+  const int mi = as_int(op, "m", m), ni = as_int(op, "n", n), ki = as_int(op, "k", k);
+  const int ldai = as_int(op, "lda", lda), ldbi = as_int(op, "ldb", ldb),
+            ldci = as_int(op, "ldc", ldc);
+  const detail::DeviceScope scope(stream.device());
+  if (k == 0) {  // C = 0; the zero leading dimensions K = 0 allows are cuBLAS errors
+    TANDEM_CUDA_CHECK(cudaMemset2DAsync(c, static_cast<std::size_t>(ldc) * sizeof(std::int32_t), 0,
+                                        static_cast<std::size_t>(n) * sizeof(std::int32_t),
+                                        static_cast<std::size_t>(m), detail::native(stream)));
+    return;
+  }
+  const std::int32_t alpha = 1, beta = 0;
+  cublasHandle_t handle = detail::cublas_handle(stream, CUBLAS_DEFAULT_MATH);
+  // Row-major operands as they are: C^T = B^T A^T, both "N" in cuBLAS's terms.
+  const cublasStatus_t status = cublasGemmEx(
+      handle, CUBLAS_OP_N, CUBLAS_OP_N, ni, mi, ki, &alpha, b, CUDA_R_8I, ldbi, a, CUDA_R_8I, ldai,
+      &beta, c, CUDA_R_32I, ldci, CUBLAS_COMPUTE_32I, CUBLAS_GEMM_DEFAULT);
+  if (status != CUBLAS_STATUS_NOT_SUPPORTED) {
+    detail::cublas_check(status, "cublasGemmEx(int8, NN)");
+    return;
+  }
+  // cuBLAS's int8 tensor-core kernels may take only the "TN" layout, where both
+  // operands are contiguous along K: A already is; B is copied transposed into a
+  // stream-ordered scratch buffer bt (n x k row-major, leading dimension k), which
+  // cuBLAS reads as a column-major k x n matrix and transposes back (op T).
+  const StreamScratch bt(static_cast<std::size_t>(n) * static_cast<std::size_t>(k),
+                         detail::native(stream));
+  detail::transpose_s8(b, k, n, ldb, bt.as<std::int8_t>(), k, detail::native(stream));
+  TANDEM_CUBLAS_CHECK(cublasGemmEx(handle, CUBLAS_OP_T, CUBLAS_OP_N, ni, mi, ki, &alpha,
+                                   bt.as<std::int8_t>(), CUDA_R_8I, ki, a, CUDA_R_8I, ldai, &beta,
+                                   c, CUDA_R_32I, ldci, CUBLAS_COMPUTE_32I, CUBLAS_GEMM_DEFAULT));
+}
+
+}  // namespace tandem::cuda

@@ -1,0 +1,304 @@
+// "cuda.tiled": register-blocked SGEMM.
+//
+// A block computes a BM x BN tile of C with THREADS = (BM / TM) * (BN / TN) threads,
+// each owning TM x TN outputs in registers, walking K in BK-wide slices:
+//   - shared memory holds op(A) transposed (as[k][m]) and op(B) as is (bs[k][n]), so
+//     one k step reads a thread's TM values of A and TN values of B as float4s;
+//   - a thread's outputs are 4 x 4 sub-blocks spread 4 * 16 apart (rows) and 4 * 16
+//     apart (columns): the 16 column groups of a half-warp read 256 contiguous bytes
+//     of bs (conflict-free), the two row groups of a warp read two float4s of as
+//     (broadcast), and C is stored as coalesced float4 rows;
+//   - global loads are float4 where the operand allows it (leading dimension a multiple
+//     of 4, 16-byte aligned base, a whole group of 4 inside the matrix), scalar with
+//     zero fill otherwise, into the same shared layout. Each operand is read along its
+//     contiguous dimension: "k-contiguous" operands (A as stored, or B transposed) are
+//     transposed on the way into shared memory; the others are copied as float4 rows;
+//   - the rows of both shared tiles are padded by 4 floats, which keeps float4
+//     alignment and makes the transposing stores conflict-free (the two k groups of a
+//     warp land 16 banks apart);
+//   - double buffering: the next slice is loaded into registers while the current one
+//     is multiplied, then stored to the other shared buffer; one barrier per slice.
+// The tile shape is chosen per problem from a table of configurations (Large, Small
+// below): 128 x 128 when that gives at least one block per SM, 64 x 64 otherwise (small
+// or skinny m or n). Blocks are numbered in groups of 8 tile rows, column by column
+// (gemm_tiles.cuh), so that the blocks in flight share tiles of A and B in L2.
+#include <cuda_runtime.h>
+
+#include <cstdint>
+
+#include "gemm_common.h"
+#include "gemm_tiles.cuh"
+
+namespace tandem::cuda::detail {
+namespace {
+
+template <int BM_, int BN_, int BK_, int TM_, int TN_, int MIN_BLOCKS_>
+struct TileConfig {
+  static constexpr int BM = BM_, BN = BN_, BK = BK_, TM = TM_, TN = TN_;
+  static constexpr int MIN_BLOCKS = MIN_BLOCKS_;  // per SM, for __launch_bounds__
+  static constexpr int THREADS_X = BN / TN;
+  static constexpr int THREADS_Y = BM / TM;
+  static constexpr int THREADS = THREADS_X * THREADS_Y;
+  static constexpr int PAD = 4;
+  static constexpr int LDS_A = BM + PAD;  // row stride of as[k][m]
+  static constexpr int LDS_B = BN + PAD;  // row stride of bs[k][n]
+  static_assert(THREADS_X == 16 && THREADS_Y == 16, "the fragment layout assumes 16 x 16 threads");
+  static_assert(TM % 4 == 0 && TN % 4 == 0 && BK % 4 == 0, "float4 groups");
+};
+
+// The table of tile shapes.
+using Large = TileConfig<128, 128, 8, 8, 8, 2>;  // 256 threads, 64 outputs each
+using Small = TileConfig<64, 64, 8, 4, 4, 2>;    // 256 threads, 16 outputs each
+
+struct TiledParams {
+  std::int64_t m, n, k;
+  float alpha, beta;
+  const float* a;
+  std::int64_t lda;
+  const float* b;
+  std::int64_t ldb;
+  float* c;
+  std::int64_t ldc;
+  std::int64_t tiles_m, tiles_n;
+  bool vec_a, vec_b, vec_c;  // float4 global access allowed (ld % 4 == 0, 16-byte base)
+};
+
+// One operand's slice: EXT (BM or BN) rows of op(X) by BK, held by the block in
+// float4 groups of 4 consecutive elements along X's contiguous dimension.
+//   K_CONTIG: element (mn, q) of op(X) is x[mn * ld + q] (A as stored, B transposed);
+//   otherwise it is x[q * ld + mn] (A transposed, B as stored).
+// Each thread keeps a pointer to its first group in the current slice and advances it
+// by one slice per step, so that the loop does little 64-bit arithmetic.
+template <int EXT, int BK, int THREADS, int LDS, bool K_CONTIG>
+struct SliceLoader {
+  static constexpr int GROUPS = EXT * BK / 4;
+  static constexpr int PER_THREAD = (GROUPS + THREADS - 1) / THREADS;
+  static constexpr int GROUPS_PER_ROW = K_CONTIG ? BK / 4 : EXT / 4;  // per stored row
+  static constexpr int ROWS_PER_PASS = THREADS / GROUPS_PER_ROW;
+  static_assert(THREADS % GROUPS_PER_ROW == 0, "a thread's groups share one column");
+
+  const float* ptr;  // this thread's first group in the current slice
+  std::int64_t ld;
+  std::int64_t step;  // elements from one slice to the next
+  int mn_left;        // rows of op(X) from the tile's first, capped at EXT
+  float4 v[PER_THREAD];
+
+  __device__ __forceinline__ SliceLoader(const float* x, std::int64_t ld_, std::int64_t mn_total,
+                                         std::int64_t mn0, int tid)
+      : ld(ld_) {
+    const int r = tid / GROUPS_PER_ROW;
+    const int c4 = tid % GROUPS_PER_ROW * 4;
+    // Pointers past the matrix are formed for idle groups but never dereferenced.
+    ptr = K_CONTIG ? x + (mn0 + r) * ld + c4 : x + r * ld + mn0 + c4;
+    step = K_CONTIG ? BK : BK * ld;
+    mn_left = static_cast<int>(min(mn_total - mn0, static_cast<std::int64_t>(EXT)));
+  }
+
+  // The current slice, whose first k_left (<= BK) k exist; then moves to the next.
+  __device__ __forceinline__ void load(int k_left, bool vec, int tid) {
+#pragma unroll
+    for (int t = 0; t < PER_THREAD; ++t) {
+      const int g = tid + t * THREADS;
+      if (GROUPS % THREADS != 0 && g >= GROUPS) break;
+      const int r = g / GROUPS_PER_ROW;
+      const int c4 = g % GROUPS_PER_ROW * 4;
+      // The group's stored row exists, and how many of its 4 columns do.
+      const bool row_ok = K_CONTIG ? r < mn_left : r < k_left;
+      const int cols_left = (K_CONTIG ? k_left : mn_left) - c4;
+      const float* src = ptr + t * ROWS_PER_PASS * ld;
+      if (row_ok && vec && cols_left >= 4) {
+        v[t] = __ldg(reinterpret_cast<const float4*>(src));
+      } else {
+        float e[4];
+#pragma unroll
+        for (int i = 0; i < 4; ++i) e[i] = (row_ok && i < cols_left) ? __ldg(src + i) : 0.0f;
+        v[t] = make_float4(e[0], e[1], e[2], e[3]);
+      }
+    }
+    ptr += step;
+  }
+
+  // Into s[k][mn] (row stride LDS).
+  __device__ __forceinline__ void store(float* s, int tid) const {
+#pragma unroll
+    for (int t = 0; t < PER_THREAD; ++t) {
+      const int g = tid + t * THREADS;
+      if (GROUPS % THREADS != 0 && g >= GROUPS) break;
+      const int r = g / GROUPS_PER_ROW;
+      const int c4 = g % GROUPS_PER_ROW * 4;
+      if (K_CONTIG) {  // r is mn, c4 is k: transpose
+        s[(c4 + 0) * LDS + r] = v[t].x;
+        s[(c4 + 1) * LDS + r] = v[t].y;
+        s[(c4 + 2) * LDS + r] = v[t].z;
+        s[(c4 + 3) * LDS + r] = v[t].w;
+      } else {  // r is k, c4 is mn
+        *reinterpret_cast<float4*>(s + r * LDS + c4) = v[t];
+      }
+    }
+  }
+};
+
+template <class Cfg, bool TRANS_A, bool TRANS_B>
+__global__ void __launch_bounds__(Cfg::THREADS, Cfg::MIN_BLOCKS) sgemm_tiled_kernel(TiledParams p) {
+  constexpr int BM = Cfg::BM, BN = Cfg::BN, BK = Cfg::BK, TM = Cfg::TM, TN = Cfg::TN;
+  constexpr int TX = Cfg::THREADS_X, TY = Cfg::THREADS_Y;
+  __shared__ __align__(16) float as[2][BK * Cfg::LDS_A];
+  __shared__ __align__(16) float bs[2][BK * Cfg::LDS_B];
+
+  std::int64_t tm = 0, tn = 0;
+  tile_of(blockIdx.x, p.tiles_m, p.tiles_n, tm, tn);
+  const std::int64_t m0 = tm * BM;
+  const std::int64_t n0 = tn * BN;
+  const int tid = static_cast<int>(threadIdx.x);
+  const int tx = tid % TX, ty = tid / TX;
+
+  SliceLoader<BM, BK, Cfg::THREADS, Cfg::LDS_A, !TRANS_A> load_a(p.a, p.lda, p.m, m0, tid);
+  SliceLoader<BN, BK, Cfg::THREADS, Cfg::LDS_B, TRANS_B> load_b(p.b, p.ldb, p.n, n0, tid);
+
+  float acc[TM][TN];
+#pragma unroll
+  for (int i = 0; i < TM; ++i) {
+#pragma unroll
+    for (int j = 0; j < TN; ++j) acc[i][j] = 0.0f;
+  }
+
+  // K in slices of BK: k_rest is the number of k from the slice being loaded on,
+  // possibly <= 0 past the end, where the loaders fill zeros.
+  const auto k_left = [](std::int64_t k_rest) {
+    return static_cast<int>(max(min(k_rest, static_cast<std::int64_t>(BK)), std::int64_t{0}));
+  };
+  const std::int64_t slices = (p.k + BK - 1) / BK;
+  load_a.load(k_left(p.k), p.vec_a, tid);
+  load_b.load(k_left(p.k), p.vec_b, tid);
+  load_a.store(as[0], tid);
+  load_b.store(bs[0], tid);
+  __syncthreads();
+
+  std::int64_t k_rest = p.k - BK;
+  for (std::int64_t s = 0; s < slices; ++s, k_rest -= BK) {
+    const int cur = static_cast<int>(s & 1);
+    // The next slice, in flight while this one is multiplied (zeros after the last).
+    load_a.load(k_left(k_rest), p.vec_a, tid);
+    load_b.load(k_left(k_rest), p.vec_b, tid);
+    const float* sa = as[cur];
+    const float* sb = bs[cur];
+#pragma unroll
+    for (int q = 0; q < BK; ++q) {
+      float fa[TM], fb[TN];
+#pragma unroll
+      for (int i4 = 0; i4 < TM / 4; ++i4) {
+        const float4 t = *reinterpret_cast<const float4*>(sa + q * Cfg::LDS_A + (i4 * TY + ty) * 4);
+        fa[i4 * 4 + 0] = t.x;
+        fa[i4 * 4 + 1] = t.y;
+        fa[i4 * 4 + 2] = t.z;
+        fa[i4 * 4 + 3] = t.w;
+      }
+#pragma unroll
+      for (int j4 = 0; j4 < TN / 4; ++j4) {
+        const float4 t = *reinterpret_cast<const float4*>(sb + q * Cfg::LDS_B + (j4 * TX + tx) * 4);
+        fb[j4 * 4 + 0] = t.x;
+        fb[j4 * 4 + 1] = t.y;
+        fb[j4 * 4 + 2] = t.z;
+        fb[j4 * 4 + 3] = t.w;
+      }
+#pragma unroll
+      for (int i = 0; i < TM; ++i) {
+#pragma unroll
+        for (int j = 0; j < TN; ++j) acc[i][j] = fmaf(fa[i], fb[j], acc[i][j]);
+      }
+    }
+    // Nobody reads buffer cur ^ 1 any more: the barrier that ended the previous slice
+    // saw every thread finish multiplying it. (After the last slice this stores zeros
+    // nobody reads.)
+    load_a.store(as[cur ^ 1], tid);
+    load_b.store(bs[cur ^ 1], tid);
+    __syncthreads();
+  }
+
+  // C = alpha * acc + beta * C; beta == 0 never reads C.
+  const bool read_c = p.beta != 0.0f;
+#pragma unroll
+  for (int i = 0; i < TM; ++i) {
+    const std::int64_t row = m0 + (i / 4 * TY + ty) * 4 + i % 4;
+    if (row >= p.m) continue;
+#pragma unroll
+    for (int j4 = 0; j4 < TN / 4; ++j4) {
+      const std::int64_t col = n0 + (j4 * TX + tx) * 4;
+      if (col >= p.n) continue;
+      float* out = p.c + row * p.ldc + col;
+      float r[4];
+#pragma unroll
+      for (int e = 0; e < 4; ++e) r[e] = p.alpha * acc[i][j4 * 4 + e];
+      if (p.vec_c && col + 3 < p.n) {
+        float4* out4 = reinterpret_cast<float4*>(out);
+        if (read_c) {
+          const float4 old = *out4;
+          r[0] = fmaf(p.beta, old.x, r[0]);
+          r[1] = fmaf(p.beta, old.y, r[1]);
+          r[2] = fmaf(p.beta, old.z, r[2]);
+          r[3] = fmaf(p.beta, old.w, r[3]);
+        }
+        *out4 = make_float4(r[0], r[1], r[2], r[3]);
+      } else {
+#pragma unroll
+        for (int e = 0; e < 4; ++e) {
+          if (col + e < p.n) out[e] = read_c ? fmaf(p.beta, out[e], r[e]) : r[e];
+        }
+      }
+    }
+  }
+}
+
+template <class Cfg>
+void launch(Transpose trans_a, Transpose trans_b, TiledParams p, std::int64_t m, std::int64_t n,
+            cudaStream_t stream) {
+  const std::int64_t tiles_m = (m + Cfg::BM - 1) / Cfg::BM;
+  const std::int64_t tiles_n = (n + Cfg::BN - 1) / Cfg::BN;
+  const unsigned blocks = grid_blocks("sgemm", tiles_m, tiles_n);
+  p.tiles_m = tiles_m;
+  p.tiles_n = tiles_n;
+  const bool ta = trans_a == Transpose::yes, tb = trans_b == Transpose::yes;
+  if (!ta && !tb) {
+    sgemm_tiled_kernel<Cfg, false, false><<<blocks, Cfg::THREADS, 0, stream>>>(p);
+  } else if (!ta && tb) {
+    sgemm_tiled_kernel<Cfg, false, true><<<blocks, Cfg::THREADS, 0, stream>>>(p);
+  } else if (ta && !tb) {
+    sgemm_tiled_kernel<Cfg, true, false><<<blocks, Cfg::THREADS, 0, stream>>>(p);
+  } else {
+    sgemm_tiled_kernel<Cfg, true, true><<<blocks, Cfg::THREADS, 0, stream>>>(p);
+  }
+  TANDEM_CUDA_CHECK_LAUNCH("sgemm_tiled_kernel");
+}
+
+}  // namespace
+
+void sgemm_tiled(Transpose trans_a, Transpose trans_b, std::int64_t m, std::int64_t n,
+                 std::int64_t k, float alpha, const float* a, std::int64_t lda, const float* b,
+                 std::int64_t ldb, float beta, float* c, std::int64_t ldc, cudaStream_t stream) {
+  TiledParams p{};
+  p.m = m;
+  p.n = n;
+  p.k = k;
+  p.alpha = alpha;
+  p.beta = beta;
+  p.a = a;
+  p.lda = lda;
+  p.b = b;
+  p.ldb = ldb;
+  p.c = c;
+  p.ldc = ldc;
+  p.vec_a = lda % 4 == 0 && is_aligned(a, 16);
+  p.vec_b = ldb % 4 == 0 && is_aligned(b, 16);
+  p.vec_c = ldc % 4 == 0 && is_aligned(c, 16);
+  // The large tile when it fills at least one wave of SMs; the small one otherwise.
+  // (tiles_m * tiles_n >= sms, without the product.)
+  const std::int64_t tiles_m = (m + Large::BM - 1) / Large::BM;
+  const std::int64_t tiles_n = (n + Large::BN - 1) / Large::BN;
+  if (tiles_m >= (sm_count() + tiles_n - 1) / tiles_n) {
+    launch<Large>(trans_a, trans_b, p, m, n, stream);
+  } else {
+    launch<Small>(trans_a, trans_b, p, m, n, stream);
+  }
+}
+
+}  // namespace tandem::cuda::detail

@@ -1,0 +1,608 @@
+// The CUDA GEMMs against the reference: every SGEMM implementation (tiled_basic,
+// tiled, cuBLAS) on the shapes that break GEMMs, the integer GEMMs (dp4a, int16, the
+// cuBLAS int8 anchor) and the quantized matmul bit for bit. GPU tests skip, with the
+// reason, where there is no GPU.
+#include <cmath>
+#include <cstdint>
+#include <cstring>
+#include <limits>
+#include <random>
+#include <string>
+#include <vector>
+
+#include <gtest/gtest.h>
+
+#include <tandem/cpu/random.h>
+#include <tandem/cpu/reference.h>
+#include <tandem/cuda/kernels.h>
+#include <tandem/cuda/memory.h>
+#include <tandem/cuda/runtime.h>
+#include <tandem/error.h>
+
+#include "cuda_test_util.h"
+
+namespace cuda = tandem::cuda;
+namespace cpu = tandem::cpu;
+using tandem::Transpose;
+
+namespace {
+
+// host[0 .. n) on device 0 at `offset` elements into a fresh buffer (an offset of 1
+// makes the data unaligned for 16-byte loads).
+template <typename T>
+cuda::DeviceBuffer upload_at(const std::vector<T>& host, std::size_t offset) {
+  cuda::DeviceBuffer buffer(0, (host.size() + offset) * sizeof(T));
+  if (!host.empty()) {
+    cuda::copy_host_to_device(0, buffer.as<T>() + offset, host.data(), host.size() * sizeof(T));
+  }
+  return buffer;
+}
+
+template <typename T>
+std::vector<T> download_at(const cuda::DeviceBuffer& buffer, std::size_t offset,
+                           std::size_t count) {
+  std::vector<T> host(count);
+  if (count > 0) {
+    cuda::copy_device_to_host(0, host.data(), buffer.as<T>() + offset, count * sizeof(T));
+  }
+  return host;
+}
+
+// ---- SGEMM ------------------------------------------------------------------------
+struct SgemmCase {
+  std::int64_t m, n, k;
+  Transpose ta = Transpose::no, tb = Transpose::no;
+  float alpha = 1.0f, beta = 0.0f;
+  std::int64_t pad = 0;    // extra elements per row beyond what each operand needs
+  std::size_t offset = 0;  // elements between each buffer's start and its operand
+  std::string str() const {
+    return std::to_string(m) + "x" + std::to_string(n) + "x" + std::to_string(k) +
+           (ta == Transpose::yes ? " A^T" : "") + (tb == Transpose::yes ? " B^T" : "") +
+           " alpha=" + std::to_string(alpha) + " beta=" + std::to_string(beta) +
+           " pad=" + std::to_string(pad) + " offset=" + std::to_string(offset);
+  }
+};
+
+struct Operands {
+  std::vector<float> a, b, c;
+  std::int64_t lda, ldb, ldc;
+};
+
+// Integer-valued fills in [-4, 4]: every product and partial sum is exact in float,
+// so every kernel must match the reference bit for bit whatever its summation order.
+Operands make(const SgemmCase& t, bool integers, std::uint64_t seed) {
+  Operands o;
+  const std::int64_t a_rows = t.ta == Transpose::yes ? t.k : t.m;
+  const std::int64_t a_cols = t.ta == Transpose::yes ? t.m : t.k;
+  const std::int64_t b_rows = t.tb == Transpose::yes ? t.n : t.k;
+  const std::int64_t b_cols = t.tb == Transpose::yes ? t.k : t.n;
+  o.lda = a_cols + t.pad;
+  o.ldb = b_cols + t.pad;
+  o.ldc = t.n + t.pad;
+  o.a.resize(a_rows * o.lda);
+  o.b.resize(b_rows * o.ldb);
+  o.c.resize(t.m * o.ldc);
+  const auto fill = [&](std::vector<float>& v, std::uint64_t s) {
+    if (integers) {
+      cpu::fill_uniform_int(v.data(), static_cast<std::int64_t>(v.size()), s, -4, 4);
+    } else {
+      cpu::fill_normal(v.data(), static_cast<std::int64_t>(v.size()), s);
+    }
+  };
+  fill(o.a, seed);
+  fill(o.b, seed + 1);
+  if (t.beta == 0.0f) {
+    std::fill(o.c.begin(), o.c.end(), std::numeric_limits<float>::quiet_NaN());
+  } else {
+    fill(o.c, seed + 2);
+  }
+  // The padding of C is NaN either way: no kernel may touch it.
+  for (std::int64_t i = 0; i < t.m; ++i) {
+    for (std::int64_t j = t.n; j < o.ldc; ++j) {
+      o.c[i * o.ldc + j] = std::numeric_limits<float>::quiet_NaN();
+    }
+  }
+  return o;
+}
+
+std::string impl_name(const ::testing::TestParamInfo<cuda::SgemmImpl>& info) {
+  std::string name = cuda::sgemm_impl_name(info.param);
+  for (char& ch : name) {
+    if (ch == '.') ch = '_';
+  }
+  return name;
+}
+
+class CudaSgemmParity : public ::testing::TestWithParam<cuda::SgemmImpl> {
+ protected:
+  // Runs the case on the implementation under test and on the reference; compares all
+  // of C, padding included.
+  void check(const SgemmCase& t, bool integers) {
+    const Operands host = make(t, integers, 17);
+    Operands ref = host;
+    const cuda::DeviceBuffer a = upload_at(host.a, t.offset);
+    const cuda::DeviceBuffer b = upload_at(host.b, t.offset);
+    const cuda::DeviceBuffer c = upload_at(host.c, t.offset);
+    const cuda::Stream stream(0);
+    cuda::sgemm(GetParam(), t.ta, t.tb, t.m, t.n, t.k, t.alpha, a.as<float>() + t.offset, host.lda,
+                b.as<float>() + t.offset, host.ldb, t.beta, c.as<float>() + t.offset, host.ldc,
+                stream);
+    stream.synchronize();
+    const std::vector<float> got = download_at<float>(c, t.offset, host.c.size());
+    cpu::reference::gemm(t.ta, t.tb, t.m, t.n, t.k, t.alpha, ref.a.data(), ref.lda, ref.b.data(),
+                         ref.ldb, t.beta, ref.c.data(), ref.ldc);
+    // Tolerance for float data, per element (u = 2^-24):
+    //   |got - ref| <= 2 (K + 1) u (|alpha| sum_p |a_ip| |b_pj| + |beta c_ij|)
+    std::vector<float> magnitude(got.size(), 0.0f);
+    if (!integers) {
+      Operands abs = make(t, integers, 17);
+      for (auto* v : {&abs.a, &abs.b, &abs.c}) {
+        for (float& x : *v) x = std::fabs(x);
+      }
+      cpu::reference::gemm(t.ta, t.tb, t.m, t.n, t.k, std::fabs(t.alpha), abs.a.data(), abs.lda,
+                           abs.b.data(), abs.ldb, std::fabs(t.beta), abs.c.data(), abs.ldc);
+      magnitude = abs.c;
+    }
+    std::int64_t bad = 0;
+    for (std::int64_t i = 0; i < t.m; ++i) {
+      for (std::int64_t j = 0; j < host.ldc; ++j) {
+        const std::size_t at = i * host.ldc + j;
+        const float g = got[at], want = ref.c[at];
+        if (j >= t.n) {  // padding: untouched (NaN)
+          if (!std::isnan(g) && bad++ < 5) {
+            ADD_FAILURE() << t.str() << ": padding C[" << i << "][" << j << "] written: " << g;
+          }
+          continue;
+        }
+        const double tol =
+            integers ? 0.0 : 2.0 * static_cast<double>(t.k + 1) * 0x1p-24 * magnitude[at];
+        if (!(std::fabs(double{g} - double{want}) <= tol) && bad++ < 5) {
+          ADD_FAILURE() << t.str() << ": C[" << i << "][" << j << "] = " << g << ", reference "
+                        << want;
+        }
+      }
+    }
+    EXPECT_EQ(bad, 0) << cuda::sgemm_impl_name(GetParam()) << " " << t.str();
+  }
+};
+
+TEST_P(CudaSgemmParity, EdgeShapesExactOnIntegers) {
+  TANDEM_REQUIRE_GPU();
+  const SgemmCase cases[] = {
+      {1, 1, 1},    {37, 53, 29},   {4096, 7, 5},    {7, 4096, 3},   {64, 64, 1},   {13, 17, 1},
+      {5, 3, 700},  {97, 101, 103}, {128, 128, 128}, {129, 131, 67}, {6, 16, 256},  {300, 65, 31},
+      {2, 1000, 2}, {1000, 2, 2},   {64, 64, 8},     {65, 63, 9},    {127, 129, 7}, {256, 8, 300},
+  };
+  for (const SgemmCase& t : cases) check(t, true);
+}
+
+TEST_P(CudaSgemmParity, TransposesLeadingDimensionsAlphaBeta) {
+  TANDEM_REQUIRE_GPU();
+  for (const auto ta : {Transpose::no, Transpose::yes}) {
+    for (const auto tb : {Transpose::no, Transpose::yes}) {
+      check({37, 53, 29, ta, tb, 1.0f, 0.0f, 3}, true);
+      check({37, 53, 29, ta, tb, 2.0f, -1.0f, 5}, true);
+      check({19, 70, 300, ta, tb, -0.5f, 0.5f, 1}, true);
+      check({129, 131, 67, ta, tb, 1.0f, 1.0f, 4}, true);  // ld % 4 == 3: scalar loads
+      check({128, 132, 64, ta, tb, 1.0f, 0.0f, 4}, true);  // ld % 4 == 0: float4 loads
+    }
+  }
+}
+
+TEST_P(CudaSgemmParity, BetaZeroNeverReadsNaNInC) {
+  TANDEM_REQUIRE_GPU();
+  check({40, 40, 40, Transpose::no, Transpose::no, 1.0f, 0.0f}, true);
+  check({3, 5, 0, Transpose::no, Transpose::no, 1.0f, 0.0f}, true);     // K = 0: C = 0
+  check({3, 5, 0, Transpose::yes, Transpose::yes, 1.0f, 0.0f}, true);   // ... lda = 0 too
+  check({3, 5, 0, Transpose::no, Transpose::no, 1.0f, 2.0f, 2}, true);  // K = 0: C = 2C
+  check({3, 5, 4, Transpose::no, Transpose::no, 0.0f, 0.0f}, true);     // alpha = 0
+  check({3, 5, 4, Transpose::no, Transpose::no, 0.0f, 2.0f}, true);
+  check({200, 300, 64, Transpose::no, Transpose::no, 1.0f, 0.0f, 4}, true);  // float4 stores
+}
+
+TEST_P(CudaSgemmParity, LargeTilesAllTransposes) {
+  TANDEM_REQUIRE_GPU();
+  // Enough 128 x 128 tiles for a wave of SMs: the tiled kernel's large configuration,
+  // with edges in m, n and k, float4 loads (pad 3 makes every ld a multiple of 4 here)
+  // and scalar ones (pad 0).
+  for (const auto ta : {Transpose::no, Transpose::yes}) {
+    for (const auto tb : {Transpose::no, Transpose::yes}) {
+      check({1541, 1545, 37, ta, tb, 1.0f, 0.0f, 3}, true);
+      check({1541, 1545, 37, ta, tb, 1.0f, -1.0f, 0}, true);
+    }
+  }
+  check({1536, 1536, 64, Transpose::no, Transpose::no, 1.0f, 0.0f}, true);
+}
+
+TEST_P(CudaSgemmParity, UnalignedPointersAndOddLeadingDimensions) {
+  TANDEM_REQUIRE_GPU();
+  for (const auto ta : {Transpose::no, Transpose::yes}) {
+    for (const auto tb : {Transpose::no, Transpose::yes}) {
+      check({100, 96, 48, ta, tb, 1.0f, 0.5f, 0, 1}, true);     // 4-byte aligned only
+      check({1536, 1540, 24, ta, tb, 1.0f, 0.0f, 4, 2}, true);  // 8-byte aligned only
+      check({33, 47, 13, ta, tb, 1.0f, 0.0f, 1, 3}, true);
+    }
+  }
+}
+
+TEST_P(CudaSgemmParity, WithinTheKScaledToleranceOnNormalData) {
+  TANDEM_REQUIRE_GPU();
+  check({256, 256, 256}, false);
+  check({523, 129, 1031, Transpose::yes, Transpose::no, 1.0f, 1.0f}, false);
+  check({200, 300, 600, Transpose::no, Transpose::yes, -2.0f, 0.5f, 3}, false);
+  check({1536, 1536, 100}, false);
+}
+
+INSTANTIATE_TEST_SUITE_P(Impl, CudaSgemmParity,
+                         ::testing::Values(cuda::SgemmImpl::tiled_basic, cuda::SgemmImpl::tiled,
+                                           cuda::SgemmImpl::cublas),
+                         impl_name);
+
+TEST(CudaSgemm, RefusesBadShapesBeforeWriting) {
+  TANDEM_REQUIRE_GPU();
+  const cuda::Stream stream(0);
+  std::vector<float> host(16, 42.0f);
+  const cuda::DeviceBuffer buf = tandem::testing::upload(host);
+  float* p = buf.as<float>();
+  for (const auto impl :
+       {cuda::SgemmImpl::tiled_basic, cuda::SgemmImpl::tiled, cuda::SgemmImpl::cublas}) {
+    EXPECT_THROW(cuda::sgemm(impl, Transpose::no, Transpose::no, -1, 2, 2, 1.0f, p, 2, p, 2, 0.0f,
+                             p, 2, stream),
+                 tandem::ShapeError);
+    EXPECT_THROW(cuda::sgemm(impl, Transpose::no, Transpose::no, 2, 2, 3, 1.0f, p, 2, p, 2, 0.0f, p,
+                             2, stream),
+                 tandem::ArgumentError);  // lda < k
+    EXPECT_THROW(cuda::sgemm(impl, Transpose::yes, Transpose::no, 3, 2, 2, 1.0f, p, 2, p, 2, 0.0f,
+                             p, 2, stream),
+                 tandem::ArgumentError);  // A^T: lda < m
+    EXPECT_THROW(cuda::sgemm(impl, Transpose::no, Transpose::no, 2, 3, 2, 1.0f, p, 2, p, 3, 0.0f, p,
+                             2, stream),
+                 tandem::ArgumentError);  // ldc < n
+    // Empty outputs are no-ops.
+    cuda::sgemm(impl, Transpose::no, Transpose::no, 0, 4, 4, 1.0f, p, 4, p, 4, 0.0f, p, 4, stream);
+    cuda::sgemm(impl, Transpose::no, Transpose::no, 4, 0, 4, 1.0f, p, 4, p, 0, 0.0f, p, 0, stream);
+  }
+  stream.synchronize();
+  EXPECT_EQ(tandem::testing::download<float>(buf, host.size()), host);
+}
+
+// ---- Integer GEMM -------------------------------------------------------------------
+struct IntCase {
+  std::int64_t m, n, k;
+  std::int64_t pad = 0;    // extra elements per row of A, B and C
+  std::size_t offset = 0;  // elements between each buffer's start and its operand
+  std::string str() const {
+    return std::to_string(m) + "x" + std::to_string(n) + "x" + std::to_string(k) +
+           " pad=" + std::to_string(pad) + " offset=" + std::to_string(offset);
+  }
+};
+
+// What a kernel must leave alone: the padding of C.
+constexpr std::int32_t kSentinel = 0x5A5A5A5A;
+
+enum class Fill { random, min, max, alternate };
+
+template <typename T>
+std::vector<T> make_ints(std::int64_t rows, std::int64_t ld, Fill fill, std::uint64_t seed) {
+  constexpr int lo = std::numeric_limits<T>::min(), hi = std::numeric_limits<T>::max();
+  std::vector<T> v(rows * ld);
+  std::mt19937_64 rng(seed);
+  std::uniform_int_distribution<int> dist(lo, hi);
+  for (std::size_t i = 0; i < v.size(); ++i) {
+    switch (fill) {
+      case Fill::random:
+        v[i] = static_cast<T>(dist(rng));
+        break;
+      case Fill::min:
+        v[i] = static_cast<T>(lo);
+        break;
+      case Fill::max:
+        v[i] = static_cast<T>(hi);
+        break;
+      case Fill::alternate:
+        v[i] = static_cast<T>(i % 2 == 0 ? lo : hi);
+        break;
+    }
+  }
+  return v;
+}
+
+enum class IntImpl { dp4a, s16, cublas };
+
+// Runs the case and the reference and compares all of C, padding included.
+template <typename T>
+void check_int(IntImpl impl, const IntCase& t, Fill fill_a = Fill::random,
+               Fill fill_b = Fill::random) {
+  const std::int64_t lda = t.k + t.pad, ldb = t.n + t.pad, ldc = t.n + t.pad;
+  const auto a = make_ints<T>(t.m, lda, fill_a, 11);
+  const auto b = make_ints<T>(t.k, ldb, fill_b, 12);
+  std::vector<std::int32_t> want(t.m * ldc, kSentinel);
+  const cuda::DeviceBuffer da = upload_at(a, t.offset);
+  const cuda::DeviceBuffer db = upload_at(b, t.offset);
+  const cuda::DeviceBuffer dc = upload_at(want, t.offset);
+  const T* pa = da.as<T>() + t.offset;
+  const T* pb = db.as<T>() + t.offset;
+  std::int32_t* pc = dc.as<std::int32_t>() + t.offset;
+  const cuda::Stream stream(0);
+  const char* name = "";
+  if constexpr (sizeof(T) == 1) {
+    if (impl == IntImpl::cublas) {
+      name = "s8 cublas ";
+      cuda::gemm_s8s8s32_cublas(t.m, t.n, t.k, pa, lda, pb, ldb, pc, ldc, stream);
+    } else {
+      name = "s8 dp4a ";
+      cuda::gemm_s8s8s32(t.m, t.n, t.k, pa, lda, pb, ldb, pc, ldc, stream);
+    }
+    cpu::reference::gemm_s8s8s32(t.m, t.n, t.k, a.data(), lda, b.data(), ldb, want.data(), ldc);
+  } else {
+    name = "s16 ";
+    cuda::gemm_s16s16s32(t.m, t.n, t.k, pa, lda, pb, ldb, pc, ldc, stream);
+    cpu::reference::gemm_s16s16s32(t.m, t.n, t.k, a.data(), lda, b.data(), ldb, want.data(), ldc);
+  }
+  stream.synchronize();
+  const auto got = download_at<std::int32_t>(dc, t.offset, want.size());
+  std::int64_t bad = 0;
+  for (std::size_t at = 0; at < got.size(); ++at) {
+    if (got[at] != want[at] && bad++ < 5) {
+      ADD_FAILURE() << name << t.str() << ": C[" << at / ldc << "][" << at % ldc
+                    << "] = " << got[at] << ", reference " << want[at];
+    }
+  }
+  EXPECT_EQ(bad, 0) << name << t.str();
+}
+
+const IntCase kIntShapes[] = {
+    {1, 1, 1},       {37, 53, 29},     {4096, 7, 5},       {7, 4096, 3},       {64, 64, 1},
+    {13, 17, 1},     {5, 3, 700},      {97, 101, 103},     {12, 32, 128},      {6, 16, 256},
+    {7, 17, 257},    {300, 65, 31},    {2, 1000, 2},       {1000, 2, 2},       {19, 70, 3001},
+    {37, 53, 29, 3}, {19, 70, 301, 5}, {1, 1, 1, 1},       {33, 47, 6},        {33, 47, 7},
+    {128, 128, 128}, {129, 131, 67},   {64, 64, 64, 0, 1}, {65, 67, 35, 1, 3},
+};
+
+TEST(CudaIgemmParity, S8EdgeShapesBitExact) {
+  TANDEM_REQUIRE_GPU();
+  for (const IntCase& t : kIntShapes) check_int<std::int8_t>(IntImpl::dp4a, t);
+}
+
+TEST(CudaIgemmParity, S16EdgeShapesBitExact) {
+  TANDEM_REQUIRE_GPU();
+  for (const IntCase& t : kIntShapes) check_int<std::int16_t>(IntImpl::s16, t);
+}
+
+TEST(CudaIgemmParity, S8VectorPathsAndLargeTiles) {
+  TANDEM_REQUIRE_GPU();
+  // lda % 16 == 0 and ldb % 4 == 0 (int4 / int loads), K not a multiple of the slice.
+  check_int<std::int8_t>(IntImpl::dp4a, IntCase{200, 300, 100, 12});  // lda = 112, ldb = 312
+  check_int<std::int8_t>(IntImpl::dp4a,
+                         IntCase{200, 300, 100, 12, 4});  // ... bases only 4-byte aligned
+  check_int<std::int8_t>(IntImpl::dp4a, IntCase{200, 300, 100, 12, 1});  // ... not even that
+  // Enough 128 x 128 tiles for a wave of SMs: the large configuration, with edges.
+  check_int<std::int8_t>(IntImpl::dp4a, IntCase{1536, 1536, 96});
+  check_int<std::int8_t>(IntImpl::dp4a, IntCase{1541, 1545, 77, 3});
+  check_int<std::int8_t>(IntImpl::dp4a, IntCase{1541, 1545, 77, 0});
+}
+
+TEST(CudaIgemmParity, S8ExtremeValues) {
+  TANDEM_REQUIRE_GPU();
+  for (const IntCase t :
+       {IntCase{37, 53, 29}, IntCase{13, 40, 1031, 2}, IntCase{4, 5, 6}, IntCase{256, 256, 96}}) {
+    check_int<std::int8_t>(IntImpl::dp4a, t, Fill::min, Fill::min);
+    check_int<std::int8_t>(IntImpl::dp4a, t, Fill::min, Fill::max);
+    check_int<std::int8_t>(IntImpl::dp4a, t, Fill::max, Fill::min);
+    check_int<std::int8_t>(IntImpl::dp4a, t, Fill::max, Fill::max);
+    check_int<std::int8_t>(IntImpl::dp4a, t, Fill::alternate, Fill::alternate);
+    check_int<std::int8_t>(IntImpl::dp4a, t, Fill::random, Fill::min);
+  }
+  // (-128)^2 * K passes 2^31 at K = 131072: the int32 sum wraps like the reference's.
+  check_int<std::int8_t>(IntImpl::dp4a, IntCase{3, 5, 140000}, Fill::min, Fill::min);
+  check_int<std::int8_t>(IntImpl::dp4a, IntCase{3, 5, 270001}, Fill::min, Fill::min);
+}
+
+TEST(CudaIgemmParity, S16ExtremeValuesWrap) {
+  TANDEM_REQUIRE_GPU();
+  // (-32768)^2 * K = 2^30 * K: wraps to INT32_MIN at K = 2, to 0 at K = 4.
+  for (const IntCase t :
+       {IntCase{37, 53, 2}, IntCase{7, 9, 4}, IntCase{5, 3, 3}, IntCase{13, 40, 1031, 2}}) {
+    check_int<std::int16_t>(IntImpl::s16, t, Fill::min, Fill::min);
+    check_int<std::int16_t>(IntImpl::s16, t, Fill::min, Fill::max);
+    check_int<std::int16_t>(IntImpl::s16, t, Fill::max, Fill::max);
+    check_int<std::int16_t>(IntImpl::s16, t, Fill::alternate, Fill::alternate);
+    check_int<std::int16_t>(IntImpl::s16, t, Fill::random, Fill::min);
+  }
+}
+
+TEST(CudaIgemmParity, KZeroWritesZerosAndEmptyIsANoOp) {
+  TANDEM_REQUIRE_GPU();
+  check_int<std::int8_t>(IntImpl::dp4a, IntCase{3, 5, 0, 1});
+  check_int<std::int16_t>(IntImpl::s16, IntCase{3, 5, 0, 1});
+  check_int<std::int8_t>(IntImpl::cublas, IntCase{4, 8, 0, 4});
+  check_int<std::int8_t>(IntImpl::dp4a, IntCase{0, 5, 3});
+  check_int<std::int8_t>(IntImpl::dp4a, IntCase{3, 0, 3, 1});
+}
+
+TEST(CudaIgemmParity, CublasInt8AnchorBitExact) {
+  TANDEM_REQUIRE_GPU();
+  for (const IntCase t : {IntCase{4, 8, 12}, IntCase{64, 64, 64}, IntCase{128, 256, 512, 4},
+                          IntCase{500, 300, 100, 8}, IntCase{512, 512, 512}}) {
+    check_int<std::int8_t>(IntImpl::cublas, t);
+  }
+  check_int<std::int8_t>(IntImpl::cublas, IntCase{64, 64, 1032}, Fill::min, Fill::min);
+  check_int<std::int8_t>(IntImpl::cublas, IntCase{64, 64, 1032}, Fill::alternate, Fill::max);
+}
+
+TEST(CudaIgemmParity, CublasInt8RefusesShapesItCannotTake) {
+  TANDEM_REQUIRE_GPU();
+  const std::vector<std::int8_t> a(64 * 64, 1);
+  const std::vector<std::int32_t> untouched(64 * 64, kSentinel);
+  const cuda::DeviceBuffer da = tandem::testing::upload(a);
+  const cuda::DeviceBuffer dc = tandem::testing::upload(untouched);
+  const std::int8_t* pa = da.as<std::int8_t>();
+  std::int32_t* pc = dc.as<std::int32_t>();
+  const cuda::Stream stream(0);
+  // m, n, k, lda, ldb, ldc not multiples of 4; an unaligned pointer.
+  EXPECT_THROW(cuda::gemm_s8s8s32_cublas(37, 52, 28, pa, 28, pa, 52, pc, 52, stream),
+               tandem::ArgumentError);
+  EXPECT_THROW(cuda::gemm_s8s8s32_cublas(36, 52, 29, pa, 29, pa, 52, pc, 52, stream),
+               tandem::ArgumentError);
+  EXPECT_THROW(cuda::gemm_s8s8s32_cublas(36, 52, 28, pa, 30, pa, 52, pc, 52, stream),
+               tandem::ArgumentError);
+  EXPECT_THROW(cuda::gemm_s8s8s32_cublas(36, 52, 28, pa, 28, pa, 53, pc, 53, stream),
+               tandem::ArgumentError);
+  EXPECT_THROW(cuda::gemm_s8s8s32_cublas(36, 52, 28, pa + 1, 28, pa, 52, pc, 52, stream),
+               tandem::ArgumentError);
+  try {
+    cuda::gemm_s8s8s32_cublas(37, 52, 28, pa, 28, pa, 52, pc, 52, stream);
+  } catch (const tandem::ArgumentError& e) {
+    const std::string what = e.what();
+    EXPECT_NE(what.find("gemm_s8s8s32_cublas"), std::string::npos) << what;
+    EXPECT_NE(what.find("m = 37"), std::string::npos) << what;
+  }
+  stream.synchronize();
+  EXPECT_EQ(tandem::testing::download<std::int32_t>(dc, untouched.size()), untouched);
+}
+
+// ---- Quantized matmul --------------------------------------------------------------
+// Against the reference, bit for bit (C compared as bits).
+void check_quantized(const IntCase& t, int bits, const std::vector<float>& a,
+                     const std::vector<float>& b) {
+  std::vector<float> want(t.m * t.n);
+  cpu::reference::quantized_matmul(a.data(), b.data(), want.data(), t.m, t.n, t.k, bits);
+  const cuda::DeviceBuffer da = upload_at(a, t.offset);
+  const cuda::DeviceBuffer db = upload_at(b, t.offset);
+  const cuda::DeviceBuffer dc =
+      upload_at(std::vector<float>(want.size(), std::numeric_limits<float>::quiet_NaN()), 0);
+  const cuda::Stream stream(0);
+  cuda::quantized_matmul(da.as<float>() + t.offset, db.as<float>() + t.offset, dc.as<float>(), t.m,
+                         t.n, t.k, bits, stream);
+  stream.synchronize();
+  const auto got = download_at<float>(dc, 0, want.size());
+  std::int64_t bad = 0;
+  for (std::size_t at = 0; at < got.size(); ++at) {
+    if (std::memcmp(&got[at], &want[at], sizeof(float)) != 0 && bad++ < 5) {
+      ADD_FAILURE() << bits << " bits " << t.str() << ": C[" << at / t.n << "][" << at % t.n
+                    << "] = " << got[at] << ", reference " << want[at];
+    }
+  }
+  EXPECT_EQ(bad, 0) << bits << " bits " << t.str();
+}
+
+void check_quantized(const IntCase& t, int bits) {
+  std::vector<float> a(t.m * t.k), b(t.k * t.n);
+  cpu::fill_normal(a.data(), static_cast<std::int64_t>(a.size()), 21);
+  cpu::fill_normal(b.data(), static_cast<std::int64_t>(b.size()), 22, 0.5f, 3.0f);
+  check_quantized(t, bits, a, b);
+}
+
+TEST(CudaQuantizedMatmulParity, BitExact) {
+  TANDEM_REQUIRE_GPU();
+  const IntCase cases[] = {
+      {1, 1, 1},       {37, 53, 29},    {4096, 7, 5},     {7, 4096, 3},
+      {64, 64, 1},     {97, 101, 103},  {300, 65, 31},    {19, 70, 3001},
+      {128, 128, 128}, {200, 90, 1031}, {1536, 1536, 64}, {33, 47, 20, 0, 1},  // unaligned inputs
+  };
+  for (const IntCase& t : cases) check_quantized(t, 8);
+  // At 16 bits K is at most 2.
+  for (const IntCase t : {IntCase{1, 1, 1}, IntCase{37, 53, 2}, IntCase{4096, 7, 1},
+                          IntCase{7, 4096, 2}, IntCase{200, 300, 2}}) {
+    check_quantized(t, 16);
+  }
+}
+
+TEST(CudaQuantizedMatmulParity, RoundingAndScales) {
+  TANDEM_REQUIRE_GPU();
+  // max |x| = 127 gives scale 1: the halves are ties, rounded to even.
+  const IntCase t{2, 3, 3};
+  const std::vector<float> a = {0.5f, 1.5f, -2.5f, 127.0f, -126.5f, 2.5f};
+  const std::vector<float> b = {1.0f, -0.5f, 3.25f, 100.0f, 7.0f, -1e-3f, 0.0f, 5.5f, -6.5f};
+  check_quantized(t, 8, a, b);
+  check_quantized({2, 3, 1}, 16, a, b);
+  // All zeros (scale 1), negative zeros, subnormal values (scale clamped to the
+  // smallest normal), very large values.
+  const std::vector<float> zeros(9, 0.0f), negative_zeros(9, -0.0f);
+  check_quantized(t, 8, zeros, b);
+  check_quantized(t, 8, negative_zeros, b);
+  std::vector<float> tiny(9);
+  for (std::size_t i = 0; i < tiny.size(); ++i) {
+    tiny[i] = std::numeric_limits<float>::denorm_min() * static_cast<float>(i * 1000 + 1);
+  }
+  check_quantized(t, 8, tiny, b);
+  check_quantized(t, 8, b, tiny);
+  std::vector<float> large(b);
+  for (float& x : large) x *= 1e36f;
+  check_quantized(t, 8, large, b);
+  check_quantized({2, 3, 1}, 16, large, b);
+  std::vector<float> huge(9, std::numeric_limits<float>::max());
+  huge[4] = -huge[4];
+  check_quantized(t, 8, huge, b);
+}
+
+TEST(CudaQuantizedMatmulParity, KZeroAndEmpty) {
+  TANDEM_REQUIRE_GPU();
+  const cuda::Stream stream(0);
+  const cuda::DeviceBuffer dc = tandem::testing::upload(std::vector<float>(15, 1.0f));
+  cuda::quantized_matmul(nullptr, nullptr, dc.as<float>(), 3, 5, 0, 8, stream);
+  stream.synchronize();
+  for (const float x : tandem::testing::download<float>(dc, 15)) EXPECT_EQ(x, 0.0f);
+  cuda::quantized_matmul(nullptr, nullptr, dc.as<float>(), 0, 5, 0, 16, stream);
+}
+
+TEST(CudaQuantizedMatmulParity, RefusesBadInputsBeforeWriting) {
+  TANDEM_REQUIRE_GPU();
+  const std::int64_t m = 4, n = 5, k = 6;
+  std::vector<float> a(m * k, 1.0f), b(k * n, -2.0f);
+  const std::vector<float> untouched(m * n, 42.0f);
+  const cuda::DeviceBuffer dc = tandem::testing::upload(untouched);
+  const cuda::Stream stream(0);
+  const auto run = [&](const std::vector<float>& ha, const std::vector<float>& hb, std::int64_t kk,
+                       int bits) {
+    const cuda::DeviceBuffer da = tandem::testing::upload(ha);
+    const cuda::DeviceBuffer db = tandem::testing::upload(hb);
+    cuda::quantized_matmul(da.as<float>(), db.as<float>(), dc.as<float>(), m, n, kk, bits, stream);
+  };
+  for (const float bad :
+       {std::numeric_limits<float>::quiet_NaN(), std::numeric_limits<float>::infinity()}) {
+    a[m * k - 1] = bad;
+    try {
+      run(a, b, k, 8);
+      ADD_FAILURE() << "no ArgumentError for " << bad << " in A";
+    } catch (const tandem::ArgumentError& e) {
+      EXPECT_NE(std::string(e.what()).find("quantized_matmul: A holds NaN or Inf"),
+                std::string::npos)
+          << e.what();
+    }
+    a[m * k - 1] = 1.0f;
+    b[7] = -bad;
+    try {
+      run(a, b, k, 16);
+      ADD_FAILURE() << "no ArgumentError for " << -bad << " in B";
+    } catch (const tandem::ArgumentError& e) {
+      EXPECT_NE(std::string(e.what()).find("quantized_matmul: B"), std::string::npos) << e.what();
+    }
+    b[7] = -2.0f;
+  }
+  EXPECT_THROW(run(a, b, k, 4), tandem::ArgumentError);
+  stream.synchronize();
+  EXPECT_EQ(tandem::testing::download<float>(dc, untouched.size()), untouched);
+
+  // K over the limit: 133144 at 8 bits, 2 at 16 bits; one less is accepted and exact.
+  for (const int bits : {8, 16}) {
+    const std::int64_t big_k = cpu::reference::max_quantized_k(bits) + 1;
+    const std::vector<float> row(big_k, 0.25f), col(big_k, 0.5f);
+    const cuda::DeviceBuffer drow = tandem::testing::upload(row);
+    const cuda::DeviceBuffer dcol = tandem::testing::upload(col);
+    const cuda::DeviceBuffer dout = tandem::testing::upload(std::vector<float>{42.0f});
+    EXPECT_THROW(cuda::quantized_matmul(drow.as<float>(), dcol.as<float>(), dout.as<float>(), 1, 1,
+                                        big_k, bits, stream),
+                 tandem::ArgumentError);
+    stream.synchronize();
+    EXPECT_EQ(tandem::testing::download<float>(dout, 1)[0], 42.0f);
+    cuda::quantized_matmul(drow.as<float>(), dcol.as<float>(), dout.as<float>(), 1, 1, big_k - 1,
+                           bits, stream);
+    stream.synchronize();
+    float want = 0.0f;
+    cpu::reference::quantized_matmul(row.data(), col.data(), &want, 1, 1, big_k - 1, bits);
+    EXPECT_EQ(tandem::testing::download<float>(dout, 1)[0], want) << bits << " bits";
+  }
+}
+
+}  // namespace
