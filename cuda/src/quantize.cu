@@ -37,11 +37,13 @@
 #include <tandem/error.h>
 #include "check.h"
 #include "device_scope.h"
+#include "transform_reduce.cuh"
 
 namespace tandem::cuda {
 namespace {
 
 using detail::DeviceScope;
+using detail::transform_reduce;
 
 constexpr int kThreads = 256;
 
@@ -77,35 +79,6 @@ struct IndexIfNotFinite {
   std::int64_t n;
   __device__ std::int64_t operator()(std::int64_t i) const { return isfinite(x[i]) ? n : i; }
 };
-
-// reduce(init, transform(0), ..., transform(n - 1)) on the device, for n > 0; waits.
-template <typename T, typename ReduceOp, typename TransformOp>
-T transform_reduce(const char* op, std::int64_t n, ReduceOp reduce, TransformOp transform, T init,
-                   const Stream& stream) {
-  const int device = stream.device();
-  DeviceScope scope(device);
-  const auto s = static_cast<cudaStream_t>(stream.native());
-  const std::string call = std::string(op) + ": cub::DeviceReduce::TransformReduce";
-  const thrust::counting_iterator<std::int64_t> first(0);
-
-  std::size_t temp_bytes = 0;
-  detail::check(
-      cub::DeviceReduce::TransformReduce(nullptr, temp_bytes, first, static_cast<T*>(nullptr), n,
-                                         reduce, transform, init, s),
-      call.c_str());
-  // The result first, then the temporary storage at the next 256-byte boundary.
-  constexpr std::size_t kResultBytes = (sizeof(T) + 255) / 256 * 256;
-  const DeviceBuffer buffer(device, kResultBytes + std::max<std::size_t>(temp_bytes, 1));
-  auto* result = buffer.as<T>();
-  void* temp = static_cast<char*>(buffer.get()) + kResultBytes;
-  detail::check(cub::DeviceReduce::TransformReduce(temp, temp_bytes, first, result, n, reduce,
-                                                   transform, init, s),
-                call.c_str());
-  T host{};
-  TANDEM_CUDA_CHECK(cudaMemcpyAsync(&host, result, sizeof(T), cudaMemcpyDeviceToHost, s));
-  TANDEM_CUDA_CHECK(cudaStreamSynchronize(s));
-  return host;
-}
 
 // Throws the reference's ArgumentError if x[0..n) holds NaN or Inf, naming the first.
 void check_finite(const char* op, const char* what, const float* x, std::int64_t n,

@@ -24,11 +24,12 @@
 #include <tandem/cuda/runtime.h>
 #include "check.h"
 #include "device_scope.h"
+#include "transform_reduce.cuh"
 
 namespace tandem::cuda {
 namespace {
 
-using detail::DeviceScope;
+using detail::transform_reduce;
 
 // The terms, by element index. __dmul_rn/__dsub_rn keep nvcc from contracting a
 // product with the reduction's addition into an FMA.
@@ -70,35 +71,6 @@ struct AddMoments {
     return {a.xy + b.xy, a.xx + b.xx, a.yy + b.yy};
   }
 };
-
-// reduce(init, transform(0), ..., transform(n - 1)) on the device, for n > 0.
-template <typename T, typename ReduceOp, typename TransformOp>
-T transform_reduce(const char* name, std::int64_t n, ReduceOp reduce, TransformOp transform, T init,
-                   const Stream& stream) {
-  const int device = stream.device();
-  DeviceScope scope(device);
-  const auto s = static_cast<cudaStream_t>(stream.native());
-  const std::string call = std::string(name) + ": cub::DeviceReduce::TransformReduce";
-  const thrust::counting_iterator<std::int64_t> first(0);
-
-  std::size_t temp_bytes = 0;
-  detail::check(
-      cub::DeviceReduce::TransformReduce(nullptr, temp_bytes, first, static_cast<T*>(nullptr), n,
-                                         reduce, transform, init, s),
-      call.c_str());
-  // The result first, then the temporary storage at the next 256-byte boundary.
-  constexpr std::size_t kResultBytes = (sizeof(T) + 255) / 256 * 256;
-  const DeviceBuffer buffer(device, kResultBytes + std::max<std::size_t>(temp_bytes, 1));
-  auto* result = buffer.as<T>();
-  void* temp = static_cast<char*>(buffer.get()) + kResultBytes;
-  detail::check(cub::DeviceReduce::TransformReduce(temp, temp_bytes, first, result, n, reduce,
-                                                   transform, init, s),
-                call.c_str());
-  T host{};
-  TANDEM_CUDA_CHECK(cudaMemcpyAsync(&host, result, sizeof(T), cudaMemcpyDeviceToHost, s));
-  TANDEM_CUDA_CHECK(cudaStreamSynchronize(s));
-  return host;
-}
 
 double sum_of(const char* name, std::int64_t n, auto term, const Stream& stream) {
   if (n <= 0) return 0.0;
