@@ -25,6 +25,7 @@
 #include <tandem/cpu/kernels.h>
 #include <tandem/error.h>
 
+#include "gemm_driver.h"
 #include "kernels/tables.h"
 #include "parallel.h"
 #include "run.h"
@@ -36,24 +37,11 @@ namespace {
 using Index = std::int64_t;
 using Byte = unsigned char;
 
-Index round_up(Index x, Index multiple) { return (x + multiple - 1) / multiple * multiple; }
-Index ceil_div(Index x, Index y) { return (x + y - 1) / y; }
+using Buffer = std::unique_ptr<Byte[], detail::FreeDeleter>;
+using detail::ceil_div;
+using detail::round_up;
 
-struct FreeDeleter {
-  void operator()(Byte* p) const { std::free(p); }
-};
-using Buffer = std::unique_ptr<Byte[], FreeDeleter>;
-
-// Packing buffers, cache-line aligned, allocated before the parallel region.
-Buffer allocate(const char* op, Index bytes) {
-  const auto size = static_cast<std::size_t>(round_up(std::max<Index>(bytes, 1), 64));
-  Buffer buffer(static_cast<Byte*>(std::aligned_alloc(64, size)));
-  if (!buffer) {
-    throw DeviceError(std::string(op) + ": cannot allocate " + std::to_string(size) +
-                      " bytes for packing");
-  }
-  return buffer;
-}
+Buffer allocate(const char* op, Index bytes) { return detail::allocate_packing<Byte>(op, bytes); }
 
 // The path's table; avx512 also needs VNNI here (vpdpbusd, vpdpwssd).
 const IgemmKernels& kernels(const char* op, Isa isa) {
@@ -118,12 +106,8 @@ void run_gemm(const char* op, const IgemmKernels& kern, const IgemmOps& ops, con
   const Index mr = kern.mr, nr = kern.nr, eb = p.element_bytes;
   const GemmBlocking blk = resolve(blocking, kern, ops);
 
-  const double macs = static_cast<double>(m) * static_cast<double>(n) * static_cast<double>(k);
   const int threads =
-      macs < tuning::kIgemmMinMacsPerThread
-          ? 1
-          : static_cast<int>(std::clamp<double>(macs / tuning::kIgemmMinMacsPerThread, 1,
-                                                detail::resolve_threads(requested_threads)));
+      detail::gemm_threads(m, n, k, tuning::kIgemmMinMacsPerThread, requested_threads);
 
   // mc shrinks so the blocks of A divide evenly among the threads.
   const Index ic_blocks = round_up(ceil_div(m, blk.mc), threads);

@@ -21,6 +21,7 @@
 #include <tandem/cpu/kernels.h>
 #include <tandem/error.h>
 
+#include "gemm_driver.h"
 #include "kernels/tables.h"
 #include "parallel.h"
 #include "run.h"
@@ -31,24 +32,11 @@ namespace {
 
 using Index = std::int64_t;
 
-Index round_up(Index x, Index multiple) { return (x + multiple - 1) / multiple * multiple; }
-Index ceil_div(Index x, Index y) { return (x + y - 1) / y; }
+using Buffer = std::unique_ptr<float[], detail::FreeDeleter>;
+using detail::ceil_div;
+using detail::round_up;
 
-struct FreeDeleter {
-  void operator()(float* p) const { std::free(p); }
-};
-using Buffer = std::unique_ptr<float[], FreeDeleter>;
-
-// Packing buffers, cache-line aligned. Allocated before the parallel region, so a
-// failure is an exception on the calling thread rather than inside OpenMP.
-Buffer allocate(Index floats) {
-  const auto bytes = static_cast<std::size_t>(round_up(std::max<Index>(floats, 1) * 4, 64));
-  Buffer buffer(static_cast<float*>(std::aligned_alloc(64, bytes)));
-  if (!buffer) {
-    throw DeviceError("sgemm: cannot allocate " + std::to_string(bytes) + " bytes for packing");
-  }
-  return buffer;
-}
+Buffer allocate(Index floats) { return detail::allocate_packing<float>("sgemm", floats); }
 
 const SgemmKernels& kernels(Isa isa) {
   return detail::select("sgemm", isa, avx512::sgemm, avx2::sgemm, baseline::sgemm);
@@ -149,12 +137,7 @@ void sgemm(Transpose trans_a, Transpose trans_b, Index m, Index n, Index k, floa
   const Operand op_a{a, lda, trans_a == Transpose::yes};
   const Operand op_b{b, ldb, trans_b == Transpose::yes};
 
-  const double macs = static_cast<double>(m) * static_cast<double>(n) * static_cast<double>(k);
-  const int threads =
-      macs < tuning::kGemmMinMacsPerThread
-          ? 1
-          : static_cast<int>(std::clamp<double>(macs / tuning::kGemmMinMacsPerThread, 1,
-                                                detail::resolve_threads(run.threads)));
+  const int threads = detail::gemm_threads(m, n, k, tuning::kGemmMinMacsPerThread, run.threads);
 
   // mc shrinks so the blocks of A divide evenly among the threads.
   const Index ic_blocks = round_up(ceil_div(m, blk.mc), threads);
