@@ -1,9 +1,10 @@
-// matmul on the GPU: the SGEMM implementations (cuda.tiled_basic, cuda.tiled,
-// cuda.cublas) and the int8 GEMMs (cuda.dp4a, the cuda.cublas anchor), registered
-// only where there is a GPU. Each run is one time_kernel_gpu session (CUDA events,
-// warm-up, then repetitions until a count and a time are reached) whose median is
-// reported as the benchmark's manual time; counters GFLOP/s or GOP/s, 2 m n k per call
-// over that median.
+// The GPU benchmarks, registered only where there is a GPU: matmul (the SGEMM
+// implementations cuda.tiled_basic, cuda.tiled, cuda.cublas; the int8 GEMMs cuda.dp4a
+// and the cuda.cublas anchor), relu beside its anchor (a float4 device-to-device copy
+// of the same bytes), and host<->device transfers (staged pageable vs pinned). Each
+// kernel run is one time_kernel_gpu session (CUDA events, warm-up, then repetitions
+// until a count and a time are reached) whose median is reported as the benchmark's
+// manual time; counters GFLOP/s or GOP/s (2 m n k per call) or GB/s.
 #include <cstdint>
 #include <string>
 #include <vector>
@@ -21,6 +22,8 @@ namespace {
 constexpr std::int64_t kSizes[] = {1024, 2048, 4096, 8192};  // square: m = k = n
 constexpr std::int64_t kBasicMaxSize = 4096;                 // tiled_basic is too slow beyond
 constexpr std::int64_t kInt8Sizes[] = {4096};
+constexpr std::int64_t kElementwiseSize = std::int64_t{256} << 20;  // 256M floats, 1 GiB
+constexpr std::int64_t kTransferBytes = std::int64_t{256} << 20;
 constexpr int kDevice = 0;
 
 double ops(std::int64_t s) { return 2.0 * static_cast<double>(s) * static_cast<double>(s * s); }
@@ -79,6 +82,39 @@ void run_int8(benchmark::State& state, bool cublas, std::int64_t s) {
   });
 }
 
+// relu and its anchor, the float4 copy: GB/s counts the bytes read and written.
+void run_streaming(benchmark::State& state, bool relu) {
+  const std::int64_t n = kElementwiseSize;
+  const cuda::Stream stream(kDevice);
+  const cuda::DeviceBuffer x = to_device(normal(n, 1));
+  const cuda::DeviceBuffer y(kDevice, static_cast<std::size_t>(n) * sizeof(float));
+  measure_gpu(state, "GB/s", 2.0 * static_cast<double>(n) * sizeof(float), stream,
+              [&](const cuda::Stream& st) {
+                if (relu) {
+                  cuda::relu(x.as<float>(), y.as<float>(), n, st);
+                } else {
+                  cuda::copy(x.as<float>(), y.as<float>(), n, st);
+                }
+              });
+}
+
+// Blocking host<->device copies of kTransferBytes, from pageable memory (staged
+// through pinned chunks) or from a pinned buffer (straight to the copy engine).
+void run_transfer(benchmark::State& state, bool to_device_side, bool pinned) {
+  const auto bytes = static_cast<std::size_t>(kTransferBytes);
+  std::vector<char> pageable(bytes, 1);
+  cuda::PinnedBuffer page_locked(pinned ? bytes : 0);
+  void* host = pinned ? page_locked.get() : static_cast<void*>(pageable.data());
+  const cuda::DeviceBuffer device(kDevice, bytes);
+  measure_bytes(state, static_cast<double>(bytes), [&] {
+    if (to_device_side) {
+      cuda::copy_host_to_device(kDevice, device.get(), host, bytes);
+    } else {
+      cuda::copy_device_to_host(kDevice, host, device.get(), bytes);
+    }
+  });
+}
+
 const bool registered = [] {
   if (cuda::device_count() == 0) return false;
   for (const std::int64_t s : kSizes) {
@@ -100,6 +136,23 @@ const bool registered = [] {
           run_int8, cublas, s)
           ->UseManualTime()
           ->Iterations(1)
+          ->Unit(benchmark::kMillisecond);
+    }
+  }
+  for (const bool relu : {true, false}) {
+    benchmark::RegisterBenchmark(
+        name(relu ? "relu" : "copy", "f32", relu ? "cuda" : "cuda.float4", "256M").c_str(),
+        run_streaming, relu)
+        ->UseManualTime()
+        ->Iterations(1)
+        ->Unit(benchmark::kMillisecond);
+  }
+  for (const bool to_device_side : {true, false}) {
+    for (const bool pinned : {false, true}) {
+      benchmark::RegisterBenchmark(
+          name("transfer", to_device_side ? "h2d" : "d2h", pinned ? "pinned" : "staged", "256MiB")
+              .c_str(),
+          run_transfer, to_device_side, pinned)
           ->Unit(benchmark::kMillisecond);
     }
   }

@@ -6,6 +6,7 @@
 #include <tandem/cuda/runtime.h>
 #include "check.h"
 #include "device_scope.h"
+#include "staged_copy.h"
 
 namespace tandem::cuda {
 namespace {
@@ -47,7 +48,11 @@ void copy(int device, void* dst, const void* src, std::size_t bytes, cudaMemcpyK
   if (bytes == 0) return;
   detail::DeviceScope guard(device);
   TANDEM_CUDA_CHECK(cudaDeviceSynchronize());
-  TANDEM_CUDA_CHECK(cudaMemcpy(dst, src, bytes, kind));
+  if (kind == cudaMemcpyDeviceToDevice) {
+    TANDEM_CUDA_CHECK(cudaMemcpy(dst, src, bytes, kind));
+  } else {
+    detail::staged_copy(dst, src, bytes, kind);
+  }
   TANDEM_CUDA_CHECK(cudaDeviceSynchronize());
 }
 

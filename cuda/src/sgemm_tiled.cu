@@ -16,12 +16,15 @@
 //   - the rows of both shared tiles are padded by 4 floats, which keeps float4
 //     alignment and makes the transposing stores conflict-free (the two k groups of a
 //     warp land 16 banks apart);
-//   - double buffering: the next slice is loaded into registers while the current one
-//     is multiplied, then stored to the other shared buffer; one barrier per slice.
+//   - a STAGES-deep cp.async pipeline (sm_80+; the primitives of cuda_pipeline.h):
+//     slices go from global straight into a ring of shared buffers, STAGES - 1 of them
+//     in flight while one is multiplied; out-of-range elements are zero-filled by the
+//     copy itself. One barrier per slice.
 // The tile shape is chosen per problem from a table of configurations (Large, Small
 // below): 128 x 128 when that gives at least one block per SM, 64 x 64 otherwise (small
 // or skinny m or n). Blocks are numbered in groups of 8 tile rows, column by column
 // (gemm_tiles.cuh), so that the blocks in flight share tiles of A and B in L2.
+#include <cuda_pipeline.h>
 #include <cuda_runtime.h>
 
 #include <cstdint>
@@ -32,9 +35,10 @@
 namespace tandem::cuda::detail {
 namespace {
 
-template <int BM_, int BN_, int BK_, int TM_, int TN_, int MIN_BLOCKS_>
+template <int BM_, int BN_, int BK_, int TM_, int TN_, int STAGES_, int MIN_BLOCKS_>
 struct TileConfig {
   static constexpr int BM = BM_, BN = BN_, BK = BK_, TM = TM_, TN = TN_;
+  static constexpr int STAGES = STAGES_;          // shared buffers in the cp.async ring
   static constexpr int MIN_BLOCKS = MIN_BLOCKS_;  // per SM, for __launch_bounds__
   static constexpr int THREADS_X = BN / TN;
   static constexpr int THREADS_Y = BM / TM;
@@ -44,11 +48,14 @@ struct TileConfig {
   static constexpr int LDS_B = BN + PAD;  // row stride of bs[k][n]
   static_assert(THREADS_X == 16 && THREADS_Y == 16, "the fragment layout assumes 16 x 16 threads");
   static_assert(TM % 4 == 0 && TN % 4 == 0 && BK % 4 == 0, "float4 groups");
+  static_assert(STAGES >= 2, "a pipeline needs at least two buffers");
+  static constexpr int SMEM_BYTES = STAGES * BK * (LDS_A + LDS_B) * 4;
+  static_assert(SMEM_BYTES <= 48 * 1024, "static shared memory is limited to 48 KB");
 };
 
 // The table of tile shapes.
-using Large = TileConfig<128, 128, 8, 8, 8, 2>;  // 256 threads, 64 outputs each
-using Small = TileConfig<64, 64, 8, 4, 4, 2>;    // 256 threads, 16 outputs each
+using Large = TileConfig<128, 128, 8, 8, 8, 4, 2>;  // 256 threads, 64 outputs, 33.8 KB
+using Small = TileConfig<64, 64, 8, 4, 4, 4, 2>;    // 256 threads, 16 outputs, 17.4 KB
 
 struct TiledParams {
   std::int64_t m, n, k;
@@ -63,12 +70,16 @@ struct TiledParams {
   bool vec_a, vec_b, vec_c;  // float4 global access allowed (ld % 4 == 0, 16-byte base)
 };
 
-// One operand's slice: EXT (BM or BN) rows of op(X) by BK, held by the block in
-// float4 groups of 4 consecutive elements along X's contiguous dimension.
+// One operand's slice: EXT (BM or BN) rows of op(X) by BK, copied by the block in
+// groups of 4 consecutive elements along X's contiguous dimension into s[k][mn]
+// (row stride LDS) with cp.async.
 //   K_CONTIG: element (mn, q) of op(X) is x[mn * ld + q] (A as stored, B transposed);
-//   otherwise it is x[q * ld + mn] (A transposed, B as stored).
-// Each thread keeps a pointer to its first group in the current slice and advances it
-// by one slice per step, so that the loop does little 64-bit arithmetic.
+//     a group is 4 k of one mn: four 4-byte copies, transposed on the way in;
+//   otherwise it is x[q * ld + mn] (A transposed, B as stored): a group is 4 mn of one
+//     k, one 16-byte copy when the operand allows it, else four 4-byte copies.
+// Elements outside the matrix are zero-filled by the copy (source size 0), reading
+// from the matrix's base instead so that no address outside it is formed. Each thread
+// keeps a pointer to its first group in the next slice and advances it per slice.
 template <int EXT, int BK, int THREADS, int LDS, bool K_CONTIG>
 struct SliceLoader {
   static constexpr int GROUPS = EXT * BK / 4;
@@ -77,15 +88,15 @@ struct SliceLoader {
   static constexpr int ROWS_PER_PASS = THREADS / GROUPS_PER_ROW;
   static_assert(THREADS % GROUPS_PER_ROW == 0, "a thread's groups share one column");
 
-  const float* ptr;  // this thread's first group in the current slice
+  const float* base;  // the matrix: the source of zero-filling copies
+  const float* ptr;   // this thread's first group in the next slice
   std::int64_t ld;
   std::int64_t step;  // elements from one slice to the next
   int mn_left;        // rows of op(X) from the tile's first, capped at EXT
-  float4 v[PER_THREAD];
 
   __device__ __forceinline__ SliceLoader(const float* x, std::int64_t ld_, std::int64_t mn_total,
                                          std::int64_t mn0, int tid)
-      : ld(ld_) {
+      : base(x), ld(ld_) {
     const int r = tid / GROUPS_PER_ROW;
     const int c4 = tid % GROUPS_PER_ROW * 4;
     // Pointers past the matrix are formed for idle groups but never dereferenced.
@@ -94,8 +105,14 @@ struct SliceLoader {
     mn_left = static_cast<int>(min(mn_total - mn0, static_cast<std::int64_t>(EXT)));
   }
 
-  // The current slice, whose first k_left (<= BK) k exist; then moves to the next.
-  __device__ __forceinline__ void load(int k_left, bool vec, int tid) {
+  // One element: 4 bytes, or zeros when it does not exist.
+  __device__ __forceinline__ void copy1(float* dst, const float* src, bool exists) const {
+    __pipeline_memcpy_async(dst, exists ? src : base, 4, exists ? 0 : 4);
+  }
+
+  // Issues the copies of the next slice, whose first k_left (<= BK, maybe 0) k exist,
+  // into s; then moves to the slice after it. The caller commits.
+  __device__ __forceinline__ void issue(float* s, int k_left, bool vec, int tid) {
 #pragma unroll
     for (int t = 0; t < PER_THREAD; ++t) {
       const int g = tid + t * THREADS;
@@ -106,35 +123,17 @@ struct SliceLoader {
       const bool row_ok = K_CONTIG ? r < mn_left : r < k_left;
       const int cols_left = (K_CONTIG ? k_left : mn_left) - c4;
       const float* src = ptr + t * ROWS_PER_PASS * ld;
-      if (row_ok && vec && cols_left >= 4) {
-        v[t] = __ldg(reinterpret_cast<const float4*>(src));
-      } else {
-        float e[4];
+      if (K_CONTIG) {  // r is mn, c4 is k: transpose
 #pragma unroll
-        for (int i = 0; i < 4; ++i) e[i] = (row_ok && i < cols_left) ? __ldg(src + i) : 0.0f;
-        v[t] = make_float4(e[0], e[1], e[2], e[3]);
+        for (int i = 0; i < 4; ++i) copy1(s + (c4 + i) * LDS + r, src + i, row_ok && i < cols_left);
+      } else if (row_ok && vec && cols_left >= 4) {  // r is k, c4 is mn
+        __pipeline_memcpy_async(s + r * LDS + c4, src, 16);
+      } else {
+#pragma unroll
+        for (int i = 0; i < 4; ++i) copy1(s + r * LDS + c4 + i, src + i, row_ok && i < cols_left);
       }
     }
     ptr += step;
-  }
-
-  // Into s[k][mn] (row stride LDS).
-  __device__ __forceinline__ void store(float* s, int tid) const {
-#pragma unroll
-    for (int t = 0; t < PER_THREAD; ++t) {
-      const int g = tid + t * THREADS;
-      if (GROUPS % THREADS != 0 && g >= GROUPS) break;
-      const int r = g / GROUPS_PER_ROW;
-      const int c4 = g % GROUPS_PER_ROW * 4;
-      if (K_CONTIG) {  // r is mn, c4 is k: transpose
-        s[(c4 + 0) * LDS + r] = v[t].x;
-        s[(c4 + 1) * LDS + r] = v[t].y;
-        s[(c4 + 2) * LDS + r] = v[t].z;
-        s[(c4 + 3) * LDS + r] = v[t].w;
-      } else {  // r is k, c4 is mn
-        *reinterpret_cast<float4*>(s + r * LDS + c4) = v[t];
-      }
-    }
   }
 };
 
@@ -142,8 +141,9 @@ template <class Cfg, bool TRANS_A, bool TRANS_B>
 __global__ void __launch_bounds__(Cfg::THREADS, Cfg::MIN_BLOCKS) sgemm_tiled_kernel(TiledParams p) {
   constexpr int BM = Cfg::BM, BN = Cfg::BN, BK = Cfg::BK, TM = Cfg::TM, TN = Cfg::TN;
   constexpr int TX = Cfg::THREADS_X, TY = Cfg::THREADS_Y;
-  __shared__ __align__(16) float as[2][BK * Cfg::LDS_A];
-  __shared__ __align__(16) float bs[2][BK * Cfg::LDS_B];
+  constexpr int STAGES = Cfg::STAGES;
+  __shared__ __align__(16) float as[STAGES][BK * Cfg::LDS_A];
+  __shared__ __align__(16) float bs[STAGES][BK * Cfg::LDS_B];
 
   std::int64_t tm = 0, tn = 0;
   tile_of(blockIdx.x, p.tiles_m, p.tiles_n, tm, tn);
@@ -162,24 +162,31 @@ __global__ void __launch_bounds__(Cfg::THREADS, Cfg::MIN_BLOCKS) sgemm_tiled_ker
     for (int j = 0; j < TN; ++j) acc[i][j] = 0.0f;
   }
 
-  // K in slices of BK: k_rest is the number of k from the slice being loaded on,
-  // possibly <= 0 past the end, where the loaders fill zeros.
-  const auto k_left = [](std::int64_t k_rest) {
-    return static_cast<int>(max(min(k_rest, static_cast<std::int64_t>(BK)), std::int64_t{0}));
-  };
+  // K in slices of BK. Slice s lives in buffer s % STAGES; slices are issued
+  // STAGES - 1 ahead of the one multiplied. Every step commits one group (possibly
+  // empty, past the last slice) so that "all but the newest STAGES - 2 groups have
+  // landed" always means "the slice about to be multiplied has landed".
   const std::int64_t slices = (p.k + BK - 1) / BK;
-  load_a.load(k_left(p.k), p.vec_a, tid);
-  load_b.load(k_left(p.k), p.vec_b, tid);
-  load_a.store(as[0], tid);
-  load_b.store(bs[0], tid);
-  __syncthreads();
+  std::int64_t k_issued = 0;  // k covered by the slices issued so far
+  int issue_stage = 0;
+  const auto issue_next = [&] {
+    if (k_issued < p.k) {
+      const int k_left = static_cast<int>(min(p.k - k_issued, static_cast<std::int64_t>(BK)));
+      load_a.issue(as[issue_stage], k_left, p.vec_a, tid);
+      load_b.issue(bs[issue_stage], k_left, p.vec_b, tid);
+      k_issued += BK;
+      issue_stage = issue_stage + 1 == STAGES ? 0 : issue_stage + 1;
+    }
+    __pipeline_commit();
+  };
+#pragma unroll
+  for (int s = 0; s < STAGES - 1; ++s) issue_next();
 
-  std::int64_t k_rest = p.k - BK;
-  for (std::int64_t s = 0; s < slices; ++s, k_rest -= BK) {
-    const int cur = static_cast<int>(s & 1);
-    // The next slice, in flight while this one is multiplied (zeros after the last).
-    load_a.load(k_left(k_rest), p.vec_a, tid);
-    load_b.load(k_left(k_rest), p.vec_b, tid);
+  int cur = 0;
+  for (std::int64_t s = 0; s < slices; ++s) {
+    __pipeline_wait_prior(STAGES - 2);  // this thread's copies of slice s have landed,
+    __syncthreads();  // everyone's too; and everyone is done with slice s - 1's buffer,
+    issue_next();     // which slice s + STAGES - 1 now refills
     const float* sa = as[cur];
     const float* sb = bs[cur];
 #pragma unroll
@@ -207,12 +214,7 @@ __global__ void __launch_bounds__(Cfg::THREADS, Cfg::MIN_BLOCKS) sgemm_tiled_ker
         for (int j = 0; j < TN; ++j) acc[i][j] = fmaf(fa[i], fb[j], acc[i][j]);
       }
     }
-    // Nobody reads buffer cur ^ 1 any more: the barrier that ended the previous slice
-    // saw every thread finish multiplying it. (After the last slice this stores zeros
-    // nobody reads.)
-    load_a.store(as[cur ^ 1], tid);
-    load_b.store(bs[cur ^ 1], tid);
-    __syncthreads();
+    cur = cur + 1 == STAGES ? 0 : cur + 1;
   }
 
   // C = alpha * acc + beta * C; beta == 0 never reads C.
