@@ -3,6 +3,7 @@
 #include <fmt/format.h>
 
 #include <tandem/analyzer/system_report.h>
+#include <tandem/cost_model.h>
 #include <tandem/timing.h>
 #include <tandem/version.h>
 
@@ -56,6 +57,7 @@ SystemReport collect_system_report() {
   for (int i = 0; i < cuda::device_count(); ++i) r.gpus.push_back(cuda::device_properties(i));
   r.gpu_unavailable_reason = cuda::unavailable_reason();
   r.kernels = registered_kernels();
+  r.cost_model_source = cost_model().source();
   r.host_timer_overhead_us = timer_overhead_us();
   return r;
 }
@@ -93,12 +95,16 @@ std::string format_text(const SystemReport& r) {
         bytes_string(g.shared_memory_per_sm_bytes));
   }
 
-  out += fmt::format("\nKernels\n  {:<20}{:<8}{:<22}{:<16}{}\n", "op", "device", "dtype",
-                     "implementation", "summary");
+  out += fmt::format(
+      "\nKernels (per op and device, in the dispatcher's order of preference)\n"
+      "  {:<20}{:<8}{:<22}{:<18}{:<11}{}\n",
+      "op", "device", "dtype", "implementation", "status", "summary");
   for (const auto& k : r.kernels) {
-    out += fmt::format("  {:<20}{:<8}{:<22}{:<16}{}\n", k.op, device_kind_name(k.device), k.dtypes,
-                       k.implementation, k.summary);
+    out += fmt::format("  {:<20}{:<8}{:<22}{:<18}{:<11}{}{}\n", k.op, device_kind_name(k.device),
+                       k.dtypes, k.implementation, k.available ? "ready" : "unavailable", k.summary,
+                       k.available ? "" : " [" + k.unavailable_reason + "]");
   }
+  out += fmt::format("\nCost model: {}\n", r.cost_model_source);
   return out;
 }
 
@@ -142,7 +148,9 @@ std::string format_json(const SystemReport& r) {
                        {"device", device_kind_name(k.device)},
                        {"dtypes", k.dtypes},
                        {"implementation", k.implementation},
-                       {"summary", k.summary}});
+                       {"summary", k.summary},
+                       {"available", k.available},
+                       {"unavailable_reason", k.unavailable_reason}});
   }
   const json report = {{"version", r.version},
                        {"built_with_cuda", r.built_with_cuda},
@@ -150,6 +158,7 @@ std::string format_json(const SystemReport& r) {
                        {"gpus", gpus},
                        {"gpu_unavailable_reason", r.gpu_unavailable_reason},
                        {"kernels", kernels},
+                       {"cost_model", r.cost_model_source},
                        {"host_timer_overhead_us", r.host_timer_overhead_us}};
   return report.dump(2) + "\n";
 }

@@ -141,6 +141,18 @@ void memset_zero(int device, void* ptr, std::size_t bytes) {
   TANDEM_CUDA_CHECK(cudaDeviceSynchronize());
 }
 
+int pointer_device(const void* ptr) {
+  if (ptr == nullptr || device_count() == 0) return -1;
+  cudaPointerAttributes attributes{};
+  if (cudaPointerGetAttributes(&attributes, ptr) != cudaSuccess) {
+    cudaGetLastError();  // memory CUDA does not know: the host's
+    return -1;
+  }
+  const bool on_device =
+      attributes.type == cudaMemoryTypeDevice || attributes.type == cudaMemoryTypeManaged;
+  return on_device ? attributes.device : -1;
+}
+
 PinnedBuffer::PinnedBuffer(std::size_t bytes) : bytes_(bytes) {
   if (bytes == 0) return;
   const cudaError_t status = cudaMallocHost(&ptr_, bytes);

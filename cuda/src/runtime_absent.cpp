@@ -18,6 +18,8 @@ namespace {
 bool built_with_cuda() { return false; }
 int device_count() { return 0; }
 
+int pointer_device(const void*) { return -1; }
+
 const std::string& unavailable_reason() {
   static const std::string reason = "Tandem was built without CUDA (TANDEM_CUDA=OFF or no nvcc)";
   return reason;

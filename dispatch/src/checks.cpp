@@ -42,17 +42,9 @@ void require_same_device(const char* op, const Tensor& a, const Tensor& b) {
   }
 }
 
-void require_cpu(const char* op, const Tensor& t) {
-  if (!t.device().is_cpu()) {
-    throw DeviceError(std::string(op) + ": no kernel for " + describe(t) +
-                      " (only CPU kernels are registered)");
-  }
-}
-
 void require_f32_input(const char* op, const Tensor& t) {
   require_defined(op, t);
   require_dtype(op, t, DType::f32);
-  require_cpu(op, t);
 }
 
 void require_f32_pair(const char* op, const Tensor& a, const Tensor& b) {

@@ -15,10 +15,7 @@ void require_dtype(const char* op, const Tensor& t, DType dtype);
 void require_rank(const char* op, const Tensor& t, std::int64_t rank);
 void require_same_shape(const char* op, const Tensor& a, const Tensor& b);
 void require_same_device(const char* op, const Tensor& a, const Tensor& b);
-// Until the CUDA backend registers kernels, every operation runs on the CPU.
-void require_cpu(const char* op, const Tensor& t);
-
-// defined, f32, on the CPU: what every float operation asks of each input.
+// defined and f32: what every float operation asks of each input.
 void require_f32_input(const char* op, const Tensor& t);
 // require_f32_input for both, equal shapes, same device.
 void require_f32_pair(const char* op, const Tensor& a, const Tensor& b);

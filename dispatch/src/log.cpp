@@ -1,7 +1,10 @@
+#include <atomic>
 #include <cstdlib>
+#include <mutex>
 #include <string>
 
 #include <spdlog/sinks/stdout_color_sinks.h>
+#include <spdlog/sinks/stdout_sinks.h>
 #include <spdlog/spdlog.h>
 
 #include <tandem/log.h>
@@ -25,11 +28,39 @@ std::shared_ptr<spdlog::logger> make_logger() {
   return log;
 }
 
+// The dispatch log prints bare CSV lines, and its header once, before the first line.
+std::shared_ptr<spdlog::logger> make_dispatch_logger() {
+  auto log = spdlog::get("tandem.dispatch");
+  if (!log) log = spdlog::stderr_logger_mt("tandem.dispatch");
+  log->set_pattern("%v");
+  log->set_level(spdlog::level::info);
+  return log;
+}
+
+bool verbose_from_env() {
+  const char* env = std::getenv("TANDEM_VERBOSE");
+  return env != nullptr && std::string(env) == "1";
+}
+
+std::atomic<bool>& verbose_flag() {
+  static std::atomic<bool> flag{verbose_from_env()};
+  return flag;
+}
+
 }  // namespace
 
 spdlog::logger& logger() {
   static const std::shared_ptr<spdlog::logger> log = make_logger();
   return *log;
 }
+
+spdlog::logger& dispatch_logger() {
+  static const std::shared_ptr<spdlog::logger> log = make_dispatch_logger();
+  return *log;
+}
+
+bool verbose() { return verbose_flag().load(std::memory_order_relaxed); }
+
+void set_verbose(bool on) { verbose_flag().store(on, std::memory_order_relaxed); }
 
 }  // namespace tandem

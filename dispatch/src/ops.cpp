@@ -1,15 +1,18 @@
-// The operations: check the inputs, then run the reference kernels. (The kernel
-// registry that picks faster CPU and CUDA kernels comes in with the dispatcher.)
+// The operations: check the inputs, describe the call (call.h), hand it to the
+// dispatcher. Nothing here knows which kernels exist.
 #include <string>
 
 #include <tandem/cpu/reference.h>
+#include <tandem/cuda/runtime.h>
 #include <tandem/error.h>
 #include <tandem/ops.h>
 
+#include "call.h"
 #include "checks.h"
+#include "dispatcher.h"
 
 namespace tandem {
-namespace ref = cpu::reference;
+using detail::Call;
 using detail::require_f32_input;
 using detail::require_f32_pair;
 
@@ -48,47 +51,109 @@ void require_bits(const char* op, const std::string& shapes, int bits) {
   }
 }
 
-template <typename Kernel>
-Tensor binary(const char* op, const Tensor& x, const Tensor& y, Kernel kernel) {
-  require_f32_pair(op, x, y);
+// A call on x (and y) with out, element-wise over count elements.
+Call elementwise_call(Op op, const Tensor& x, const Tensor* y, Tensor* out) {
+  Call c;
+  c.op = op;
+  c.in[0] = x.raw_data();
+  c.in_bytes[0] = x.nbytes();
+  c.shape_a = &x.shape();
+  if (y != nullptr) {
+    c.in[1] = y->raw_data();
+    c.in_bytes[1] = y->nbytes();
+    c.shape_b = &y->shape();
+  }
+  if (out != nullptr) {
+    c.out = out->raw_data();
+    c.out_bytes = out->nbytes();
+  }
+  c.count = x.numel();
+  return c;
+}
+
+Tensor binary(Op op, const Tensor& x, const Tensor& y, const Options& options) {
+  const std::string name(op_name(op));
+  require_f32_pair(name.c_str(), x, y);
   Tensor out = Tensor::empty(x.shape(), DType::f32, x.device());
-  kernel(x.data<float>(), y.data<float>(), out.data<float>(), x.numel());
+  Call c = elementwise_call(op, x, &y, &out);
+  detail::dispatch(c, x.device(), options);
   return out;
 }
 
-template <typename Kernel>
-double reduction(const char* op, const Tensor& x, const Tensor& y, Kernel kernel) {
-  require_f32_pair(op, x, y);
-  return kernel(x.data<float>(), y.data<float>(), x.numel());
+double reduction(Op op, const Tensor& x, const Tensor& y, const Options& options) {
+  const std::string name(op_name(op));
+  require_f32_pair(name.c_str(), x, y);
+  Call c = elementwise_call(op, x, &y, nullptr);
+  detail::dispatch(c, x.device(), options);
+  return c.result;
 }
 
-template <typename Q>
-QuantizedTensor quantize_as(const Tensor& x, int bits) {
-  const float scale = ref::quantize_scale(x.data<float>(), x.numel(), bits);
-  QuantizedTensor q{Tensor::empty(x.shape(), dtype_of<Q>(), x.device()), scale};
-  ref::quantize(x.data<float>(), x.numel(), scale, q.values.data<Q>());
-  return q;
+// Bytes a transfer of a rows x cols matrix with leading dimension ld must move.
+std::size_t span_bytes(std::int64_t rows, std::int64_t cols, std::int64_t ld) {
+  if (rows <= 0 || cols <= 0) return 0;
+  return static_cast<std::size_t>((rows - 1) * ld + cols) * sizeof(float);
 }
 
-template <typename Q>
-Tensor dequantize_as(const QuantizedTensor& q) {
-  Tensor out = Tensor::empty(q.values.shape(), DType::f32, q.values.device());
-  ref::dequantize(q.values.data<Q>(), q.values.numel(), q.scale, out.data<float>());
-  return out;
+Call gemm_call(Op op, Transpose ta, Transpose tb, std::int64_t m, std::int64_t n, std::int64_t k,
+               float alpha, const float* a, std::int64_t lda, const float* b, std::int64_t ldb,
+               float beta, float* c, std::int64_t ldc) {
+  Call call;
+  call.op = op;
+  call.trans_a = ta;
+  call.trans_b = tb;
+  call.m = m;
+  call.n = n;
+  call.k = k;
+  call.alpha = alpha;
+  call.beta = beta;
+  call.in[0] = a;
+  call.lda = lda;
+  call.in_bytes[0] = ta == Transpose::yes ? span_bytes(k, m, lda) : span_bytes(m, k, lda);
+  call.in[1] = b;
+  call.ldb = ldb;
+  call.in_bytes[1] = tb == Transpose::yes ? span_bytes(n, k, ldb) : span_bytes(k, n, ldb);
+  call.out = c;
+  call.ldc = ldc;
+  call.out_bytes = span_bytes(m, n, ldc);
+  call.out_read = beta != 0.0f;
+  return call;
+}
+
+bool overlap(const void* x, std::size_t x_bytes, const void* y, std::size_t y_bytes) {
+  if (x == nullptr || y == nullptr || x_bytes == 0 || y_bytes == 0) return false;
+  const auto* p = static_cast<const char*>(x);
+  const auto* q = static_cast<const char*>(y);
+  return p < q + y_bytes && q < p + x_bytes;
+}
+
+void require_c_apart(const Call& call) {
+  for (int i = 0; i < 2; ++i) {
+    if (overlap(call.out, call.out_bytes, call.in[i], call.in_bytes[i])) {
+      throw ArgumentError("gemm: C overlaps " + std::string(i == 0 ? "A" : "B") + " in " +
+                          call.shapes() + " (C is written while they are read)");
+    }
+  }
 }
 
 }  // namespace
 
-Tensor matmul(const Tensor& a, const Tensor& b) {
+Tensor matmul(const Tensor& a, const Tensor& b, const Options& options) {
   require_matmul_operands("matmul", a, b);
   require_inner_match("matmul", a, b, Transpose::no, Transpose::no);
   Tensor c = Tensor::empty({a.dim(0), b.dim(1)}, DType::f32, a.device());
-  ref::matmul(a.data<float>(), b.data<float>(), c.data<float>(), a.dim(0), b.dim(1), a.dim(1));
+  const std::int64_t m = a.dim(0), n = b.dim(1), k = a.dim(1);
+  Call call =
+      gemm_call(Op::matmul, Transpose::no, Transpose::no, m, n, k, 1.0f,
+                static_cast<const float*>(a.raw_data()), k, static_cast<const float*>(b.raw_data()),
+                n, 0.0f, static_cast<float*>(c.raw_data()), n);
+  call.shape_a = &a.shape();
+  call.shape_b = &b.shape();
+  detail::dispatch(call, a.device(), options);
   return c;
 }
 
 void gemm(Transpose trans_a, Transpose trans_b, float alpha, const Tensor& a, const Tensor& b,
-          float beta, Tensor& c) {
+          float beta, Tensor& c, const Options& options) {
   require_matmul_operands("gemm", a, b);
   require_f32_input("gemm", c);
   detail::require_same_device("gemm", a, c);
@@ -98,83 +163,165 @@ void gemm(Transpose trans_a, Transpose trans_b, float alpha, const Tensor& a, co
   const std::int64_t n = cols_of(b, trans_b);
   if (c.dim(0) != m || c.dim(1) != n) {
     throw ShapeError("gemm: C is " + c.shape().str() + " but op(A) x op(B) is " +
-                     shape_string({m, n}));
+                     shape_string({m, n}) + " for " + x_shapes(a, b));
   }
-  ref::gemm(trans_a, trans_b, m, n, cols_of(a, trans_a), alpha, a.data<float>(), a.dim(1),
-            b.data<float>(), b.dim(1), beta, c.data<float>(), n);
+  Call call = gemm_call(Op::gemm, trans_a, trans_b, m, n, cols_of(a, trans_a), alpha,
+                        static_cast<const float*>(a.raw_data()), a.dim(1),
+                        static_cast<const float*>(b.raw_data()), b.dim(1), beta,
+                        static_cast<float*>(c.raw_data()), n);
+  call.shape_a = &a.shape();
+  call.shape_b = &b.shape();
+  require_c_apart(call);
+  detail::dispatch(call, a.device(), options);
 }
 
-Tensor relu(const Tensor& x) {
+void gemm(Transpose trans_a, Transpose trans_b, std::int64_t m, std::int64_t n, std::int64_t k,
+          float alpha, const float* a, std::int64_t lda, const float* b, std::int64_t ldb,
+          float beta, float* c, std::int64_t ldc, const Options& options) {
+  Call call = gemm_call(Op::gemm, trans_a, trans_b, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc);
+  if (m < 0 || n < 0 || k < 0) {
+    throw ShapeError("gemm: negative dimension in " + call.shapes());
+  }
+  const auto require_ld = [&](const char* name, std::int64_t ld, std::int64_t cols) {
+    if (ld < std::max<std::int64_t>(cols, 1)) {
+      throw ArgumentError("gemm: " + std::string(name) + " = " + std::to_string(ld) +
+                          " is less than the " + std::to_string(cols) + " stored columns in " +
+                          call.shapes());
+    }
+  };
+  require_ld("lda", lda, trans_a == Transpose::yes ? m : k);
+  require_ld("ldb", ldb, trans_b == Transpose::yes ? k : n);
+  require_ld("ldc", ldc, n);
+  const auto require_pointer = [&](const char* name, const void* p, std::size_t bytes) {
+    if (p == nullptr && bytes > 0) {
+      throw ArgumentError("gemm: " + std::string(name) + " is null in " + call.shapes());
+    }
+  };
+  require_pointer("A", a, call.in_bytes[0]);
+  require_pointer("B", b, call.in_bytes[1]);
+  require_pointer("C", c, call.out_bytes);
+  require_c_apart(call);
+  // Where the storage is: host (-1) or a GPU; one place for all three.
+  const int where = cuda::pointer_device(c);
+  for (const void* p : {static_cast<const void*>(a), static_cast<const void*>(b)}) {
+    if (p != nullptr && cuda::pointer_device(p) != where) {
+      throw DeviceError("gemm: A, B and C are not all on one device in " + call.shapes());
+    }
+  }
+  detail::dispatch(call, where < 0 ? Device::cpu() : Device::cuda(where), options);
+}
+
+Tensor relu(const Tensor& x, const Options& options) {
   require_f32_input("relu", x);
   Tensor y = Tensor::empty(x.shape(), DType::f32, x.device());
-  ref::relu(x.data<float>(), y.data<float>(), x.numel());
+  Call c = elementwise_call(Op::relu, x, nullptr, &y);
+  detail::dispatch(c, x.device(), options);
   return y;
 }
 
-Tensor add(const Tensor& x, const Tensor& y) { return binary("add", x, y, ref::add); }
-Tensor multiply(const Tensor& x, const Tensor& y) {
-  return binary("multiply", x, y, ref::multiply);
+Tensor add(const Tensor& x, const Tensor& y, const Options& options) {
+  return binary(Op::add, x, y, options);
 }
-Tensor squared_difference(const Tensor& x, const Tensor& y) {
-  return binary("squared_difference", x, y, ref::squared_difference);
+Tensor multiply(const Tensor& x, const Tensor& y, const Options& options) {
+  return binary(Op::multiply, x, y, options);
 }
-
-double dot(const Tensor& x, const Tensor& y) { return reduction("dot", x, y, ref::dot); }
-double euclidean_distance(const Tensor& x, const Tensor& y) {
-  return reduction("euclidean_distance", x, y, ref::euclidean_distance);
-}
-double cosine_similarity(const Tensor& x, const Tensor& y) {
-  return reduction("cosine_similarity", x, y, ref::cosine_similarity);
+Tensor squared_difference(const Tensor& x, const Tensor& y, const Options& options) {
+  return binary(Op::squared_difference, x, y, options);
 }
 
-QuantizedTensor quantize(const Tensor& x, int bits) {
+double dot(const Tensor& x, const Tensor& y, const Options& options) {
+  return reduction(Op::dot, x, y, options);
+}
+double euclidean_distance(const Tensor& x, const Tensor& y, const Options& options) {
+  return reduction(Op::euclidean_distance, x, y, options);
+}
+double cosine_similarity(const Tensor& x, const Tensor& y, const Options& options) {
+  return reduction(Op::cosine_similarity, x, y, options);
+}
+
+QuantizedTensor quantize(const Tensor& x, int bits, const Options& options) {
   require_f32_input("quantize", x);
   require_bits("quantize", x.shape().str(), bits);
-  return bits == 8 ? quantize_as<std::int8_t>(x, bits) : quantize_as<std::int16_t>(x, bits);
+  QuantizedTensor q{Tensor::empty(x.shape(), bits == 8 ? DType::i8 : DType::i16, x.device()), 1.0f};
+  Call c = elementwise_call(Op::quantize, x, nullptr, &q.values);
+  c.bits = bits;
+  c.dtypes = bits == 8 ? "f32 -> i8" : "f32 -> i16";
+  detail::dispatch(c, x.device(), options);
+  q.scale = c.scale;
+  return q;
 }
 
-Tensor dequantize(const QuantizedTensor& q) {
+Tensor dequantize(const QuantizedTensor& q, const Options& options) {
   detail::require_defined("dequantize", q.values);
-  detail::require_cpu("dequantize", q.values);
-  if (q.values.dtype() == DType::i8) return dequantize_as<std::int8_t>(q);
-  if (q.values.dtype() == DType::i16) return dequantize_as<std::int16_t>(q);
-  throw DTypeError("dequantize: expected i8 or i16, got " + detail::describe(q.values));
+  if (q.values.dtype() != DType::i8 && q.values.dtype() != DType::i16) {
+    throw DTypeError("dequantize: expected i8 or i16, got " + detail::describe(q.values));
+  }
+  Tensor out = Tensor::empty(q.values.shape(), DType::f32, q.values.device());
+  Call c = elementwise_call(Op::dequantize, q.values, nullptr, &out);
+  c.bits = q.bits();
+  c.scale = q.scale;
+  c.dtypes = c.bits == 8 ? "i8 -> f32" : "i16 -> f32";
+  detail::dispatch(c, q.values.device(), options);
+  return out;
 }
 
-Tensor quantized_matmul(const Tensor& a, const Tensor& b, int bits) {
+Tensor quantized_matmul(const Tensor& a, const Tensor& b, int bits, const Options& options) {
   require_matmul_operands("quantized_matmul", a, b);
   require_inner_match("quantized_matmul", a, b, Transpose::no, Transpose::no);
   require_bits("quantized_matmul", x_shapes(a, b), bits);
-  if (a.dim(1) > ref::max_quantized_k(bits)) {
-    throw ArgumentError("quantized_matmul: K = " + std::to_string(a.dim(1)) + " in " +
-                        x_shapes(a, b) + " can overflow int32 accumulation at " +
-                        std::to_string(bits) +
-                        " bits (K <= " + std::to_string(ref::max_quantized_k(bits)) + ")");
+  if (a.dim(1) > cpu::reference::max_quantized_k(bits)) {
+    throw ArgumentError(
+        "quantized_matmul: K = " + std::to_string(a.dim(1)) + " in " + x_shapes(a, b) +
+        " can overflow int32 accumulation at " + std::to_string(bits) +
+        " bits (K <= " + std::to_string(cpu::reference::max_quantized_k(bits)) + ")");
   }
   Tensor c = Tensor::empty({a.dim(0), b.dim(1)}, DType::f32, a.device());
-  ref::quantized_matmul(a.data<float>(), b.data<float>(), c.data<float>(), a.dim(0), b.dim(1),
-                        a.dim(1), bits);
+  const std::int64_t m = a.dim(0), n = b.dim(1), k = a.dim(1);
+  Call call =
+      gemm_call(Op::quantized_matmul, Transpose::no, Transpose::no, m, n, k, 1.0f,
+                static_cast<const float*>(a.raw_data()), k, static_cast<const float*>(b.raw_data()),
+                n, 0.0f, static_cast<float*>(c.raw_data()), n);
+  call.bits = bits;
+  call.dtypes = bits == 8 ? "f32 (i8 inside)" : "f32 (i16 inside)";
+  call.shape_a = &a.shape();
+  call.shape_b = &b.shape();
+  detail::dispatch(call, a.device(), options);
   return c;
 }
 
-Tensor quantized_relu(const Tensor& x, int bits) {
+Tensor quantized_relu(const Tensor& x, int bits, const Options& options) {
   require_f32_input("quantized_relu", x);
   require_bits("quantized_relu", x.shape().str(), bits);
   Tensor y = Tensor::empty(x.shape(), DType::f32, x.device());
-  ref::quantized_relu(x.data<float>(), y.data<float>(), x.numel(), bits);
+  Call c = elementwise_call(Op::quantized_relu, x, nullptr, &y);
+  c.bits = bits;
+  c.dtypes = bits == 8 ? "f32 (i8 inside)" : "f32 (i16 inside)";
+  detail::dispatch(c, x.device(), options);
   return y;
 }
 
-Tensor batch_apply(const Tensor& batch, const RowFunction& op, int workers) {
+Tensor batch_apply(const Tensor& batch, const RowFunction& op, int workers,
+                   const Options& options) {
   require_f32_input("batch_apply", batch);
+  if (!batch.device().is_cpu()) {
+    throw DeviceError("batch_apply: runs a host function on host data; " + detail::describe(batch) +
+                      " (move it with to(Device::cpu()))");
+  }
   if (batch.rank() < 1) {
     throw ShapeError("batch_apply: expected a batch of rank >= 1, got " + batch.shape().str());
   }
   if (!op) throw ArgumentError("batch_apply: empty function for " + batch.shape().str());
+  if (workers < 1) {
+    throw ArgumentError("batch_apply: workers must be at least 1, got " + std::to_string(workers) +
+                        " for " + batch.shape().str());
+  }
   Tensor out = Tensor::empty(batch.shape(), DType::f32, batch.device());
-  const std::int64_t rows = batch.dim(0);
-  const std::int64_t cols = rows == 0 ? 0 : batch.numel() / rows;
-  ref::batch_apply(op, batch.data<float>(), out.data<float>(), rows, cols, workers);
+  Call c = elementwise_call(Op::batch_apply, batch, nullptr, &out);
+  c.rows = batch.dim(0);
+  c.cols = c.rows == 0 ? 0 : batch.numel() / c.rows;
+  c.row_function = &op;
+  c.workers = workers;
+  detail::dispatch(c, batch.device(), options);
   return out;
 }
 

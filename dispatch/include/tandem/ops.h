@@ -1,6 +1,10 @@
-// The operations, on Tensors. Inputs are checked before anything runs: a refused
-// call throws (ShapeError, DTypeError, DeviceError, ArgumentError) with a message
-// naming the operation and the shapes, and leaves every output untouched.
+// The operations, on Tensors on any device. Inputs are checked before anything runs:
+// a refused call throws (ShapeError, DTypeError, DeviceError, ArgumentError) with a
+// message naming the operation and the shapes, and leaves every output untouched.
+//
+// Each call is dispatched (dispatcher.cpp): Options say where and how it runs, and
+// by default the dispatcher chooses. Outputs live where the inputs live; every
+// operand of a call must be on one device. Calls are synchronous and thread-safe.
 //
 // Empty tensors are valid: a matmul with K = 0 gives zeros, a reduction over no
 // elements gives 0. No broadcasting: element-wise operands have equal shapes.
@@ -9,6 +13,7 @@
 #include <cstdint>
 #include <functional>
 
+#include <tandem/options.h>
 #include <tandem/tensor.h>
 #include <tandem/transpose.h>
 
@@ -16,23 +21,31 @@ namespace tandem {
 
 // ---- Matrix multiplication (f32) ----------------------------------------------------
 // [m, k] x [k, n] -> [m, n].
-Tensor matmul(const Tensor& a, const Tensor& b);
+Tensor matmul(const Tensor& a, const Tensor& b, const Options& options = {});
 
 // C = alpha * op(A) * op(B) + beta * C on rank-2 tensors, in place on C. beta == 0
-// never reads C.
+// never reads C. C may not share storage with A or B.
 void gemm(Transpose trans_a, Transpose trans_b, float alpha, const Tensor& a, const Tensor& b,
-          float beta, Tensor& c);
+          float beta, Tensor& c, const Options& options = {});
+
+// The same on raw row-major storage with leading dimensions (BLAS semantics), host
+// or device pointers: all three on one device, found by asking CUDA where they are.
+// C may not overlap A or B.
+void gemm(Transpose trans_a, Transpose trans_b, std::int64_t m, std::int64_t n, std::int64_t k,
+          float alpha, const float* a, std::int64_t lda, const float* b, std::int64_t ldb,
+          float beta, float* c, std::int64_t ldc, const Options& options = {});
 
 // ---- Element-wise (f32, equal shapes) ------------------------------------------------
-Tensor relu(const Tensor& x);  // NaN propagates
-Tensor add(const Tensor& x, const Tensor& y);
-Tensor multiply(const Tensor& x, const Tensor& y);
-Tensor squared_difference(const Tensor& x, const Tensor& y);
+Tensor relu(const Tensor& x, const Options& options = {});  // NaN propagates
+Tensor add(const Tensor& x, const Tensor& y, const Options& options = {});
+Tensor multiply(const Tensor& x, const Tensor& y, const Options& options = {});
+Tensor squared_difference(const Tensor& x, const Tensor& y, const Options& options = {});
 
 // ---- Reductions over all elements (f32, equal shapes) ---------------------------------
-double dot(const Tensor& x, const Tensor& y);
-double euclidean_distance(const Tensor& x, const Tensor& y);
-double cosine_similarity(const Tensor& x, const Tensor& y);  // 0 for a zero vector
+double dot(const Tensor& x, const Tensor& y, const Options& options = {});
+double euclidean_distance(const Tensor& x, const Tensor& y, const Options& options = {});
+// 0 for a zero vector.
+double cosine_similarity(const Tensor& x, const Tensor& y, const Options& options = {});
 
 // ---- Quantization (symmetric, per tensor, 8 or 16 bits) --------------------------------
 struct QuantizedTensor {
@@ -42,20 +55,22 @@ struct QuantizedTensor {
 };
 
 // scale = max|x| / (2^(bits-1) - 1) (1 for all zeros); NaN/Inf is an ArgumentError.
-QuantizedTensor quantize(const Tensor& x, int bits = 8);
-Tensor dequantize(const QuantizedTensor& q);
+QuantizedTensor quantize(const Tensor& x, int bits = 8, const Options& options = {});
+Tensor dequantize(const QuantizedTensor& q, const Options& options = {});
 
 // quantize both, multiply with int32 accumulation, dequantize. K that could overflow
 // int32 (above 133144 at 8 bits, 2 at 16 bits) is an ArgumentError.
-Tensor quantized_matmul(const Tensor& a, const Tensor& b, int bits = 8);
-Tensor quantized_relu(const Tensor& x, int bits = 8);
+Tensor quantized_matmul(const Tensor& a, const Tensor& b, int bits = 8,
+                        const Options& options = {});
+Tensor quantized_relu(const Tensor& x, int bits = 8, const Options& options = {});
 
 // ---- Batch apply -------------------------------------------------------------------------
 // An element-wise function on one contiguous run of n floats.
 using RowFunction = std::function<void(const float* x, float* y, std::int64_t n)>;
 
-// op over a batch (f32, rank >= 1, rows along dimension 0) split into `workers`
+// op over a host batch (f32, rank >= 1, rows along dimension 0) split into `workers`
 // row blocks run in parallel; the result equals op over the whole batch at once.
-Tensor batch_apply(const Tensor& batch, const RowFunction& op, int workers);
+Tensor batch_apply(const Tensor& batch, const RowFunction& op, int workers,
+                   const Options& options = {});
 
 }  // namespace tandem

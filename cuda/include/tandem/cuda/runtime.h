@@ -53,6 +53,9 @@ void copy_host_to_device(int device, void* dst, const void* src, std::size_t byt
 void copy_device_to_host(int device, void* dst, const void* src, std::size_t bytes);
 void copy_device_to_device(int device, void* dst, const void* src, std::size_t bytes);
 void memset_zero(int device, void* ptr, std::size_t bytes);
+// The GPU whose memory ptr points into, or -1 for host memory (always -1 without a
+// GPU). Managed memory counts as its device's.
+int pointer_device(const void* ptr);
 
 // ---- Streams and events -----------------------------------------------------------
 // A non-blocking stream on one device. Every kernel launch takes one.

@@ -1,0 +1,48 @@
+// The kernel registry: every implementation of every operation this build has, in
+// order of preference per (op, device kind), each with its capability check and its
+// entry point.
+#pragma once
+
+#include <optional>
+#include <span>
+#include <string>
+
+#include <tandem/cpu/isa.h>
+#include <tandem/cuda/kernels.h>
+#include <tandem/device.h>
+#include <tandem/op.h>
+
+#include "call.h"
+
+namespace tandem::detail {
+
+enum class Backend : std::uint8_t { reference, cpu, cuda };
+
+struct KernelEntry {
+  Op op;
+  DeviceKind device;
+  Backend backend;
+  std::string implementation;  // "reference", "cpu.avx2", "cuda.cublas", ...
+  std::string dtypes;
+  std::string summary;
+  cpu::Isa isa = cpu::Isa::baseline;               // Backend::cpu: the path
+  bool needs_vnni = false;                         // Backend::cpu: the int8 avx512 path
+  cuda::SgemmImpl sgemm = cuda::SgemmImpl::tiled;  // Backend::cuda, GEMMs: which one
+
+  // Whether it can run in this process at all (path supported and under the cap; a
+  // GPU present): cheap, asked on every call.
+  bool available() const;
+  // Why not, for messages: empty when available.
+  std::string unavailable_reason() const;
+  // Runs the call (operands on this entry's device).
+  void run(Call& call) const;
+};
+
+// The entries of one op on one device kind, best first.
+std::span<const KernelEntry* const> candidates(Op op, DeviceKind device);
+// The entry of that name for that op, or nullptr.
+const KernelEntry* find_kernel(Op op, std::string_view implementation);
+// Every entry, in registry order.
+std::span<const KernelEntry> all_kernels();
+
+}  // namespace tandem::detail
