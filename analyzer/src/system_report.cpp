@@ -97,10 +97,10 @@ std::string format_text(const SystemReport& r) {
 
   out += fmt::format(
       "\nKernels (per op and device, in the dispatcher's order of preference)\n"
-      "  {:<20}{:<8}{:<22}{:<18}{:<11}{}\n",
+      "  {:<20}{:<8}{:<22}{:<18}{:<13}{}\n",
       "op", "device", "dtype", "implementation", "status", "summary");
   for (const auto& k : r.kernels) {
-    out += fmt::format("  {:<20}{:<8}{:<22}{:<18}{:<11}{}{}\n", k.op, device_kind_name(k.device),
+    out += fmt::format("  {:<20}{:<8}{:<22}{:<18}{:<13}{}{}\n", k.op, device_kind_name(k.device),
                        k.dtypes, k.implementation, k.available ? "ready" : "unavailable", k.summary,
                        k.available ? "" : " [" + k.unavailable_reason + "]");
   }

@@ -131,6 +131,12 @@ const KernelEntry* first_available(const Ordered& o, std::string* why) {
   return nullptr;
 }
 
+// Says that the profile, not the registry, ordered the candidates.
+std::string measured_order(const Call& call, const CostModel& model) {
+  return model.measured(call.op) ? "; ordered by measured times (" + model.source() + ")"
+                                 : std::string();
+}
+
 struct Choice {
   const KernelEntry* kernel = nullptr;
   Device device;
@@ -156,7 +162,7 @@ Choice choose_for_host_data(const Call& call, const CostModel& model, bool expla
                  : cuda::built_with_cuda()
                      ? "auto: host data, no GPU (" + cuda::unavailable_reason() + ")"
                      : std::string("auto: host data, built without CUDA");
-      c.reason += cpu_why;
+      c.reason += measured_order(call, model) + cpu_why;
     }
     c.kernel = cpu_kernel;
     return c;
@@ -201,6 +207,10 @@ Choice choose(const Call& call, Device data, const Options& options, bool explai
                           "' for " + shapes_of(call) + " (" + std::string(op_name(call.op)) +
                           " has " + names + ")");
     }
+    if (options.device && options.device->kind != e->device) {
+      throw ArgumentError(op_prefix(call) + "Options::device " + options.device->str() +
+                          " contradicts the forced implementation " + e->implementation);
+    }
     if (!e->available()) {
       throw DeviceError(op_prefix(call) + e->implementation +
                         " cannot run here: " + e->unavailable_reason());
@@ -214,10 +224,6 @@ Choice choose(const Call& call, Device data, const Options& options, bool explai
     if (data.is_cuda() && run != data) {
       throw DeviceError(op_prefix(call) + e->implementation + " cannot run on data on " +
                         data.str() + " (" + shapes_of(call) + "); move it with to()");
-    }
-    if (options.device && options.device->kind != e->device) {
-      throw ArgumentError(op_prefix(call) + "Options::device " + options.device->str() +
-                          " contradicts the forced implementation " + e->implementation);
     }
     if (run.is_cuda()) require_gpu(call, run, "the forced implementation");
     return {e, run, explain ? "forced by Options::implementation" : std::string()};
@@ -249,6 +255,7 @@ Choice choose(const Call& call, Device data, const Options& options, bool explai
   }
   // 3. The implementation.
   const Ordered list = ordered_candidates(call, run.kind, model);
+  if (explain) why += measured_order(call, model);
   const KernelEntry* e = first_available(list, explain ? &why : nullptr);
   if (e == nullptr) {
     std::string reasons;
