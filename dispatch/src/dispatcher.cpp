@@ -17,6 +17,7 @@
 #include <cstdlib>
 #include <limits>
 #include <mutex>
+#include <span>
 #include <string>
 
 #include <spdlog/spdlog.h>
@@ -89,41 +90,39 @@ void require_gpu(const Call& call, Device device, const char* by) {
 // predicted time when the profile measured this op (unmeasured ones after, in the
 // registry's order).
 struct Ordered {
-  std::array<const KernelEntry*, 8> entries{};
-  std::size_t size = 0;
+  std::span<const KernelEntry* const> registry_order;
+  std::array<const KernelEntry*, 8> sorted{};
+  std::size_t sorted_size = 0;  // 0: the registry's order
+  std::span<const KernelEntry* const> entries() const {
+    return sorted_size > 0 ? std::span<const KernelEntry* const>(sorted.data(), sorted_size)
+                           : registry_order;
+  }
 };
 
 Ordered ordered_candidates(const Call& call, DeviceKind device, const CostModel& model) {
-  const auto list = candidates(call.op, device);
-  Ordered o;
-  for (const KernelEntry* e : list) {
-    if (o.size < o.entries.size()) o.entries[o.size++] = e;
+  Ordered o{candidates(call.op, device)};
+  if (!model.measured(call.op) || o.registry_order.size() > o.sorted.size()) return o;
+  const double work = call.work();
+  std::array<double, 8> key{};
+  std::array<std::size_t, 8> idx{};
+  const std::size_t n = o.registry_order.size();
+  for (std::size_t i = 0; i < n; ++i) {
+    const KernelEntry* e = o.registry_order[i];
+    idx[i] = i;
+    key[i] = model.measured(call.op, e->implementation)
+                 ? model.predict_us(call.op, e->implementation, device, work)
+                 : std::numeric_limits<double>::infinity();
   }
-  if (model.measured(call.op)) {
-    const double work = call.work();
-    std::array<double, 8> key{};
-    for (std::size_t i = 0; i < o.size; ++i) {
-      const KernelEntry* e = o.entries[i];
-      key[i] = model.measured(call.op, e->implementation)
-                   ? model.predict_us(call.op, e->implementation, device, work)
-                   : std::numeric_limits<double>::infinity();
-    }
-    std::array<std::size_t, 8> idx{};
-    for (std::size_t i = 0; i < o.size; ++i) idx[i] = i;
-    std::stable_sort(idx.begin(), idx.begin() + static_cast<std::ptrdiff_t>(o.size),
-                     [&](std::size_t a, std::size_t b) { return key[a] < key[b]; });
-    Ordered sorted;
-    sorted.size = o.size;
-    for (std::size_t i = 0; i < o.size; ++i) sorted.entries[i] = o.entries[idx[i]];
-    return sorted;
-  }
+  std::stable_sort(idx.begin(), idx.begin() + static_cast<std::ptrdiff_t>(n),
+                   [&](std::size_t x, std::size_t y) { return key[x] < key[y]; });
+  for (std::size_t i = 0; i < n; ++i) o.sorted[i] = o.registry_order[idx[i]];
+  o.sorted_size = n;
   return o;
 }
 
 // The first available candidate; its predecessors' reasons appended to *why if given.
 const KernelEntry* first_available(const Ordered& o, std::string* why) {
-  for (std::size_t i = 0; i < o.size; ++i) {
-    const KernelEntry* e = o.entries[i];
+  for (const KernelEntry* e : o.entries()) {
     if (e->available()) return e;
     if (why != nullptr)
       *why += "; passed over " + e->implementation + ": " + e->unavailable_reason();

@@ -51,6 +51,13 @@ void require_bits(const char* op, const std::string& shapes, int bits) {
   }
 }
 
+bool overlap(const void* x, std::size_t x_bytes, const void* y, std::size_t y_bytes) {
+  if (x == nullptr || y == nullptr || x_bytes == 0 || y_bytes == 0) return false;
+  const auto* p = static_cast<const char*>(x);
+  const auto* q = static_cast<const char*>(y);
+  return p < q + y_bytes && q < p + x_bytes;
+}
+
 // A call on x (and y) with out, element-wise over count elements.
 Call elementwise_call(Op op, const Tensor& x, const Tensor* y, Tensor* out) {
   Call c;
@@ -71,9 +78,34 @@ Call elementwise_call(Op op, const Tensor& x, const Tensor* y, Tensor* out) {
   return c;
 }
 
+// out: f32, x's shape and device; x itself or apart from it (and from y).
+void require_elementwise_out(const char* op, const Tensor& x, const Tensor* y, const Tensor& out) {
+  require_f32_input(op, out);
+  detail::require_same_device(op, x, out);
+  if (!(out.shape() == x.shape())) {
+    throw ShapeError(std::string(op) + ": out is " + out.shape().str() + " but the input is " +
+                     x.shape().str());
+  }
+  for (const Tensor* in : {&x, y}) {
+    if (in == nullptr || in->raw_data() == out.raw_data()) continue;
+    if (overlap(in->raw_data(), in->nbytes(), out.raw_data(), out.nbytes())) {
+      throw ArgumentError(std::string(op) + ": out partly overlaps an input of " + x.shape().str() +
+                          " (in place needs the same storage)");
+    }
+  }
+}
+
+void binary_into(Op op, const Tensor& x, const Tensor& y, Tensor& out, const Options& options) {
+  const char* name = op_name(op).data();
+  require_f32_pair(name, x, y);
+  require_elementwise_out(name, x, &y, out);
+  Call c = elementwise_call(op, x, &y, &out);
+  detail::dispatch(c, x.device(), options);
+}
+
 Tensor binary(Op op, const Tensor& x, const Tensor& y, const Options& options) {
-  const std::string name(op_name(op));
-  require_f32_pair(name.c_str(), x, y);
+  const char* name = op_name(op).data();
+  require_f32_pair(name, x, y);
   Tensor out = Tensor::empty(x.shape(), DType::f32, x.device());
   Call c = elementwise_call(op, x, &y, &out);
   detail::dispatch(c, x.device(), options);
@@ -81,8 +113,7 @@ Tensor binary(Op op, const Tensor& x, const Tensor& y, const Options& options) {
 }
 
 double reduction(Op op, const Tensor& x, const Tensor& y, const Options& options) {
-  const std::string name(op_name(op));
-  require_f32_pair(name.c_str(), x, y);
+  require_f32_pair(op_name(op).data(), x, y);
   Call c = elementwise_call(op, x, &y, nullptr);
   detail::dispatch(c, x.device(), options);
   return c.result;
@@ -119,20 +150,27 @@ Call gemm_call(Op op, Transpose ta, Transpose tb, std::int64_t m, std::int64_t n
   return call;
 }
 
-bool overlap(const void* x, std::size_t x_bytes, const void* y, std::size_t y_bytes) {
-  if (x == nullptr || y == nullptr || x_bytes == 0 || y_bytes == 0) return false;
-  const auto* p = static_cast<const char*>(x);
-  const auto* q = static_cast<const char*>(y);
-  return p < q + y_bytes && q < p + x_bytes;
-}
-
 void require_c_apart(const Call& call) {
   for (int i = 0; i < 2; ++i) {
     if (overlap(call.out, call.out_bytes, call.in[i], call.in_bytes[i])) {
-      throw ArgumentError("gemm: C overlaps " + std::string(i == 0 ? "A" : "B") + " in " +
-                          call.shapes() + " (C is written while they are read)");
+      throw ArgumentError(std::string(op_name(call.op)) + ": C overlaps " +
+                          std::string(i == 0 ? "A" : "B") + " in " + call.shapes() +
+                          " (C is written while they are read)");
     }
   }
+}
+
+// matmul on checked operands.
+void matmul_into(const Tensor& a, const Tensor& b, Tensor& c, const Options& options) {
+  const std::int64_t m = a.dim(0), n = b.dim(1), k = a.dim(1);
+  Call call =
+      gemm_call(Op::matmul, Transpose::no, Transpose::no, m, n, k, 1.0f,
+                static_cast<const float*>(a.raw_data()), k, static_cast<const float*>(b.raw_data()),
+                n, 0.0f, static_cast<float*>(c.raw_data()), n);
+  call.shape_a = &a.shape();
+  call.shape_b = &b.shape();
+  require_c_apart(call);
+  detail::dispatch(call, a.device(), options);
 }
 
 }  // namespace
@@ -141,15 +179,20 @@ Tensor matmul(const Tensor& a, const Tensor& b, const Options& options) {
   require_matmul_operands("matmul", a, b);
   require_inner_match("matmul", a, b, Transpose::no, Transpose::no);
   Tensor c = Tensor::empty({a.dim(0), b.dim(1)}, DType::f32, a.device());
-  const std::int64_t m = a.dim(0), n = b.dim(1), k = a.dim(1);
-  Call call =
-      gemm_call(Op::matmul, Transpose::no, Transpose::no, m, n, k, 1.0f,
-                static_cast<const float*>(a.raw_data()), k, static_cast<const float*>(b.raw_data()),
-                n, 0.0f, static_cast<float*>(c.raw_data()), n);
-  call.shape_a = &a.shape();
-  call.shape_b = &b.shape();
-  detail::dispatch(call, a.device(), options);
+  matmul_into(a, b, c, options);
   return c;
+}
+
+void matmul(const Tensor& a, const Tensor& b, Tensor& out, const Options& options) {
+  require_matmul_operands("matmul", a, b);
+  require_inner_match("matmul", a, b, Transpose::no, Transpose::no);
+  require_f32_input("matmul", out);
+  detail::require_same_device("matmul", a, out);
+  if (out.rank() != 2 || out.dim(0) != a.dim(0) || out.dim(1) != b.dim(1)) {
+    throw ShapeError("matmul: out is " + out.shape().str() + " but " + x_shapes(a, b) + " is " +
+                     shape_string({a.dim(0), b.dim(1)}));
+  }
+  matmul_into(a, b, out, options);
 }
 
 void gemm(Transpose trans_a, Transpose trans_b, float alpha, const Tensor& a, const Tensor& b,
@@ -217,6 +260,23 @@ Tensor relu(const Tensor& x, const Options& options) {
   Call c = elementwise_call(Op::relu, x, nullptr, &y);
   detail::dispatch(c, x.device(), options);
   return y;
+}
+
+void relu(const Tensor& x, Tensor& out, const Options& options) {
+  require_f32_input("relu", x);
+  require_elementwise_out("relu", x, nullptr, out);
+  Call c = elementwise_call(Op::relu, x, nullptr, &out);
+  detail::dispatch(c, x.device(), options);
+}
+
+void add(const Tensor& x, const Tensor& y, Tensor& out, const Options& options) {
+  binary_into(Op::add, x, y, out, options);
+}
+void multiply(const Tensor& x, const Tensor& y, Tensor& out, const Options& options) {
+  binary_into(Op::multiply, x, y, out, options);
+}
+void squared_difference(const Tensor& x, const Tensor& y, Tensor& out, const Options& options) {
+  binary_into(Op::squared_difference, x, y, out, options);
 }
 
 Tensor add(const Tensor& x, const Tensor& y, const Options& options) {

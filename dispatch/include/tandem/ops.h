@@ -22,6 +22,8 @@ namespace tandem {
 // ---- Matrix multiplication (f32) ----------------------------------------------------
 // [m, k] x [k, n] -> [m, n].
 Tensor matmul(const Tensor& a, const Tensor& b, const Options& options = {});
+// Into an existing [m, n] f32 output on the same device, which may not overlap a or b.
+void matmul(const Tensor& a, const Tensor& b, Tensor& out, const Options& options = {});
 
 // C = alpha * op(A) * op(B) + beta * C on rank-2 tensors, in place on C. beta == 0
 // never reads C. C may not share storage with A or B.
@@ -40,6 +42,14 @@ Tensor relu(const Tensor& x, const Options& options = {});  // NaN propagates
 Tensor add(const Tensor& x, const Tensor& y, const Options& options = {});
 Tensor multiply(const Tensor& x, const Tensor& y, const Options& options = {});
 Tensor squared_difference(const Tensor& x, const Tensor& y, const Options& options = {});
+
+// Into an existing output: f32, the inputs' shape and device. out may be an input
+// itself (in place) but may not partly overlap one.
+void relu(const Tensor& x, Tensor& out, const Options& options = {});
+void add(const Tensor& x, const Tensor& y, Tensor& out, const Options& options = {});
+void multiply(const Tensor& x, const Tensor& y, Tensor& out, const Options& options = {});
+void squared_difference(const Tensor& x, const Tensor& y, Tensor& out,
+                        const Options& options = {});
 
 // ---- Reductions over all elements (f32, equal shapes) ---------------------------------
 double dot(const Tensor& x, const Tensor& y, const Options& options = {});
