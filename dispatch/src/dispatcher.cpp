@@ -157,10 +157,12 @@ Choice choose_for_host_data(const Call& call, const CostModel& model, bool expla
   const auto gpu_list = candidates(call.op, DeviceKind::cuda);
   if (gpu_list.empty() || cuda::device_count() == 0) {
     if (explain) {
-      c.reason = gpu_list.empty() ? "auto: host data, no GPU kernel for this op"
-                 : cuda::built_with_cuda()
-                     ? "auto: host data, no GPU (" + cuda::unavailable_reason() + ")"
-                     : std::string("auto: host data, built without CUDA");
+      c.reason = gpu_list.empty() ? std::string("auto: host data, no GPU kernel for this op")
+                                  : "auto: host data, no GPU (" +
+                                        (cuda::built_with_cuda()
+                                             ? cuda::unavailable_reason()
+                                             : std::string("Tandem was built without CUDA")) +
+                                        ")";
       c.reason += measured_order(call, model) + cpu_why;
     }
     c.kernel = cpu_kernel;
