@@ -8,6 +8,7 @@ packages=(
   libgtest-dev libgmock-dev libbenchmark-dev
   libspdlog-dev libfmt-dev libcpuinfo-dev nlohmann-json3-dev libcli11-dev
   libopenblas-dev libdnnl-dev  # benchmark anchors only
+  python3-matplotlib python3-jsonschema  # the analyzer's plots, its report's schema test
 )
 
 missing=()

@@ -4,10 +4,13 @@
 // verbose log (and cpu::last_isa()), not assumed.
 #include <cmath>
 #include <cstdlib>
+#include <fstream>
+#include <sstream>
 #include <string>
 #include <vector>
 
 #include <gtest/gtest.h>
+#include <nlohmann/json.hpp>
 
 #include <tandem/cost_model.h>
 #include <tandem/cpu/isa.h>
@@ -597,4 +600,66 @@ TEST(DispatchEnv, TandemProfileIsLoadedOrWarnedAbout) {
     EXPECT_EQ(tandem::cost_model().source(), "built-in defaults");
     EXPECT_NO_THROW(tandem::relu(ints({64}, 1)));
   }
+}
+
+// After `tandem calibrate` (CTest runs it first and sets TANDEM_PROFILE to its output):
+// the dispatcher loads the profile, and at every calibrated size auto runs the CPU
+// implementation the profile measured fastest; with the reference made 1000x faster
+// in a copy of the profile, auto moves to the reference.
+TEST(DispatchEnv, ACalibratedProfileDecides) {
+  const char* path = std::getenv("TANDEM_PROFILE");
+  if (path == nullptr || !std::string(path).ends_with("calibrated.json")) {
+    GTEST_SKIP() << "run by CTest after tandem calibrate";
+  }
+  ASSERT_EQ(tandem::cost_model().source(), path);
+  const tandem::CostModel& model = tandem::cost_model();
+  for (const Op op : {Op::relu, Op::add, Op::dot, Op::matmul}) {
+    std::vector<double> works;
+    for (const auto& [key, curve] : model.curves()) {
+      if (key.first != op) continue;
+      for (const auto& point : curve) works.push_back(point.first);
+    }
+    ASSERT_FALSE(works.empty()) << tandem::op_name(op);
+    for (const double work : works) {
+      std::string fastest;
+      double best = 0.0;
+      for (const std::string& impl : runnable_cpu_implementations(op)) {
+        if (!model.measured(op, impl)) continue;
+        const double us = model.predict_us(op, impl, DeviceKind::cpu, work);
+        if (fastest.empty() || us < best) {
+          fastest = impl;
+          best = us;
+        }
+      }
+      const auto n = static_cast<std::int64_t>(
+          op == Op::matmul ? std::llround(std::cbrt(work / 2.0)) : std::llround(work));
+      SCOPED_TRACE(std::string(tandem::op_name(op)) + " n = " + std::to_string(n));
+      DispatchLogCapture log;
+      if (op == Op::matmul) {
+        tandem::matmul(ints({n, n}, 1), ints({n, n}, 2));
+      } else if (op == Op::relu) {
+        tandem::relu(ints({n}, 1));
+      } else if (op == Op::add) {
+        tandem::add(ints({n}, 1), ints({n}, 2));
+      } else {
+        tandem::dot(ints({n}, 1), ints({n}, 2));
+      }
+      EXPECT_EQ(log.last()[kImplementation], fastest);
+    }
+  }
+  // The direction: a much faster reference wins.
+  std::ifstream in(path);
+  std::stringstream text;
+  text << in.rdbuf();
+  nlohmann::json profile = nlohmann::json::parse(text.str());
+  for (auto& k : profile["kernels"]) {
+    if (k["implementation"] == "reference") {
+      for (auto& p : k["points"]) p[1] = p[1].get<double>() / 1000.0;
+    }
+  }
+  const CostModelReset reset;
+  tandem::set_cost_model(tandem::CostModel::parse(profile.dump(), "calibrated, reference x1000"));
+  DispatchLogCapture log;
+  tandem::relu(ints({1024}, 1));
+  EXPECT_EQ(log.last()[kImplementation], "reference");
 }

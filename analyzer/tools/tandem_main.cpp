@@ -1,11 +1,114 @@
-// The `tandem` command.
+// The `tandem` command: info, analyze, calibrate.
+#include <chrono>
 #include <cstdio>
+#include <cstdlib>
 #include <exception>
+#include <filesystem>
+#include <fstream>
+#include <optional>
+#include <string>
 
+#include <fmt/format.h>
 #include <CLI/CLI.hpp>
 
+#include <tandem/analyzer/analysis.h>
 #include <tandem/analyzer/system_report.h>
+#include <tandem/cost_model.h>
 #include <tandem/error.h>
+
+namespace fs = std::filesystem;
+namespace analyzer = tandem::analyzer;
+
+namespace {
+
+// Progress on stderr: the step and the seconds since the command started.
+std::function<void(const std::string&)> progress_printer() {
+  const auto start = std::chrono::steady_clock::now();
+  return [start](const std::string& step) {
+    const std::chrono::duration<double> t = std::chrono::steady_clock::now() - start;
+    std::fprintf(stderr, "[%6.1f s] %s\n", t.count(), step.c_str());
+  };
+}
+
+void write_file(const fs::path& path, const std::string& text) {
+  std::ofstream out(path, std::ios::binary);
+  out << text;
+  out.close();
+  if (!out) throw tandem::ArgumentError("cannot write " + path.string());
+}
+
+// A folder that exists (made if needed) and can be written to.
+void prepare_folder(const fs::path& dir) {
+  std::error_code ec;
+  fs::create_directories(dir, ec);
+  if (ec || !fs::is_directory(dir)) {
+    throw tandem::ArgumentError("cannot create the output folder " + dir.string() + ": " +
+                                (ec ? ec.message() : "not a folder"));
+  }
+  const fs::path probe = dir / ".tandem-write-test";
+  std::ofstream test(probe);
+  if (!test) throw tandem::ArgumentError("the output folder " + dir.string() + " is not writable");
+  test.close();
+  fs::remove(probe, ec);
+}
+
+std::optional<tandem::Device> parse_device(const std::string& text) {
+  if (text.empty() || text == "all") return std::nullopt;
+  return tandem::Device::parse(text);
+}
+
+std::string quoted(const std::string& s) {
+  std::string q = "'";
+  for (const char c : s) q += c == '\'' ? std::string("'\\''") : std::string(1, c);
+  return q + "'";
+}
+
+int run_analyze(bool quick, const std::string& device, const std::string& output) {
+  analyzer::AnalyzeOptions options;
+  options.quick = quick;
+  options.device = parse_device(device);
+  options.progress = progress_printer();
+  const fs::path dir(output);
+  prepare_folder(dir);
+  const nlohmann::json report = analyzer::analyze(options);
+  write_file(dir / "report.json", report.dump(2) + "\n");
+  write_file(dir / "report.md", analyzer::format_markdown(report));
+  options.progress("plots (matplotlib)");
+  const std::string command =
+      fmt::format("{} {} {} {} > {} 2>&1", quoted(TANDEM_PYTHON3), quoted(TANDEM_PLOT_SCRIPT),
+                  quoted((dir / "report.json").string()), quoted(dir.string()),
+                  quoted((dir / "plots.log").string()));
+  const int plot_status = std::system(command.c_str());
+  std::fputs(analyzer::format_summary(report).c_str(), stdout);
+  std::printf("wrote %s, %s and the plots listed in %s\n", (dir / "report.md").c_str(),
+              (dir / "report.json").c_str(), (dir / "plots.log").c_str());
+  if (plot_status != 0) {
+    std::fprintf(stderr,
+                 "tandem: the plot step failed (see %s); is python3-matplotlib installed?\n",
+                 (dir / "plots.log").c_str());
+    return 1;
+  }
+  return 0;
+}
+
+int run_calibrate(bool quick, const std::string& device, const std::string& output) {
+  analyzer::AnalyzeOptions options;
+  options.quick = quick;
+  options.device = parse_device(device);
+  options.progress = progress_printer();
+  const fs::path path(output.empty() ? tandem::CostModel::default_path() : output);
+  if (path.empty()) throw tandem::ArgumentError("no output path: give --output or set HOME");
+  prepare_folder(path.parent_path().empty() ? fs::path(".") : path.parent_path());
+  const nlohmann::json profile = analyzer::calibrate(options);
+  write_file(path, profile.dump(2) + "\n");
+  std::printf(
+      "wrote the cost profile %s (%zu kernels); the dispatcher loads it from "
+      "TANDEM_PROFILE or the default path %s\n",
+      path.c_str(), profile["kernels"].size(), tandem::CostModel::default_path().c_str());
+  return 0;
+}
+
+}  // namespace
 
 int main(int argc, char** argv) {
   CLI::App app{"Tandem: CPU and CUDA kernels for core ML operations, measured"};
@@ -13,17 +116,41 @@ int main(int argc, char** argv) {
 
   bool json = false;
   CLI::App* info = app.add_subcommand(
-      "info", "The detected CPU (ISA, cores, caches), GPUs, and the kernels available");
+      "info", "The detected CPU (ISA, cores, caches), GPUs, and the kernel registry");
   info->add_flag("--json", json, "Print JSON instead of text");
+
+  bool quick = false;
+  std::string device;
+  std::string output = "tandem-report";
+  CLI::App* analyze = app.add_subcommand(
+      "analyze",
+      "Measure every target (ceilings, matmul scaling, cache, vectorization, threads, "
+      "quantization, roofline) and write report.md, report.json and PNG plots");
+  analyze->add_flag("--quick", quick, "Small sizes and budgets (seconds)");
+  analyze->add_option("--device", device, "cpu, cuda:N or all (default: all)");
+  analyze->add_option("--output", output, "Folder for the report (default: tandem-report)");
+
+  bool cal_quick = false;
+  std::string cal_device;
+  std::string cal_output;
+  CLI::App* calibrate = app.add_subcommand(
+      "calibrate", "Measure every implementation and write the dispatcher's cost profile");
+  calibrate->add_flag("--quick", cal_quick, "Fewer sizes and shorter budgets");
+  calibrate->add_option("--device", cal_device, "cpu, cuda:N or all (default: all)");
+  calibrate->add_option("--output", cal_output,
+                        "Profile path (default: $TANDEM_PROFILE, else "
+                        "$XDG_CONFIG_HOME/tandem/profile.json or ~/.config/tandem/profile.json)");
 
   CLI11_PARSE(app, argc, argv);
   try {
     if (info->parsed()) {
-      const auto report = tandem::analyzer::collect_system_report();
-      const std::string text =
-          json ? tandem::analyzer::format_json(report) : tandem::analyzer::format_text(report);
+      const auto report = analyzer::collect_system_report();
+      const std::string text = json ? analyzer::format_json(report) : analyzer::format_text(report);
       std::fputs(text.c_str(), stdout);
+      return 0;
     }
+    if (analyze->parsed()) return run_analyze(quick, device, output);
+    if (calibrate->parsed()) return run_calibrate(cal_quick, cal_device, cal_output);
   } catch (const std::exception& e) {
     std::fprintf(stderr, "tandem: %s\n", e.what());
     return 1;

@@ -23,7 +23,7 @@ struct SystemReport {
   std::vector<cuda::GpuProperties> gpus;
   std::string gpu_unavailable_reason;  // set when gpus is empty
   std::vector<KernelInfo> kernels;
-  std::string cost_model_source;  // "built-in defaults" or the profile's path
+  std::string cost_model_source;      // "built-in defaults" or the profile's path
   double host_timer_overhead_us = 0;  // measured median
 };
 

@@ -1,0 +1,152 @@
+// Recommendations derived from the report, never from assumptions: each cites the
+// measurement behind it. Ranked per (profile, priority) by the size of the measured
+// gap or saving.
+#include <algorithm>
+#include <string>
+#include <vector>
+
+#include <fmt/format.h>
+
+#include <tandem/analyzer/analysis.h>
+
+namespace tandem::analyzer {
+namespace {
+
+using nlohmann::json;
+
+struct Finding {
+  double weight;  // larger first
+  std::string recommendation;
+  std::string evidence;
+};
+
+// Roofline gaps: the kernels furthest below their ceiling.
+std::vector<Finding> performance_findings(const json& target) {
+  std::vector<Finding> out;
+  for (const json& p : target.value("roofline", json::array())) {
+    const double achieved = p["gflops"].get<double>();
+    const double ceiling = p["ceiling_gflops"].get<double>();
+    if (ceiling <= 0) continue;
+    const double share = achieved / ceiling;
+    out.push_back(
+        {1.0 - share,
+         fmt::format(
+             "{}: {:.0f}% of its ceiling; {}", p["kernel"].get<std::string>(), 100 * share,
+             p["intensity"].get<double>() * target["ceilings"]["memory_gbps"].get<double>() <
+                     target["ceilings"]["compute_gflops"].get<double>()
+                 ? "memory-bound: fuse it with its neighbours or cut its bytes "
+                   "(lower precision) rather than its flops"
+                 : "compute-bound: the gap is in the kernel (blocking, "
+                   "vector width, threads)"),
+         fmt::format("roofline {}: {:.2f} GFLOP/s at {:.3f} flop/byte, ceiling {:.2f} "
+                     "GFLOP/s",
+                     p["kernel"].get<std::string>(), achieved, p["intensity"].get<double>(),
+                     ceiling)});
+  }
+  // Threads that do not pay.
+  for (const json& t : target.value("threads", json::array())) {
+    if (t["threads"].get<int>() > 1 && t["efficiency"].get<double>() < 0.6) {
+      out.push_back({0.6 - t["efficiency"].get<double>(),
+                     fmt::format("{} at {}: {} threads give {:.2f}x; on this machine run it on "
+                                 "fewer threads or batch more work per call",
+                                 t["op"].get<std::string>(), t["shape"].get<std::string>(),
+                                 t["threads"].get<int>(), t["speedup"].get<double>()),
+                     fmt::format("threads {} {} t{}: efficiency {:.2f}", t["op"].get<std::string>(),
+                                 t["shape"].get<std::string>(), t["threads"].get<int>(),
+                                 t["efficiency"].get<double>())});
+    }
+  }
+  return out;
+}
+
+const json* quant_row(const json& target, const std::string& op, int bits) {
+  if (!target.contains("quantization")) return nullptr;
+  for (const json& q : target["quantization"]) {
+    if (q["op"] == op && q["bits"] == bits) return &q;
+  }
+  return nullptr;
+}
+
+// Memory saved by quantization, with the error it costs.
+std::vector<Finding> memory_findings(const json& target) {
+  std::vector<Finding> out;
+  for (const char* op : {"matmul", "relu"}) {
+    const json* f32 = quant_row(target, op, 32);
+    for (const int bits : {8, 16}) {
+      const json* q = quant_row(target, op, bits);
+      if (f32 == nullptr || q == nullptr) continue;
+      const double saving = 1.0 - q->at("bytes").get<double>() / f32->at("bytes").get<double>();
+      out.push_back(
+          {saving,
+           fmt::format("{} in {} bits: {:.0f}% less operand memory at a max relative error of "
+                       "{:.2e} ({:.2f}x the f32 time)",
+                       op, bits, 100 * saving, q->at("max_rel_error").get<double>(),
+                       q->at("time_us")["median"].get<double>() /
+                           f32->at("time_us")["median"].get<double>()),
+           fmt::format("quantization {} {} bits {}: {} bytes vs {}, mse {:.3e}", op, bits,
+                       q->at("shape").get<std::string>(), q->at("bytes").get<std::int64_t>(),
+                       f32->at("bytes").get<std::int64_t>(), q->at("mse").get<double>())});
+    }
+  }
+  return out;
+}
+
+// Error: the precision to keep where accuracy matters.
+std::vector<Finding> accuracy_findings(const json& target) {
+  std::vector<Finding> out;
+  for (const char* op : {"matmul", "relu"}) {
+    const json* q8 = quant_row(target, op, 8);
+    const json* q16 = quant_row(target, op, 16);
+    if (q8 == nullptr || q16 == nullptr) continue;
+    const double e8 = q8->at("max_rel_error").get<double>();
+    const double e16 = q16->at("max_rel_error").get<double>();
+    out.push_back({e8,
+                   fmt::format("{}: 8 bits err {:.2e}, 16 bits {:.2e}; {}", op, e8, e16,
+                               e8 > 1e-2 ? "keep 16 bits (or f32) where a 1% error matters"
+                                         : "8 bits stays within 1% here"),
+                   fmt::format("quantization {} {}: max_rel_error 8 bits {:.3e}, 16 bits {:.3e}",
+                               op, q8->at("shape").get<std::string>(), e8, e16)});
+  }
+  return out;
+}
+
+}  // namespace
+
+json roadmap(const json& report) {
+  json out = json::array();
+  // What each profile cares about first: ordering of the priorities' findings.
+  struct Profile {
+    const char* name;
+    const char* focus;  // appended to the recommendation: why it matters there
+  };
+  const Profile profiles[] = {{"cloud", "throughput per server"},
+                              {"edge", "memory and single-device latency"},
+                              {"mobile", "memory traffic, hence energy"}};
+  for (const json& target : report["targets"]) {
+    const std::string device = target["device"].get<std::string>();
+    const std::pair<const char*, std::vector<Finding>> priorities[] = {
+        {"performance", performance_findings(target)},
+        {"memory", memory_findings(target)},
+        {"accuracy", accuracy_findings(target)}};
+    for (const Profile& profile : profiles) {
+      for (const auto& [priority, found] : priorities) {
+        std::vector<Finding> sorted = found;
+        std::stable_sort(sorted.begin(), sorted.end(),
+                         [](const Finding& a, const Finding& b) { return a.weight > b.weight; });
+        int rank = 0;
+        for (const Finding& f : sorted) {
+          if (rank == 3) break;
+          out.push_back({{"profile", profile.name},
+                         {"priority", priority},
+                         {"rank", ++rank},
+                         {"recommendation", fmt::format("[{}] {} (matters for {})", device,
+                                                        f.recommendation, profile.focus)},
+                         {"evidence", f.evidence}});
+        }
+      }
+    }
+  }
+  return out;
+}
+
+}  // namespace tandem::analyzer

@@ -1,0 +1,22 @@
+// Loops that measure one core's ceilings: FMA throughput (register-only) and load
+// bandwidth (a sum with enough accumulators that only the loads limit it). Used by
+// the analyzer's ceilings and by tandem_bench's fma_peak benchmarks.
+#pragma once
+
+#include <cstdint>
+
+#include <tandem/cpu/isa.h>
+
+namespace tandem::cpu {
+
+// Runs `iterations` rounds of independent FMAs on the calling thread, on `isa`
+// (avx2 or avx512; baseline has no FMA: an ArgumentError; an unsupported path: a
+// DeviceError). Returns the floating-point operations done (2 per lane per FMA).
+double fma_peak_loop(Isa isa, std::int64_t iterations);
+
+// Sums x[0..n) `passes` times over in float with 8 vector accumulators on `isa` (any
+// path): a load-bound read of 4 n passes bytes, the passes inside one loop so that
+// small (L1) working sets pay no per-call overhead. The value only keeps the loads.
+float sum_floats(Isa isa, const float* x, std::int64_t n, int passes = 1);
+
+}  // namespace tandem::cpu

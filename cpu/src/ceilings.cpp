@@ -1,0 +1,144 @@
+// Independent chains cover the FMA latency times the FMA pipes (5 x 2 on Zen 2, 4 x 2
+// on Intel cores), as many as 16 registers hold beside the two constants. The
+// accumulators are written to a volatile so that the loop is not optimized away.
+#include <immintrin.h>
+
+#include <string>
+
+#include <tandem/cpu/ceilings.h>
+#include <tandem/error.h>
+
+namespace tandem::cpu {
+namespace {
+
+constexpr int kChains = 14;
+
+// Through memory: GCC 12 warns (-Wuninitialized) inside _mm512_reduce_add_ps.
+__attribute__((target("avx512f"))) float lanes_sum(__m512 v) {
+  float lanes[16];
+  _mm512_storeu_ps(lanes, v);
+  float s = 0.0f;
+  for (const float x : lanes) s += x;
+  return s;
+}
+volatile float g_sink = 0.0f;
+
+__attribute__((target("avx2,fma"))) double loop_avx2(std::int64_t iterations) {
+  __m256 acc[kChains];
+  for (int i = 0; i < kChains; ++i) acc[i] = _mm256_set1_ps(static_cast<float>(i));
+  const __m256 a = _mm256_set1_ps(0.999999f), b = _mm256_set1_ps(1e-7f);
+  for (std::int64_t it = 0; it < iterations; ++it) {
+    for (int i = 0; i < kChains; ++i) acc[i] = _mm256_fmadd_ps(acc[i], a, b);
+  }
+  __m256 sum = acc[0];
+  for (int i = 1; i < kChains; ++i) sum = _mm256_add_ps(sum, acc[i]);
+  g_sink = _mm256_cvtss_f32(sum);
+  return 2.0 * 8 * kChains * static_cast<double>(iterations);
+}
+
+__attribute__((target("avx512f"))) double loop_avx512(std::int64_t iterations) {
+  __m512 acc[kChains];
+  for (int i = 0; i < kChains; ++i) acc[i] = _mm512_set1_ps(static_cast<float>(i));
+  const __m512 a = _mm512_set1_ps(0.999999f), b = _mm512_set1_ps(1e-7f);
+  for (std::int64_t it = 0; it < iterations; ++it) {
+    for (int i = 0; i < kChains; ++i) acc[i] = _mm512_fmadd_ps(acc[i], a, b);
+  }
+  __m512 sum = acc[0];
+  for (int i = 1; i < kChains; ++i) sum = _mm512_add_ps(sum, acc[i]);
+  g_sink = lanes_sum(sum);
+  return 2.0 * 16 * kChains * static_cast<double>(iterations);
+}
+
+constexpr int kSumAccumulators = 8;
+
+__attribute__((target("avx2"))) float sum_avx2(const float* x, std::int64_t n, int passes) {
+  __m256 acc[kSumAccumulators];
+  for (__m256& a : acc) a = _mm256_setzero_ps();
+  const std::int64_t body = n / (8 * kSumAccumulators) * (8 * kSumAccumulators);
+  for (int p = 0; p < passes; ++p) {
+    for (std::int64_t i = 0; i < body; i += 8 * kSumAccumulators) {
+      for (int j = 0; j < kSumAccumulators; ++j) {
+        acc[j] = _mm256_add_ps(acc[j], _mm256_loadu_ps(x + i + 8 * j));
+      }
+    }
+  }
+  for (int j = 1; j < kSumAccumulators; ++j) acc[0] = _mm256_add_ps(acc[0], acc[j]);
+  float lanes[8];
+  _mm256_storeu_ps(lanes, acc[0]);
+  float s = 0.0f;
+  for (const float v : lanes) s += v;
+  for (std::int64_t i = body; i < n; ++i) s += x[i];
+  return s;
+}
+
+__attribute__((target("avx512f"))) float sum_avx512(const float* x, std::int64_t n, int passes) {
+  __m512 acc[kSumAccumulators];
+  for (__m512& a : acc) a = _mm512_setzero_ps();
+  const std::int64_t body = n / (16 * kSumAccumulators) * (16 * kSumAccumulators);
+  for (int p = 0; p < passes; ++p) {
+    for (std::int64_t i = 0; i < body; i += 16 * kSumAccumulators) {
+      for (int j = 0; j < kSumAccumulators; ++j) {
+        acc[j] = _mm512_add_ps(acc[j], _mm512_loadu_ps(x + i + 16 * j));
+      }
+    }
+  }
+  for (int j = 1; j < kSumAccumulators; ++j) acc[0] = _mm512_add_ps(acc[0], acc[j]);
+  float s = lanes_sum(acc[0]);
+  for (std::int64_t i = body; i < n; ++i) s += x[i];
+  return s;
+}
+
+float sum_baseline(const float* x, std::int64_t n, int passes) {
+  __m128 acc[kSumAccumulators];
+  for (__m128& a : acc) a = _mm_setzero_ps();
+  const std::int64_t body = n / (4 * kSumAccumulators) * (4 * kSumAccumulators);
+  for (int p = 0; p < passes; ++p) {
+    for (std::int64_t i = 0; i < body; i += 4 * kSumAccumulators) {
+      for (int j = 0; j < kSumAccumulators; ++j) {
+        acc[j] = _mm_add_ps(acc[j], _mm_loadu_ps(x + i + 4 * j));
+      }
+    }
+  }
+  for (int j = 1; j < kSumAccumulators; ++j) acc[0] = _mm_add_ps(acc[0], acc[j]);
+  float lanes[4];
+  _mm_storeu_ps(lanes, acc[0]);
+  float s = lanes[0] + lanes[1] + lanes[2] + lanes[3];
+  for (std::int64_t i = body; i < n; ++i) s += x[i];
+  return s;
+}
+
+}  // namespace
+
+float sum_floats(Isa isa, const float* x, std::int64_t n, int passes) {
+  if (!isa_supported(isa)) {
+    throw DeviceError("sum_floats: the cpu." + std::string(isa_name(isa)) +
+                      " path is not supported by this CPU");
+  }
+  switch (isa) {
+    case Isa::avx512:
+      return sum_avx512(x, n, passes);
+    case Isa::avx2:
+      return sum_avx2(x, n, passes);
+    case Isa::baseline:
+      break;
+  }
+  return sum_baseline(x, n, passes);
+}
+
+double fma_peak_loop(Isa isa, std::int64_t iterations) {
+  if (!isa_supported(isa)) {
+    throw DeviceError("fma_peak_loop: the cpu." + std::string(isa_name(isa)) +
+                      " path is not supported by this CPU");
+  }
+  switch (isa) {
+    case Isa::avx512:
+      return loop_avx512(iterations);
+    case Isa::avx2:
+      return loop_avx2(iterations);
+    case Isa::baseline:
+      break;
+  }
+  throw ArgumentError("fma_peak_loop: the baseline path has no FMA");
+}
+
+}  // namespace tandem::cpu
