@@ -30,8 +30,8 @@ std::string unstable_rule() {
 Measurement measure_us(const std::function<void()>& f, bool quick) {
   TimingOptions options;
   options.warmups = 1;
-  options.min_repetitions = quick ? 5 : 11;
-  options.min_seconds = quick ? 0.02 : 0.1;
+  options.min_repetitions = quick ? 5 : 15;
+  options.min_seconds = quick ? 0.02 : 0.25;
   options.max_repetitions = 100000;
   const TimingStats s = time_kernel(f, options).stats;
   Measurement m{s.min_us, s.median_us, s.max_us, s.repetitions,

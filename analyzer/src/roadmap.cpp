@@ -14,19 +14,31 @@ namespace {
 
 using nlohmann::json;
 
+// Which deployments a finding speaks to: whole-machine throughput (all threads),
+// one core (small devices, latency), or both.
+enum class Scope { all_threads, one_thread, any };
+
 struct Finding {
   double weight;  // larger first
   std::string recommendation;
   std::string evidence;
+  Scope scope = Scope::any;
 };
 
 // Roofline gaps: the kernels furthest below their ceiling.
-std::vector<Finding> performance_findings(const json& target) {
+// Only the CPU path the dispatcher runs by default (in_use) gets advice: the others
+// are fallbacks, and the reference is the correctness oracle, slow by design.
+std::vector<Finding> performance_findings(const json& target, const std::string& in_use) {
   std::vector<Finding> out;
   for (const json& p : target.value("roofline", json::array())) {
     const double achieved = p["gflops"].get<double>();
     const double ceiling = p["ceiling_gflops"].get<double>();
-    if (ceiling <= 0) continue;
+    const std::string kernel = p["kernel"].get<std::string>();
+    const std::string impl = kernel.substr(
+        kernel.find('/') + 1, kernel.find('/', kernel.find('/') + 1) - kernel.find('/') - 1);
+    if (ceiling <= 0 || impl == "reference" || (impl.starts_with("cpu.") && impl != in_use)) {
+      continue;
+    }
     const double share = achieved / ceiling;
     out.push_back(
         {1.0 - share,
@@ -41,7 +53,8 @@ std::vector<Finding> performance_findings(const json& target) {
          fmt::format("roofline {}: {:.2f} GFLOP/s at {:.3f} flop/byte, ceiling {:.2f} "
                      "GFLOP/s",
                      p["kernel"].get<std::string>(), achieved, p["intensity"].get<double>(),
-                     ceiling)});
+                     ceiling),
+         p["kernel"].get<std::string>().ends_with("/t1") ? Scope::one_thread : Scope::all_threads});
   }
   // Threads that do not pay.
   for (const json& t : target.value("threads", json::array())) {
@@ -53,7 +66,8 @@ std::vector<Finding> performance_findings(const json& target) {
                                  t["threads"].get<int>(), t["speedup"].get<double>()),
                      fmt::format("threads {} {} t{}: efficiency {:.2f}", t["op"].get<std::string>(),
                                  t["shape"].get<std::string>(), t["threads"].get<int>(),
-                                 t["efficiency"].get<double>())});
+                                 t["efficiency"].get<double>()),
+                     Scope::all_threads});
     }
   }
   return out;
@@ -118,14 +132,17 @@ json roadmap(const json& report) {
   struct Profile {
     const char* name;
     const char* focus;  // appended to the recommendation: why it matters there
+    Scope scope;        // the findings that speak to it (and those of any scope)
   };
-  const Profile profiles[] = {{"cloud", "throughput per server"},
-                              {"edge", "memory and single-device latency"},
-                              {"mobile", "memory traffic, hence energy"}};
+  const Profile profiles[] = {{"cloud", "throughput per server", Scope::all_threads},
+                              {"edge", "memory and single-core latency", Scope::one_thread},
+                              {"mobile", "memory traffic, hence energy", Scope::one_thread}};
   for (const json& target : report["targets"]) {
     const std::string device = target["device"].get<std::string>();
     const std::pair<const char*, std::vector<Finding>> priorities[] = {
-        {"performance", performance_findings(target)},
+        {"performance",
+         performance_findings(target,
+                              "cpu." + report["system"]["cpu"]["path_in_use"].get<std::string>())},
         {"memory", memory_findings(target)},
         {"accuracy", accuracy_findings(target)}};
     for (const Profile& profile : profiles) {
@@ -136,6 +153,7 @@ json roadmap(const json& report) {
         int rank = 0;
         for (const Finding& f : sorted) {
           if (rank == 3) break;
+          if (f.scope != Scope::any && f.scope != profile.scope) continue;
           out.push_back({{"profile", profile.name},
                          {"priority", priority},
                          {"rank", ++rank},
