@@ -19,6 +19,7 @@
 #include <tandem/kernels.h>
 #include <tandem/ops.h>
 
+#include "error_stats.h"
 #include "measure.h"
 
 namespace tandem::analyzer {
@@ -352,21 +353,6 @@ json thread_scaling(bool quick, json& pays_from) {
   return out;
 }
 
-double mse(const std::vector<float>& got, const std::vector<float>& want) {
-  double s = 0.0;
-  for (std::size_t i = 0; i < got.size(); ++i) s += std::pow(double{got[i]} - want[i], 2);
-  return got.empty() ? 0.0 : s / static_cast<double>(got.size());
-}
-
-double max_rel_error(const std::vector<float>& got, const std::vector<float>& want) {
-  double worst = 0.0, scale = 0.0;
-  for (std::size_t i = 0; i < got.size(); ++i) {
-    worst = std::max(worst, std::fabs(double{got[i]} - want[i]));
-    scale = std::max(scale, std::fabs(double{want[i]}));
-  }
-  return scale > 0.0 ? worst / scale : worst;
-}
-
 json quantization(bool quick) {
   json out = json::array();
   const std::int64_t n = quick ? 128 : 256;
@@ -379,14 +365,14 @@ json quantization(bool quick) {
     Tensor c = Tensor::empty({n, n}, DType::f32);
     const Measurement t = measure_us(
         [&] { bits == 32 ? matmul(a, b, c) : (void)(c = quantized_matmul(a, b, bits)); }, quick);
-    const std::vector<float> got = c.to_vector<float>();
+    const ErrorStats e = error_stats(c.to_vector<float>(), exact);
     out.push_back({{"op", "matmul"},
                    {"device", "cpu"},
                    {"bits", bits},
                    {"shape", shape},
                    {"time_us", to_json(t)},
-                   {"mse", mse(got, exact)},
-                   {"max_rel_error", max_rel_error(got, exact)},
+                   {"mse", e.mse},
+                   {"max_rel_error", e.max_rel},
                    {"bytes", 2 * n * n * bits / 8}});
   }
   const std::int64_t v = 1 << 20;
@@ -397,14 +383,14 @@ json quantization(bool quick) {
     Tensor y = Tensor::empty({v}, DType::f32);
     const Measurement t =
         measure_us([&] { bits == 32 ? relu(x, y) : (void)(y = quantized_relu(x, bits)); }, quick);
-    const std::vector<float> got = y.to_vector<float>();
+    const ErrorStats e = error_stats(y.to_vector<float>(), exact_relu);
     out.push_back({{"op", "relu"},
                    {"device", "cpu"},
                    {"bits", bits},
                    {"shape", std::to_string(v)},
                    {"time_us", to_json(t)},
-                   {"mse", mse(got, exact_relu)},
-                   {"max_rel_error", max_rel_error(got, exact_relu)},
+                   {"mse", e.mse},
+                   {"max_rel_error", e.max_rel},
                    {"bytes", v * bits / 8}});
   }
   return out;

@@ -2,13 +2,20 @@
 // GPU), so launch and synchronization are included, as a caller sees them.
 #include "gpu_target.h"
 
+#include <algorithm>
+#include <cmath>
+#include <string>
+#include <vector>
+
 #include <fmt/format.h>
 
+#include <tandem/cpu/isa.h>
 #include <tandem/cuda/kernels.h>
 #include <tandem/cuda/memory.h>
 #include <tandem/cuda/runtime.h>
 #include <tandem/ops.h>
 
+#include "error_stats.h"
 #include "measure.h"
 
 namespace tandem::analyzer {
@@ -74,6 +81,96 @@ nlohmann::json measure_gpu_target(int device, bool quick, const Progress& progre
     }
   }
   target["matmul_scaling"] = scaling;
+
+  // The FMA ceiling, the launch-shape sweep, quantization, and the roofline.
+  progress(fmt::format("cuda:{}: FMA peak", device));
+  const std::int64_t fma_iterations = quick ? 4096 : 16384;
+  double flops = 0.0;
+  const Measurement fma = measure_us(
+      [&] {
+        flops = cuda::fma_peak(fma_iterations, stream);
+        stream.synchronize();
+      },
+      quick);
+  const Measurement fma_gflops = fma.rate(flops * 1e-3);
+  target["ceilings"]["fma_peak"] = json::array({{{"implementation", "cuda"},
+                                                 {"threads", p.sm_count * p.max_threads_per_sm},
+                                                 {"gflops", to_json(fma_gflops)}}});
+  target["ceilings"]["compute_gflops"] = fma_gflops.max;
+
+  progress(fmt::format("cuda:{}: relu launch shapes (threads per block x blocks)", device));
+  json sweep_rows = json::array();
+  double best_relu_gbps = 0.0, best_relu_max = 0.0;
+  for (const int threads : {64, 128, 256, 512, 1024}) {
+    const int resident = p.sm_count * std::max(p.max_threads_per_sm / threads, 1);
+    for (const int blocks : {p.sm_count, 4 * p.sm_count, resident}) {
+      const cuda::LaunchConfig config{threads, blocks};
+      const Measurement t = measure_us(
+          [&] {
+            cuda::relu(x.as<float>(), y.as<float>(), n, stream, config);
+            stream.synchronize();
+          },
+          quick);
+      const double gbps = t.rate(2.0 * static_cast<double>(bytes) * 1e-3).median;
+      best_relu_gbps = std::max(best_relu_gbps, gbps);
+      best_relu_max = std::max(best_relu_max, t.rate(2.0 * static_cast<double>(bytes) * 1e-3).max);
+      sweep_rows.push_back({{"op", "relu"},
+                            {"elements", n},
+                            {"threads_per_block", threads},
+                            {"blocks", blocks},
+                            {"time_us", to_json(t)},
+                            {"gbps", gbps}});
+    }
+  }
+  target["launch_sweep"] = sweep_rows;
+
+  progress(fmt::format("cuda:{}: quantization trade-offs", device));
+  json quant = json::array();
+  const std::int64_t qn = quick ? 256 : 1024;
+  const Tensor ha = Tensor::randn({qn, qn}, 1), hb = Tensor::randn({qn, qn}, 2);
+  const Tensor exact = matmul(
+      ha, hb, Options::using_implementation("cpu." + std::string(cpu::isa_name(cpu::best_isa()))));
+  const std::vector<float> want = exact.to_vector<float>();
+  const Tensor da = ha.to(Device::cuda(device)), db = hb.to(Device::cuda(device));
+  for (const int bits : {32, 8}) {
+    Tensor c = Tensor::empty({qn, qn}, DType::f32, Device::cuda(device));
+    const Measurement t = measure_us(
+        [&] { bits == 32 ? matmul(da, db, c) : (void)(c = quantized_matmul(da, db, bits)); },
+        quick);
+    const ErrorStats e = error_stats(c.to_vector<float>(), want);
+    quant.push_back({{"op", "matmul"},
+                     {"device", Device::cuda(device).str()},
+                     {"bits", bits},
+                     {"shape", fmt::format("{}x{}x{}", qn, qn, qn)},
+                     {"time_us", to_json(t)},
+                     {"mse", e.mse},
+                     {"max_rel_error", e.max_rel},
+                     {"bytes", 2 * qn * qn * bits / 8}});
+  }
+  target["quantization"] = quant;
+
+  json roofline = json::array();
+  const double compute = fma_gflops.max;
+  // The top bandwidth: the best streaming rate seen on the device (copy or relu).
+  const double top = std::max(copy_gbps.max, best_relu_max);
+  target["ceilings"]["top_bandwidth_gbps"] = top;
+  for (const json& m : scaling) {
+    if (m["n"].get<std::int64_t>() != sizes.back()) continue;
+    const double intensity = 2.0 * std::pow(static_cast<double>(sizes.back()), 3) /
+                             (12.0 * std::pow(static_cast<double>(sizes.back()), 2));
+    roofline.push_back(
+        {{"kernel",
+          fmt::format("matmul/{}/{}", m["implementation"].get<std::string>(), sizes.back())},
+         {"intensity", intensity},
+         {"gflops", m["gflops"].get<double>()},
+         {"ceiling_gflops", std::min(compute, intensity * top)}});
+  }
+  // relu: one op per 8 bytes moved, at its best launch shape.
+  roofline.push_back({{"kernel", fmt::format("relu/cuda/{}", n)},
+                      {"intensity", 1.0 / 8.0},
+                      {"gflops", best_relu_gbps / 8.0},
+                      {"ceiling_gflops", std::min(compute, top / 8.0)}});
+  target["roofline"] = roofline;
   return target;
 }
 

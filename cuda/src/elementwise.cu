@@ -130,18 +130,29 @@ int vec4_blocks(int device, std::int64_t n) {
   return detail::elementwise_blocks(device, std::max<std::int64_t>(n / 4, 1), kThreads);
 }
 
+// config: the default shape (256 threads, blocks for the work up to the resident
+// maximum), or the one given.
 template <typename Op>
 void launch_unary(const char* name, const float* x, float* y, std::int64_t n, const Stream& stream,
-                  Op op) {
+                  Op op, const LaunchConfig& config = {}) {
   if (n <= 0) return;
+  const int threads = config.threads_per_block;
+  if (threads < 32 || threads > 1024 || threads % 32 != 0 || config.blocks < 0) {
+    throw ArgumentError(std::string(name) + ": launch of " + std::to_string(config.blocks) +
+                        " blocks of " + std::to_string(threads) +
+                        " threads (threads a multiple of 32 up to 1024, blocks >= 0)");
+  }
   const int device = stream.device();
   DeviceScope scope(device);
   const auto s = static_cast<cudaStream_t>(stream.native());
-  if (aligned16(x) && aligned16(y)) {
-    unary_vec4_kernel<<<vec4_blocks(device, n), kThreads, 0, s>>>(x, y, n, op);
+  const bool vec = aligned16(x) && aligned16(y);
+  const std::int64_t items = vec ? std::max<std::int64_t>(n / 4, 1) : n;
+  const int blocks =
+      config.blocks > 0 ? config.blocks : detail::elementwise_blocks(device, items, threads);
+  if (vec) {
+    unary_vec4_kernel<<<blocks, threads, 0, s>>>(x, y, n, op);
   } else {
-    unary_scalar_kernel<<<detail::elementwise_blocks(device, n, kThreads), kThreads, 0, s>>>(x, y,
-                                                                                             n, op);
+    unary_scalar_kernel<<<blocks, threads, 0, s>>>(x, y, n, op);
   }
   TANDEM_CUDA_CHECK_LAUNCH(name);
 }
@@ -177,6 +188,11 @@ int elementwise_blocks(int device, std::int64_t work_items, int threads_per_bloc
 
 void relu(const float* x, float* y, std::int64_t n, const Stream& stream) {
   launch_unary("relu", x, y, n, stream, Relu{});
+}
+
+void relu(const float* x, float* y, std::int64_t n, const Stream& stream,
+          const LaunchConfig& config) {
+  launch_unary("relu", x, y, n, stream, Relu{}, config);
 }
 
 void add(const float* x, const float* y, float* out, std::int64_t n, const Stream& stream) {

@@ -37,6 +37,20 @@ void squared_difference(const float* x, const float* y, float* out, std::int64_t
 // A float4 device-to-device copy: the bandwidth anchor for the element-wise kernels.
 void copy(const float* x, float* y, std::int64_t n, const Stream& stream);
 
+// An explicit launch shape for relu, for the analyzer's block and grid sweep: threads
+// per block (a multiple of 32, at most 1024) and blocks (0: as many as stay resident).
+struct LaunchConfig {
+  int threads_per_block = 256;
+  int blocks = 0;
+};
+void relu(const float* x, float* y, std::int64_t n, const Stream& stream,
+          const LaunchConfig& config);
+
+// ---- Ceilings ----------------------------------------------------------------------------
+// Enqueues a register-only FMA loop on every resident thread of the device; returns the
+// floating-point operations it does (2 per FMA). Time it with events or a synchronize.
+double fma_peak(std::int64_t iterations, const Stream& stream);
+
 // ---- Reductions (CUB; results copied back, so these wait) ---------------------------
 double dot(const float* x, const float* y, std::int64_t n, const Stream& stream);
 double euclidean_distance(const float* x, const float* y, std::int64_t n, const Stream& stream);
