@@ -2,7 +2,7 @@
 """Validate a `tandem analyze` report.json against its schema, then check the invariants
 a schema cannot express. Exits non-zero naming the first failure.
 
-usage: validate_report.py REPORT_JSON SCHEMA_JSON
+usage: validate_report.py REPORT_JSON SCHEMA_JSON [--schema-only]
 """
 import json
 import sys
@@ -74,6 +74,10 @@ def failures(report):
 
 
 def main(argv):
+    # --schema-only: the performance invariants do not hold under sanitizers, whose
+    # instrumentation slows some kernels more than others; the schema still must.
+    schema_only = "--schema-only" in argv
+    argv = [a for a in argv if a != "--schema-only"]
     if len(argv) != 3:
         sys.exit(__doc__.strip().splitlines()[-1])
     report, schema = load(argv[1]), load(argv[2])
@@ -83,7 +87,7 @@ def main(argv):
     if error is not None:
         sys.exit(f"validate_report: {argv[1]}: schema violation at {error.json_path}: {error.message}")
 
-    first = next(failures(report), None)
+    first = None if schema_only else next(failures(report), None)
     if first is not None:
         sys.exit(f"validate_report: {argv[1]}: {first}")
 
