@@ -40,9 +40,9 @@ TEST(Ops, MatmulMatchesTheReferenceAndKeepsShapes) {
   ref::matmul(a.data<float>(), b.data<float>(), expected.data(), 37, 53, 29);
   // The forced reference bit for bit; the dispatched SIMD kernel within float
   // accumulation error: 2 (K + 1) u sum_k |a_ik b_kj| (u = 2^-24).
-  EXPECT_EQ(tandem::matmul(a, b, tandem::Options::using_implementation("reference"))
-                .to_vector<float>(),
-            expected);
+  EXPECT_EQ(
+      tandem::matmul(a, b, tandem::Options::using_implementation("reference")).to_vector<float>(),
+      expected);
   const std::vector<float> got = c.to_vector<float>();
   for (std::int64_t i = 0; i < 37; ++i) {
     for (std::int64_t j = 0; j < 53; ++j) {

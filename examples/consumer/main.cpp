@@ -30,6 +30,7 @@ int main() {
   std::printf("matmul %s: max |c - reference| = %.2e; relu %s; quantized_matmul %s the reference\n",
               c.shape().str().c_str(), worst, h.shape().str().c_str(),
               quantized_exact ? "equals" : "DIFFERS FROM");
-  std::printf("devices: %d GPU(s); Tandem %s\n", tandem::cuda::device_count(), TANDEM_VERSION_STRING);
+  std::printf("devices: %d GPU(s); Tandem %s\n", tandem::cuda::device_count(),
+              TANDEM_VERSION_STRING);
   return worst < 1e-2 && quantized_exact ? 0 : 1;
 }

@@ -48,8 +48,7 @@ Tensor squared_difference(const Tensor& x, const Tensor& y, const Options& optio
 void relu(const Tensor& x, Tensor& out, const Options& options = {});
 void add(const Tensor& x, const Tensor& y, Tensor& out, const Options& options = {});
 void multiply(const Tensor& x, const Tensor& y, Tensor& out, const Options& options = {});
-void squared_difference(const Tensor& x, const Tensor& y, Tensor& out,
-                        const Options& options = {});
+void squared_difference(const Tensor& x, const Tensor& y, Tensor& out, const Options& options = {});
 
 // ---- Reductions over all elements (f32, equal shapes) ---------------------------------
 double dot(const Tensor& x, const Tensor& y, const Options& options = {});
