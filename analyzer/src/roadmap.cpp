@@ -34,8 +34,9 @@ std::vector<Finding> performance_findings(const json& target, const std::string&
     const double achieved = p["gflops"].get<double>();
     const double ceiling = p["ceiling_gflops"].get<double>();
     const std::string kernel = p["kernel"].get<std::string>();
-    const std::string impl = kernel.substr(
-        kernel.find('/') + 1, kernel.find('/', kernel.find('/') + 1) - kernel.find('/') - 1);
+    // "op/implementation/size[/t1]": the second field.
+    const std::size_t first = kernel.find('/');
+    const std::string impl = kernel.substr(first + 1, kernel.find('/', first + 1) - first - 1);
     if (ceiling <= 0 || impl == "reference" || (impl.starts_with("cpu.") && impl != in_use)) {
       continue;
     }
