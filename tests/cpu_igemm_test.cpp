@@ -15,6 +15,7 @@
 #include <tandem/cpu/reference.h>
 #include <tandem/error.h>
 
+#include "gemm_operands.h"
 #include "isa_test_util.h"
 
 namespace cpu = tandem::cpu;
@@ -31,34 +32,12 @@ struct Case {
   }
 };
 
-// What a kernel must leave alone: the padding of C.
-constexpr std::int32_t kSentinel = 0x5A5A5A5A;
-
-enum class Fill { random, min, max, alternate };
+using tandem::testing::Fill;
+constexpr std::int32_t kSentinel = tandem::testing::kIntSentinel;
 
 template <typename T>
 std::vector<T> make(std::int64_t rows, std::int64_t ld, Fill fill, std::uint64_t seed) {
-  constexpr int lo = std::numeric_limits<T>::min(), hi = std::numeric_limits<T>::max();
-  std::vector<T> v(rows * ld);
-  std::mt19937_64 rng(seed);
-  std::uniform_int_distribution<int> dist(lo, hi);
-  for (std::size_t i = 0; i < v.size(); ++i) {
-    switch (fill) {
-      case Fill::random:
-        v[i] = static_cast<T>(dist(rng));
-        break;
-      case Fill::min:
-        v[i] = static_cast<T>(lo);
-        break;
-      case Fill::max:
-        v[i] = static_cast<T>(hi);
-        break;
-      case Fill::alternate:
-        v[i] = static_cast<T>(i % 2 == 0 ? lo : hi);
-        break;
-    }
-  }
-  return v;
+  return tandem::testing::make_ints<T>(rows, ld, fill, seed);
 }
 
 class CpuIgemm : public tandem::testing::PerIsa {

@@ -10,6 +10,7 @@
 #include <tandem/cpu/random.h>
 #include <tandem/cpu/reference.h>
 
+#include "gemm_operands.h"
 #include "isa_test_util.h"
 
 namespace cpu = tandem::cpu;
@@ -31,40 +32,11 @@ struct Case {
   }
 };
 
-struct Operands {
-  std::vector<float> a, b, c;
-  std::int64_t lda, ldb, ldc;
-};
+using Operands = tandem::testing::GemmOperands;
 
-// Integer-valued fills in [-4, 4]: every product and partial sum is exact in float
-// for K <= 2^20, so the fast kernel must match the reference bit for bit.
 Operands make(const Case& t, bool integers, std::uint64_t seed) {
-  Operands o;
-  const std::int64_t a_rows = t.ta == Transpose::yes ? t.k : t.m;
-  const std::int64_t a_cols = t.ta == Transpose::yes ? t.m : t.k;
-  const std::int64_t b_rows = t.tb == Transpose::yes ? t.n : t.k;
-  const std::int64_t b_cols = t.tb == Transpose::yes ? t.k : t.n;
-  o.lda = a_cols + t.pad;
-  o.ldb = b_cols + t.pad;
-  o.ldc = t.n + t.pad;
-  o.a.resize(a_rows * o.lda);
-  o.b.resize(b_rows * o.ldb);
-  o.c.resize(t.m * o.ldc);
-  const auto fill = [&](std::vector<float>& v, std::uint64_t s) {
-    if (integers) {
-      cpu::fill_uniform_int(v.data(), static_cast<std::int64_t>(v.size()), s, -4, 4);
-    } else {
-      cpu::fill_normal(v.data(), static_cast<std::int64_t>(v.size()), s);
-    }
-  };
-  fill(o.a, seed);
-  fill(o.b, seed + 1);
-  if (t.beta == 0.0f) {
-    std::fill(o.c.begin(), o.c.end(), std::numeric_limits<float>::quiet_NaN());
-  } else {
-    fill(o.c, seed + 2);
-  }
-  return o;
+  return tandem::testing::make_gemm_operands(t.m, t.n, t.k, t.ta, t.tb, t.beta, t.pad, integers,
+                                             seed);
 }
 
 class CpuSgemm : public tandem::testing::PerIsa {

@@ -20,6 +20,7 @@
 #include <tandem/error.h>
 
 #include "cuda_test_util.h"
+#include "gemm_operands.h"
 
 namespace cuda = tandem::cuda;
 namespace cpu = tandem::cpu;
@@ -63,46 +64,11 @@ struct SgemmCase {
   }
 };
 
-struct Operands {
-  std::vector<float> a, b, c;
-  std::int64_t lda, ldb, ldc;
-};
+using Operands = tandem::testing::GemmOperands;
 
-// Integer-valued fills in [-4, 4]: every product and partial sum is exact in float,
-// so every kernel must match the reference bit for bit whatever its summation order.
 Operands make(const SgemmCase& t, bool integers, std::uint64_t seed) {
-  Operands o;
-  const std::int64_t a_rows = t.ta == Transpose::yes ? t.k : t.m;
-  const std::int64_t a_cols = t.ta == Transpose::yes ? t.m : t.k;
-  const std::int64_t b_rows = t.tb == Transpose::yes ? t.n : t.k;
-  const std::int64_t b_cols = t.tb == Transpose::yes ? t.k : t.n;
-  o.lda = a_cols + t.pad;
-  o.ldb = b_cols + t.pad;
-  o.ldc = t.n + t.pad;
-  o.a.resize(a_rows * o.lda);
-  o.b.resize(b_rows * o.ldb);
-  o.c.resize(t.m * o.ldc);
-  const auto fill = [&](std::vector<float>& v, std::uint64_t s) {
-    if (integers) {
-      cpu::fill_uniform_int(v.data(), static_cast<std::int64_t>(v.size()), s, -4, 4);
-    } else {
-      cpu::fill_normal(v.data(), static_cast<std::int64_t>(v.size()), s);
-    }
-  };
-  fill(o.a, seed);
-  fill(o.b, seed + 1);
-  if (t.beta == 0.0f) {
-    std::fill(o.c.begin(), o.c.end(), std::numeric_limits<float>::quiet_NaN());
-  } else {
-    fill(o.c, seed + 2);
-  }
-  // The padding of C is NaN either way: no kernel may touch it.
-  for (std::int64_t i = 0; i < t.m; ++i) {
-    for (std::int64_t j = t.n; j < o.ldc; ++j) {
-      o.c[i * o.ldc + j] = std::numeric_limits<float>::quiet_NaN();
-    }
-  }
-  return o;
+  return tandem::testing::make_gemm_operands(t.m, t.n, t.k, t.ta, t.tb, t.beta, t.pad, integers,
+                                             seed);
 }
 
 std::string impl_name(const ::testing::TestParamInfo<cuda::SgemmImpl>& info) {
@@ -277,35 +243,9 @@ struct IntCase {
   }
 };
 
-// What a kernel must leave alone: the padding of C.
-constexpr std::int32_t kSentinel = 0x5A5A5A5A;
-
-enum class Fill { random, min, max, alternate };
-
-template <typename T>
-std::vector<T> make_ints(std::int64_t rows, std::int64_t ld, Fill fill, std::uint64_t seed) {
-  constexpr int lo = std::numeric_limits<T>::min(), hi = std::numeric_limits<T>::max();
-  std::vector<T> v(rows * ld);
-  std::mt19937_64 rng(seed);
-  std::uniform_int_distribution<int> dist(lo, hi);
-  for (std::size_t i = 0; i < v.size(); ++i) {
-    switch (fill) {
-      case Fill::random:
-        v[i] = static_cast<T>(dist(rng));
-        break;
-      case Fill::min:
-        v[i] = static_cast<T>(lo);
-        break;
-      case Fill::max:
-        v[i] = static_cast<T>(hi);
-        break;
-      case Fill::alternate:
-        v[i] = static_cast<T>(i % 2 == 0 ? lo : hi);
-        break;
-    }
-  }
-  return v;
-}
+using tandem::testing::Fill;
+using tandem::testing::make_ints;
+constexpr std::int32_t kSentinel = tandem::testing::kIntSentinel;
 
 enum class IntImpl { dp4a, s16, cublas };
 
