@@ -28,7 +28,12 @@ if(TANDEM_BUILD_BENCH)
   target_link_libraries(tandem_openblas INTERFACE ${OpenBLAS_LIBRARIES})
   # oneDNN (Debian's libdnnl-dev 2.6): its CPU threading runtime is OpenMP (libgomp,
   # the same runtime as ours), so omp_set_num_threads sets its thread count.
-  find_package(dnnl CONFIG REQUIRED)
+  # Found by its header and library, not by Debian's dnnl-config.cmake: that package
+  # calls find_package(OpenCL REQUIRED) for a GPU runtime Tandem never uses, and the
+  # OpenCL headers and loader are only a recommended package of libdnnl-dev.
+  find_path(TANDEM_DNNL_INCLUDE_DIR oneapi/dnnl/dnnl.hpp REQUIRED)
+  find_library(TANDEM_DNNL_LIBRARY dnnl REQUIRED)
   add_library(tandem_onednn INTERFACE)
-  target_link_libraries(tandem_onednn INTERFACE DNNL::dnnl)
+  target_include_directories(tandem_onednn SYSTEM INTERFACE ${TANDEM_DNNL_INCLUDE_DIR})
+  target_link_libraries(tandem_onednn INTERFACE ${TANDEM_DNNL_LIBRARY})
 endif()
