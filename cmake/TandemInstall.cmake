@@ -38,3 +38,12 @@ if(TANDEM_HAVE_CUDA)
 endif()
 configure_file(${CMAKE_CURRENT_LIST_DIR}/templates/tandem.pc.in ${PROJECT_BINARY_DIR}/tandem.pc @ONLY)
 install(FILES ${PROJECT_BINARY_DIR}/tandem.pc DESTINATION ${CMAKE_INSTALL_LIBDIR}/pkgconfig)
+
+# The `tandem` command and what it runs beside it: the plot script (found relative to
+# the executable, bin/../share/tandem) and the report's JSON Schema.
+if(TARGET tandem_cli)
+  install(TARGETS tandem_cli RUNTIME DESTINATION ${CMAKE_INSTALL_BINDIR})
+  install(FILES ${PROJECT_SOURCE_DIR}/analyzer/plots/plot_report.py
+                ${PROJECT_SOURCE_DIR}/analyzer/schema/report.schema.json
+          DESTINATION ${CMAKE_INSTALL_DATADIR}/tandem)
+endif()

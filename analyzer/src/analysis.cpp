@@ -1,6 +1,7 @@
 // analyze(): the targets, the noise count and the roadmap in one document; and its
 // Markdown and terminal forms.
 #include <chrono>
+#include <cstdlib>
 #include <ctime>
 #include <string>
 
@@ -8,6 +9,7 @@
 
 #include <tandem/analyzer/analysis.h>
 #include <tandem/analyzer/system_report.h>
+#include <tandem/cpu/cpu_info.h>
 #include <tandem/cuda/runtime.h>
 #include <tandem/error.h>
 #include <tandem/version.h>
@@ -35,17 +37,29 @@ std::string us(const json& m) {
                      m["unstable"].get<bool>() ? " (!)" : "");
 }
 
+std::string bytes(const json& b) {
+  if (b.is_null()) return "-";
+  const auto v = b.get<double>();
+  if (v >= 1 << 30) return fmt::format("{:g} GiB", v / (1 << 30));
+  if (v >= 1 << 20) return fmt::format("{:g} MiB", v / (1 << 20));
+  return fmt::format("{:g} KiB", v / 1024);
+}
+
+// The 1, 5 and 15 minute load averages: a busy machine measures low.
+json load_average() {
+  double load[3] = {0, 0, 0};
+  if (getloadavg(load, 3) != 3) return nullptr;
+  return json::array({load[0], load[1], load[2]});
+}
+
 }  // namespace
 
 json analyze(const AnalyzeOptions& options) {
   const int gpus = cuda::device_count();
-  if (options.device && options.device->is_cuda() && options.device->index >= gpus) {
-    throw DeviceError("analyze: " + options.device->str() + " requested, but " +
-                      (gpus == 0 ? "there is no GPU: " + cuda::unavailable_reason()
-                                 : fmt::format("there are {} GPUs", gpus)));
-  }
+  require_device(options.device, "analyze");
+  const json load_start = load_average();
   json report = {
-      {"schema", "tandem-report"}, {"version", 1},
+      {"schema", "tandem-report"}, {"version", 2},
       {"created", utc_now()},      {"tandem_version", TANDEM_VERSION_STRING},
       {"quick", options.quick},    {"system", json::parse(format_json(collect_system_report()))}};
   json targets = json::array();
@@ -58,9 +72,10 @@ json analyze(const AnalyzeOptions& options) {
   }
   report["targets"] = targets;
   const NoiseCount noise = noise_count();
-  report["noise"] = {{"rule", unstable_rule()},
-                     {"measurements", noise.measurements},
-                     {"unstable", noise.unstable}};
+  report["noise"] = {
+      {"rule", unstable_rule()},          {"measurements", noise.measurements},
+      {"unstable", noise.unstable},       {"hardware_threads", cpu::cpu_info().processors},
+      {"load_average_start", load_start}, {"load_average_end", load_average()}};
   report["roadmap"] = roadmap(report);
   return report;
 }
@@ -70,46 +85,80 @@ std::string format_markdown(const json& r) {
       "# Tandem report\n\n{} on {}, Tandem {}{}.\n\n", r["created"].get<std::string>(),
       r["system"]["cpu"]["model"].get<std::string>(), r["tandem_version"].get<std::string>(),
       r["quick"].get<bool>() ? " (--quick)" : "");
-  md += fmt::format("Noise: {} of {} measurements unstable ({}); they are marked (!) below.\n",
-                    r["noise"]["unstable"].get<int>(), r["noise"]["measurements"].get<int>(),
-                    r["noise"]["rule"].get<std::string>());
+  const json& noise = r["noise"];
+  md += fmt::format("Noise: {} of {} measurements unstable ({}); they are marked (!) below.",
+                    noise["unstable"].get<int>(), noise["measurements"].get<int>(),
+                    noise["rule"].get<std::string>());
+  if (noise["load_average_start"].is_array() && noise["load_average_end"].is_array()) {
+    md += fmt::format(
+        " Load average (1 min) {:.2f} at the start and {:.2f} at the end, on {} "
+        "hardware threads{}.",
+        noise["load_average_start"][0].get<double>(), noise["load_average_end"][0].get<double>(),
+        noise["hardware_threads"].get<int>(),
+        noise["load_average_start"][0].get<double>() > 0.5 ? ": the machine was busy" : "");
+  }
+  md += "\n";
   for (const json& t : r["targets"]) {
     const json& c = t["ceilings"];
     md += fmt::format(
-        "\n## {} ({})\n\n### Ceilings\n\n| measure | threads | median | unit "
+        "\n## {} ({})\n\n### Compute ceilings\n\n| FMA peak | threads | median GFLOP/s | best "
         "|\n|---|---|---|---|\n",
         t["device"].get<std::string>(), t["name"].get<std::string>());
     for (const json& p : c["fma_peak"]) {
-      md += fmt::format("| FMA peak {} | {} | {} | GFLOP/s |\n",
-                        p["implementation"].get<std::string>(), p["threads"].get<int>(),
-                        us(p["gflops"]));
+      md += fmt::format("| {} | {} | {} | {:.1f} |\n", p["implementation"].get<std::string>(),
+                        p["threads"].get<int>(), us(p["gflops"]), p["gflops"]["max"].get<double>());
     }
+    md +=
+        "\n### Memory levels (from the bandwidth sweep)\n\n| level | threads | plateau (per "
+        "thread) | read GB/s | copy GB/s | cpuinfo | agrees |\n|---|---|---|---|---|---|---|\n";
     for (const json& l : c["bandwidth_levels"]) {
-      md += fmt::format("| read bandwidth {} ({} KiB per thread) | {} | {:.1f} | GB/s |\n",
-                        l["level"].get<std::string>(),
-                        l["working_set_bytes"].get<std::int64_t>() / 1024, l["threads"].get<int>(),
-                        l["gbps"].get<double>());
+      md += fmt::format("| {} | {} | {} - {} | {:.1f} | {:.1f} | {} | {} |\n",
+                        l["level"].get<std::string>(), l["threads"].get<int>(),
+                        bytes(l["from_bytes"]), bytes(l["to_bytes"]), l["gbps"].get<double>(),
+                        l["copy_gbps"].get<double>(), bytes(l.value("cpuinfo_bytes", json())),
+                        !l.contains("agrees_with_cpuinfo")     ? "-"
+                        : l["agrees_with_cpuinfo"].get<bool>() ? "yes"
+                                                               : "**no**");
+    }
+    if (c.contains("caches")) {
+      const json& k = c["caches"];
+      md += fmt::format(
+          "\nCache sizes measured: L1 {}, L2 {}, L3 {} (cpuinfo: {}, {}, {}). The kernels use {}, "
+          "{}, {} ({}).\n",
+          bytes(k["effective"]["l1d_bytes"]), bytes(k["effective"]["l2_bytes"]),
+          bytes(k["effective"]["l3_bytes"]), bytes(k["cpuinfo"]["l1d_bytes"]),
+          bytes(k["cpuinfo"]["l2_bytes"]), bytes(k["cpuinfo"]["l3_bytes"]),
+          bytes(k["in_use"]["l1d_bytes"]), bytes(k["in_use"]["l2_bytes"]),
+          bytes(k["in_use"]["l3_bytes"]), k["in_use"]["source"].get<std::string>());
+      for (const json& note : k["notes"]) md += "- " + note.get<std::string>() + "\n";
     }
     if (t.contains("matmul_scaling")) {
       md +=
-          "\n### Matmul scaling\n\n| implementation | n | median us | GFLOP/s | efficiency vs "
-          "O(n^3) |\n|---|---|---|---|---|\n";
+          "\n### Matmul scaling\n\n| implementation | n | threads | median us | GFLOP/s | % of "
+          "peak |\n|---|---|---|---|---|---|\n";
       for (const json& m : t["matmul_scaling"]) {
-        md +=
-            fmt::format("| {} | {} | {} | {:.2f} | {:.2f} |\n",
-                        m["implementation"].get<std::string>(), m["n"].get<int>(), us(m["time_us"]),
-                        m["gflops"].get<double>(), m["scaling_efficiency"].get<double>());
+        md += fmt::format("| {} | {} | {} | {} | {:.2f} | {:.1f}% of {} |\n",
+                          m["implementation"].get<std::string>(), m["n"].get<int>(),
+                          m["threads"].get<int>(), us(m["time_us"]), m["gflops"].get<double>(),
+                          m["percent_of_peak"].get<double>(), m["peak_of"].get<std::string>());
       }
     }
     if (t.contains("block_sweep")) {
       md +=
-          "\n### GEMM block sizes (best marked)\n\n| n | mc | kc | nc | median us | GFLOP/s "
-          "|\n|---|---|---|---|---|---|\n";
+          "\n### GEMM block sizes (the blocks that ran, after the driver's clamping)\n\n| n | "
+          "threads | requested mc, kc, nc | ran mc | kc | nc | median us | GFLOP/s "
+          "|\n|---|---|---|---|---|---|---|---|\n";
       for (const json& b : t["block_sweep"]) {
-        md += fmt::format("| {} | {} | {} | {} | {} | {:.2f}{} |\n", b["n"].get<int>(),
-                          b["mc"].get<int>(), b["kc"].get<int>(), b["nc"].get<int>(),
-                          us(b["time_us"]), b["gflops"].get<double>(),
-                          b["best"].get<bool>() ? " **best**" : "");
+        const json& q = b["requested"];
+        md += fmt::format(
+            "| {} | {} | {} | {} | {} | {} | {} | {:.2f}{} |\n", b["n"].get<int>(),
+            b["threads"].get<int>(),
+            b["default"].get<bool>() ? std::string("defaults")
+                                     : fmt::format("{}, {}, {}", q["mc"].get<int>(),
+                                                   q["kc"].get<int>(), q["nc"].get<int>()),
+            b["mc"].get<int>(), b["kc"].get<int>(), b["nc"].get<int>(), us(b["time_us"]),
+            b["gflops"].get<double>(),
+            b["best"].get<bool>() ? " **best: beats the defaults beyond the noise**" : "");
       }
     }
     if (t.contains("vectorization")) {
@@ -124,39 +173,50 @@ std::string format_markdown(const json& r) {
     }
     if (t.contains("threads")) {
       md +=
-          "\n### Thread scaling\n\n| op | shape | threads | median us | speedup | efficiency "
-          "|\n|---|---|---|---|---|---|\n";
+          "\n### Thread scaling\n\n| op | shape | threads | ran on | median us | speedup | "
+          "efficiency | flag |\n|---|---|---|---|---|---|---|---|\n";
       for (const json& v : t["threads"]) {
-        md += fmt::format("| {} | {} | {} | {} | {:.2f}x | {:.2f} |\n", v["op"].get<std::string>(),
-                          v["shape"].get<std::string>(), v["threads"].get<int>(), us(v["time_us"]),
-                          v["speedup"].get<double>(), v["efficiency"].get<double>());
+        md += fmt::format("| {} | {} | {} | {} | {} | {:.2f}x | {:.2f} | {} |\n",
+                          v["op"].get<std::string>(), v["shape"].get<std::string>(),
+                          v["threads"].get<int>(), v["threads_used"].get<int>(), us(v["time_us"]),
+                          v["speedup"].get<double>(), v["efficiency"].get<double>(),
+                          v["flag"].is_null() ? std::string() : v["flag"].get<std::string>());
       }
       for (const json& p : t["threading_pays_from"]) {
-        md += fmt::format("\nThreads pay for {} from {} elements.\n", p["op"].get<std::string>(),
-                          p["elements"].is_null()
-                              ? std::string("no measured size")
-                              : std::to_string(p["elements"].get<std::int64_t>()));
+        md += fmt::format(
+            "\nThreads pay for {} from {} elements (the kernel splits from {} elements).\n",
+            p["op"].get<std::string>(),
+            p["elements"].is_null() ? std::string("no measured size")
+                                    : std::to_string(p["elements"].get<std::int64_t>()),
+            p["splits_from"].is_null() ? std::string("no measured size")
+                                       : std::to_string(p["splits_from"].get<std::int64_t>()));
       }
     }
     if (t.contains("quantization")) {
       md +=
-          "\n### Quantization\n\n| op | shape | bits | median us | MSE | max rel. error | bytes "
-          "|\n|---|---|---|---|---|---|---|\n";
+          "\n### Quantization (bytes: read and written by the call as the API takes it; "
+          "stored: the result's size)\n\n| op | shape | bits | median us | bytes | stored | "
+          "MSE | max rel. error |\n|---|---|---|---|---|---|---|---|\n";
       for (const json& q : t["quantization"]) {
-        md += fmt::format("| {} | {} | {} | {} | {:.3e} | {:.3e} | {} |\n",
+        md += fmt::format("| {} | {} | {} | {} | {} | {} | {:.3e} | {:.3e} |\n",
                           q["op"].get<std::string>(), q["shape"].get<std::string>(),
-                          q["bits"].get<int>(), us(q["time_us"]), q["mse"].get<double>(),
-                          q["max_rel_error"].get<double>(), q["bytes"].get<std::int64_t>());
+                          q["bits"].get<int>(), us(q["time_us"]), bytes(q["bytes"]),
+                          bytes(q["stored_bytes"]), q["mse"].get<double>(),
+                          q["max_rel_error"].get<double>());
       }
     }
     if (t.contains("roofline")) {
       md +=
-          "\n### Roofline\n\n| kernel | flop/byte | GFLOP/s | ceiling | share "
-          "|\n|---|---|---|---|---|\n";
+          "\n### Roofline (each kernel against the memory level its working set lives in)\n\n| "
+          "kernel | threads | working set | level | flop/byte | GFLOP/s | roof | bound | share "
+          "|\n|---|---|---|---|---|---|---|---|---|\n";
       for (const json& p : t["roofline"]) {
-        md += fmt::format("| {} | {:.3f} | {:.2f} | {:.2f} | {:.0f}% |\n",
-                          p["kernel"].get<std::string>(), p["intensity"].get<double>(),
-                          p["gflops"].get<double>(), p["ceiling_gflops"].get<double>(),
+        md += fmt::format("| {} | {} | {} | {} | {:.3f} | {:.2f} | {:.2f} | {} | {:.0f}% |\n",
+                          p["kernel"].get<std::string>(), p["threads"].get<int>(),
+                          bytes(p["working_set_bytes"]),
+                          p["level"].is_null() ? std::string("-") : p["level"].get<std::string>(),
+                          p["intensity"].get<double>(), p["gflops"].get<double>(),
+                          p["ceiling_gflops"].get<double>(), p["bound"].get<std::string>(),
                           100 * p["gflops"].get<double>() / p["ceiling_gflops"].get<double>());
       }
     }
@@ -177,21 +237,27 @@ std::string format_summary(const json& r) {
   for (const json& t : r["targets"]) {
     const json& c = t["ceilings"];
     out += fmt::format(
-        "{} ({}): compute {:.1f} GFLOP/s, memory {:.1f} GB/s, top bandwidth {:.1f} GB/s\n",
+        "{} ({}): compute {:.1f} GFLOP/s, memory {:.1f} GB/s, top bandwidth {:.1f} GB/s "
+        "(medians)\n",
         t["device"].get<std::string>(), t["name"].get<std::string>(),
         c["compute_gflops"].get<double>(), c["memory_gbps"].get<double>(),
         c["top_bandwidth_gbps"].get<double>());
-    double best = 0;
-    std::string best_name;
-    for (const json& m : t.value("matmul_scaling", json::array())) {
-      if (m["gflops"].get<double>() > best) {
-        best = m["gflops"].get<double>();
-        best_name =
-            fmt::format("{} at n = {}", m["implementation"].get<std::string>(), m["n"].get<int>());
+    if (c.contains("caches")) {
+      for (const json& note : c["caches"]["notes"]) {
+        out += "  caches: " + note.get<std::string>() + "\n";
       }
     }
-    if (!best_name.empty())
-      out += fmt::format("  best matmul: {:.1f} GFLOP/s ({})\n", best, best_name);
+    const json* best = nullptr;
+    const json& scaling = t.contains("matmul_scaling") ? t["matmul_scaling"] : json::array();
+    for (const json& m : scaling) {
+      if (best == nullptr || m["gflops"].get<double>() > (*best)["gflops"].get<double>()) best = &m;
+    }
+    if (best != nullptr) {
+      out +=
+          fmt::format("  best matmul: {:.1f} GFLOP/s ({} at n = {}, {:.0f}% of peak)\n",
+                      (*best)["gflops"].get<double>(), (*best)["implementation"].get<std::string>(),
+                      (*best)["n"].get<int>(), (*best)["percent_of_peak"].get<double>());
+    }
   }
   out += fmt::format("  noise: {} of {} measurements unstable\n", r["noise"]["unstable"].get<int>(),
                      r["noise"]["measurements"].get<int>());

@@ -15,6 +15,8 @@
 #include <tandem/ops.h>
 #include <tandem/version.h>
 
+#include "cpu_ceilings.h"
+#include "gpu_target.h"
 #include "measure.h"
 
 namespace tandem::analyzer {
@@ -77,6 +79,7 @@ void call_op(Op op, const Tensor& x, const Tensor& y, Tensor& out, const Quantiz
 }  // namespace
 
 json calibrate(const AnalyzeOptions& options) {
+  require_device(options.device, "calibrate");
   json kernels = json::array();
   const std::vector<std::int64_t> matrix_sizes =
       options.quick ? std::vector<std::int64_t>{32, 128}
@@ -113,6 +116,17 @@ json calibrate(const AnalyzeOptions& options) {
                   {"version", 1},
                   {"tandem_version", TANDEM_VERSION_STRING},
                   {"kernels", kernels}};
+  if (!options.device || options.device->is_cpu()) {
+    // The caches as measured, which the kernels size themselves from once the profile
+    // is loaded (cpuinfo reports a VM's host caches).
+    options.progress("calibrate: read-bandwidth sweep (the cache sizes)");
+    const MeasuredCaches caches = measured_caches(
+        find_levels(sweep_points(bandwidth_sweep(1, options.quick)), 1, cpuinfo_caches()));
+    profile["caches"] = {{"l1d_bytes", caches.sizes.l1d_bytes},
+                         {"l2_bytes", caches.sizes.l2_bytes},
+                         {"l3_bytes", caches.sizes.l3_bytes},
+                         {"notes", caches.notes}};
+  }
   if (cuda::device_count() > 0 && (!options.device || options.device->is_cuda())) {
     options.progress("calibrate: host<->device transfers");
     const std::size_t bytes = std::size_t{64} << 20;

@@ -1,24 +1,22 @@
-// Every number here is timed on this machine; sizes come from the detected caches.
+// Every number here is timed on this machine; sizes come from the measured levels.
 #include "cpu_target.h"
-
-#include <omp.h>
 
 #include <algorithm>
 #include <cmath>
-#include <cstdlib>
-#include <memory>
 #include <optional>
 #include <vector>
 
 #include <fmt/format.h>
 
-#include <tandem/cpu/ceilings.h>
 #include <tandem/cpu/cpu_info.h>
 #include <tandem/cpu/isa.h>
+#include <tandem/cpu/kernels.h>
 #include <tandem/cpu/reference.h>
+#include <tandem/cpu/threads_used.h>
 #include <tandem/kernels.h>
 #include <tandem/ops.h>
 
+#include "cpu_ceilings.h"
 #include "error_stats.h"
 #include "measure.h"
 
@@ -27,7 +25,7 @@ namespace {
 
 using nlohmann::json;
 
-int hardware_threads() { return std::max(1, cpu::cpu_info().processors); }
+int hardware_threads() { return ceiling_thread_counts().back(); }
 
 // The CPU implementations of op that can run here (registry order).
 std::vector<std::string> cpu_implementations(std::string_view op) {
@@ -38,198 +36,114 @@ std::vector<std::string> cpu_implementations(std::string_view op) {
   return out;
 }
 
-std::vector<cpu::Isa> simd_paths() {
-  std::vector<cpu::Isa> out;
-  for (const cpu::Isa isa : cpu::all_isas()) {
-    if (isa <= cpu::best_isa() && cpu::isa_supported(isa)) out.push_back(isa);
-  }
-  return out;
-}
-
 Options forced(const std::string& implementation, int threads = 0) {
   Options o = Options::using_implementation(implementation);
   o.threads = threads;
   return o;
 }
 
-// A kernel on the roofline; its ceiling is set once the ceilings are final.
+// A kernel on the roofline, placed once the ceilings are known.
 struct RooflinePoint {
   std::string kernel;
-  double intensity;  // flop per byte
-  double gflops;     // median
-  bool one_thread;   // against the one-thread ceilings, else all threads
+  std::string implementation;
+  int threads;                     // that the call ran on
+  std::int64_t working_set_bytes;  // all threads together
+  double intensity;                // flop per byte
+  double gflops;                   // from the median time
 };
 
-// ---- Ceilings ------------------------------------------------------------------------
-json fma_peaks(bool quick, double& best_t1, double& best_all) {
-  json out = json::array();
-  const std::int64_t iterations = quick ? (1 << 18) : (1 << 20);
-  for (const cpu::Isa isa : simd_paths()) {
-    if (isa == cpu::Isa::baseline) continue;
-    for (const int threads : {1, hardware_threads()}) {
-      const double flops = cpu::fma_peak_loop(isa, iterations) * threads;
-      const Measurement m = measure_us(
-          [&] {
-#pragma omp parallel num_threads(threads)
-            cpu::fma_peak_loop(isa, iterations);
-          },
-          quick);
-      const Measurement g = m.rate(flops * 1e-3);
-      (threads == 1 ? best_t1 : best_all) = std::max(threads == 1 ? best_t1 : best_all, g.max);
-      out.push_back({{"implementation", "cpu." + std::string(cpu::isa_name(isa))},
-                     {"threads", threads},
-                     {"gflops", to_json(g)}});
-      if (hardware_threads() == 1) break;
-    }
-  }
-  return out;
-}
+double matmul_flops(std::int64_t n) { return 2.0 * std::pow(static_cast<double>(n), 3); }
+double matmul_bytes(std::int64_t n) { return 12.0 * std::pow(static_cast<double>(n), 2); }
 
-// Read bandwidth with `threads` threads, each summing its own array of
-// per_thread_bytes enough times to run about a millisecond.
-Measurement read_bandwidth(std::int64_t per_thread_bytes, int threads, bool quick) {
-  const std::int64_t n = std::max<std::int64_t>(per_thread_bytes / 4, 64);
-  const int passes = static_cast<int>(std::max<std::int64_t>(1, (std::int64_t{1} << 21) / n));
-  // 64-byte aligned (no load splits a cache line), first touched by its thread.
-  struct Free {
-    void operator()(float* p) const { std::free(p); }
-  };
-  std::vector<std::unique_ptr<float[], Free>> arrays(static_cast<std::size_t>(threads));
-  const auto padded = static_cast<std::size_t>((n * 4 + 63) / 64 * 64);
-#pragma omp parallel num_threads(threads)
-  {
-    auto& a = arrays[static_cast<std::size_t>(omp_get_thread_num())];
-    a.reset(static_cast<float*>(std::aligned_alloc(64, padded)));
-    std::fill(a.get(), a.get() + n, 1.0f);
-  }
-  const cpu::Isa isa = cpu::best_isa();
-  volatile float sink = 0.0f;
-  const Measurement m = measure_us(
-      [&] {
-#pragma omp parallel num_threads(threads)
-        {
-          const float* a = arrays[static_cast<std::size_t>(omp_get_thread_num())].get();
-          const float s = cpu::sum_floats(isa, a, n, passes);
-          if (s == -1.0f) sink = s;
-        }
-      },
-      quick);
-  return m.rate(static_cast<double>(n) * 4.0 * passes * threads * 1e-3);
-}
-
-struct Level {
-  const char* name;
-  std::int64_t bytes_per_thread;  // a working set that fits the level, per thread
-};
-
-// Each level measured at half its capacity per thread (L3 shared by the threads),
-// memory at 8 times the L3.
-std::vector<Level> levels(int threads) {
-  const cpu::CpuInfo& c = cpu::cpu_info();
-  std::vector<Level> out;
-  if (c.l1d_bytes > 0) out.push_back({"L1", c.l1d_bytes / 2});
-  if (c.l2_bytes > 0) out.push_back({"L2", c.l2_bytes / 2});
-  if (c.l3_bytes > 0) out.push_back({"L3", c.l3_bytes / 2 / threads});
-  const std::int64_t last = std::max<std::int64_t>({c.l3_bytes, c.l2_bytes, 4 << 20});
-  out.push_back({"memory", std::max<std::int64_t>(8 * last / threads, 32 << 20)});
-  return out;
-}
-
-json bandwidth(bool quick, json& levels_out, double& memory_t1, double& memory_all, double& top_t1,
-               double& top_all) {
-  json sweep = json::array();
-  levels_out = json::array();
-  const cpu::CpuInfo& c = cpu::cpu_info();
-  const std::int64_t largest =
-      std::max<std::int64_t>(8 * std::max<std::int64_t>(c.l3_bytes, 4 << 20), 32 << 20);
-  const int step = quick ? 4 : 2;
-  for (const int threads : {1, hardware_threads()}) {
-    for (std::int64_t bytes = 16 << 10; bytes <= largest / threads; bytes *= step) {
-      sweep.push_back({{"working_set_bytes", bytes},
-                       {"threads", threads},
-                       {"gbps", to_json(read_bandwidth(bytes, threads, quick))}});
-    }
-    for (const Level& level : levels(threads)) {
-      const Measurement m = read_bandwidth(level.bytes_per_thread, threads, quick);
-      levels_out.push_back({{"level", level.name},
-                            {"threads", threads},
-                            {"gbps", m.median},
-                            {"working_set_bytes", level.bytes_per_thread}});
-      double& top = threads == 1 ? top_t1 : top_all;
-      top = std::max(top, m.max);
-      if (std::string(level.name) == "memory") (threads == 1 ? memory_t1 : memory_all) = m.median;
-    }
-    if (hardware_threads() == 1) break;
-  }
-  if (hardware_threads() == 1) {
-    memory_all = memory_t1;
-    top_all = top_t1;
-  }
-  return sweep;
+// The threads a matmul of n runs on (the reference is one loop nest on one thread).
+int matmul_threads(const std::string& impl, std::int64_t n) {
+  return impl == "reference" ? 1 : cpu::gemm_threads(n, n, n, 0);
 }
 
 // ---- Studies ---------------------------------------------------------------------------
-double matmul_flops(std::int64_t n) { return 2.0 * std::pow(static_cast<double>(n), 3); }
-
-json matmul_scaling(bool quick, std::vector<RooflinePoint>& roofline) {
+json matmul_scaling(bool quick, const CpuCeilings& ceilings, std::vector<RooflinePoint>& roofline) {
   json out = json::array();
   const std::vector<std::int64_t> sizes = quick
                                               ? std::vector<std::int64_t>{64, 128, 256}
                                               : std::vector<std::int64_t>{64, 128, 256, 512, 1024};
   for (const std::string& impl : cpu_implementations("matmul")) {
-    double first_gflops = 0.0;
     for (const std::int64_t n : sizes) {
-      if (impl == "reference" && n > (quick ? 128 : 256)) break;  // minutes beyond
+      const bool last = n == sizes.back() || (impl == "reference" && n == (quick ? 128 : 256));
       const Tensor a = Tensor::randn({n, n}, 1), b = Tensor::randn({n, n}, 2);
       Tensor c = Tensor::empty({n, n}, DType::f32);
-      const Options o = forced(impl);
-      const Measurement t = measure_us([&] { matmul(a, b, c, o); }, quick);
+      const Measurement t = measure_us([&] { matmul(a, b, c, forced(impl)); }, quick);
       const double gflops = t.rate(matmul_flops(n) * 1e-3).median;
-      if (first_gflops == 0.0) first_gflops = gflops;
+      const int threads = matmul_threads(impl, n);
+      std::string peak_of;
+      const double peak = ceilings.compute(impl, threads, &peak_of).median;
       out.push_back({{"implementation", impl},
                      {"n", n},
+                     {"threads", threads},
                      {"time_us", to_json(t)},
                      {"gflops", gflops},
-                     {"scaling_efficiency", gflops / first_gflops}});
-      if (n == sizes.back() || (impl == "reference" && n == (quick ? 128 : 256))) {
-        roofline.push_back({fmt::format("matmul/{}/{}", impl, n),
-                            matmul_flops(n) / (12.0 * std::pow(static_cast<double>(n), 2)), gflops,
-                            false});
+                     {"percent_of_peak", 100.0 * gflops / peak},
+                     {"peak_of", peak_of}});
+      if (last) {
+        roofline.push_back({fmt::format("matmul/{}/{}", impl, n), impl, threads,
+                            static_cast<std::int64_t>(matmul_bytes(n)),
+                            matmul_flops(n) / matmul_bytes(n), gflops});
+        break;  // the reference takes minutes beyond
       }
     }
   }
   return out;
 }
 
+// The block sizes sgemm ran with: the defaults, a grid of mc x kc, and nc narrower than
+// n. Rows report the blocking after the driver's clamping (configurations that run
+// the same blocks are measured once); "best" marks a row only when its median beats the
+// default's fastest run.
 json block_sweep(bool quick) {
   json out = json::array();
-  const cpu::GemmBlocking derived = cpu::gemm_blocking(cpu::best_isa());
+  const cpu::Isa isa = cpu::best_isa();
   const std::vector<std::int64_t> sizes =
       quick ? std::vector<std::int64_t>{256} : std::vector<std::int64_t>{256, 512};
-  std::vector<cpu::GemmBlocking> configs = {derived};
-  for (const std::int64_t mc : {48, 96, 192}) {
-    for (const std::int64_t kc : {128, 256, 512}) configs.push_back({mc, kc, derived.nc});
-  }
   for (const std::int64_t n : sizes) {
+    std::vector<cpu::GemmBlocking> requested = {{}};
+    for (const std::int64_t mc : {48, 96, 192}) {
+      for (const std::int64_t kc : {128, 256, 512}) requested.push_back({mc, kc, 0});
+    }
+    for (const std::int64_t nc : {n / 4, n / 2}) requested.push_back({0, 0, nc});
     const Tensor a = Tensor::randn({n, n}, 1), b = Tensor::randn({n, n}, 2);
     Tensor c = Tensor::empty({n, n}, DType::f32);
+    const int threads = cpu::gemm_threads(n, n, n, 0);
     const std::size_t first = out.size();
-    std::size_t best = first;
-    for (const cpu::GemmBlocking& blk : configs) {
+    std::vector<cpu::GemmBlocking> seen;
+    for (const cpu::GemmBlocking& blk : requested) {
+      const cpu::GemmBlocking used = cpu::sgemm_blocking_used(isa, n, n, n, threads, blk);
+      if (std::any_of(seen.begin(), seen.end(), [&](const cpu::GemmBlocking& s) {
+            return s.mc == used.mc && s.kc == used.kc && s.nc == used.nc;
+          })) {
+        continue;
+      }
+      seen.push_back(used);
       Options o;
       o.blocking = blk;
       const Measurement t = measure_us([&] { matmul(a, b, c, o); }, quick);
-      const double gflops = t.rate(matmul_flops(n) * 1e-3).median;
       out.push_back({{"n", n},
-                     {"mc", blk.mc},
-                     {"kc", blk.kc},
-                     {"nc", blk.nc},
+                     {"threads", threads},
+                     {"requested", {{"mc", blk.mc}, {"kc", blk.kc}, {"nc", blk.nc}}},
+                     {"mc", used.mc},
+                     {"kc", used.kc},
+                     {"nc", used.nc},
+                     {"default", out.size() == first},
                      {"time_us", to_json(t)},
-                     {"gflops", gflops},
+                     {"gflops", t.rate(matmul_flops(n) * 1e-3).median},
                      {"best", false}});
-      if (gflops > out[best]["gflops"].get<double>()) best = out.size() - 1;
     }
-    out[best]["best"] = true;
+    const double default_fastest = out[first]["time_us"]["min"].get<double>();
+    std::size_t best = first;
+    for (std::size_t i = first + 1; i < out.size(); ++i) {
+      if (out[i]["gflops"].get<double>() > out[best]["gflops"].get<double>()) best = i;
+    }
+    if (best != first && out[best]["time_us"]["median"].get<double>() < default_fastest) {
+      out[best]["best"] = true;
+    }
   }
   return out;
 }
@@ -238,7 +152,7 @@ json block_sweep(bool quick) {
 struct VectorOp {
   const char* op;
   double flops_per_element;  // for the roofline (0: not on it)
-  double bytes_per_element;
+  double bytes_per_element;  // read and written
   std::function<void(const Tensor& x, const Tensor& y, Tensor& out, const Options& o)> run;
 };
 
@@ -257,14 +171,13 @@ std::vector<VectorOp> vector_ops() {
 
 json vectorization(bool quick, std::vector<RooflinePoint>& roofline) {
   json out = json::array();
-  const std::int64_t n = 1 << 16;  // 256 KiB per operand: in L2, not L1
+  const std::int64_t n = 1 << 16;
   const Tensor x = Tensor::randn({n}, 1), y = Tensor::randn({n}, 2);
   Tensor z = Tensor::empty({n}, DType::f32);
   for (const VectorOp& op : vector_ops()) {
     double reference_us = 0.0;
     for (const std::string& impl : cpu_implementations(op.op)) {
-      const Options o = forced(impl, 1);
-      const Measurement t = measure_us([&] { op.run(x, y, z, o); }, quick);
+      const Measurement t = measure_us([&] { op.run(x, y, z, forced(impl, 1)); }, quick);
       if (impl == "reference") reference_us = t.median;
       out.push_back({{"op", op.op},
                      {"elements", n},
@@ -272,9 +185,10 @@ json vectorization(bool quick, std::vector<RooflinePoint>& roofline) {
                      {"time_us", to_json(t)},
                      {"speedup_vs_reference", 0.0}});
       if (op.flops_per_element > 0 && impl.starts_with("cpu.")) {
-        roofline.push_back({fmt::format("{}/{}/{}/t1", op.op, impl, n),
+        roofline.push_back({fmt::format("{}/{}/{}/t1", op.op, impl, n), impl, 1,
+                            static_cast<std::int64_t>(op.bytes_per_element * n),
                             op.flops_per_element / op.bytes_per_element,
-                            op.flops_per_element * static_cast<double>(n) / t.median * 1e-3, true});
+                            op.flops_per_element * static_cast<double>(n) / t.median * 1e-3});
       }
     }
     for (json& row : out) {
@@ -284,6 +198,22 @@ json vectorization(bool quick, std::vector<RooflinePoint>& roofline) {
     }
   }
   return out;
+}
+
+// A speedup beyond the threads that ran is not a property of the kernel (noise, or a
+// working set that fits the caches of two cores and not one): flagged, never claimed.
+constexpr double kSuperLinear = 1.15;
+
+std::optional<std::string> thread_flag(int requested, int used, double speedup) {
+  if (used < requested) {
+    return fmt::format("not split: the kernel ran on {} of {} threads at this size", used,
+                       requested);
+  }
+  if (speedup > kSuperLinear * used) {
+    return fmt::format("super-linear ({:.2f}x on {} threads): noise or cache effects, not a claim",
+                       speedup, used);
+  }
+  return std::nullopt;
 }
 
 json thread_scaling(bool quick, json& pays_from) {
@@ -298,13 +228,17 @@ json thread_scaling(bool quick, json& pays_from) {
   struct Case {
     std::string op, shape;
     std::function<void(const Options&)> run;
+    std::function<int(int)> threads_used;
   };
   const std::vector<Case> cases = {
-      {"relu", std::to_string(n), [&](const Options& o) { relu(x, z, o); }},
-      {"dot", std::to_string(n), [&](const Options& o) { (void)dot(x, y, o); }},
-      {"quantize", std::to_string(n), [&](const Options& o) { (void)quantize(x, 8, o); }},
-      {"matmul", fmt::format("{}x{}x{}", mm, mm, mm),
-       [&](const Options& o) { matmul(a, b, c, o); }},
+      {"relu", std::to_string(n), [&](const Options& o) { relu(x, z, o); },
+       [&](int t) { return cpu::elementwise_threads(n, t); }},
+      {"dot", std::to_string(n), [&](const Options& o) { (void)dot(x, y, o); },
+       [&](int t) { return cpu::reduction_threads(n, t); }},
+      {"quantize", std::to_string(n), [&](const Options& o) { (void)quantize(x, 8, o); },
+       [&](int t) { return cpu::quantize_threads(n, t); }},
+      {"matmul", fmt::format("{}x{}x{}", mm, mm, mm), [&](const Options& o) { matmul(a, b, c, o); },
+       [&](int t) { return cpu::gemm_threads(mm, mm, mm, t); }},
   };
   for (const Case& cs : cases) {
     double t1 = 0.0;
@@ -314,19 +248,30 @@ json thread_scaling(bool quick, json& pays_from) {
       const Measurement m = measure_us([&] { cs.run(o); }, quick);
       if (t == 1) t1 = m.median;
       const double speedup = t1 / m.median;
+      const int used = cs.threads_used(t);
+      const std::optional<std::string> flag = thread_flag(t, used, speedup);
       out.push_back({{"op", cs.op},
                      {"shape", cs.shape},
                      {"threads", t},
+                     {"threads_used", used},
                      {"time_us", to_json(m)},
                      {"speedup", speedup},
-                     {"efficiency", speedup / t}});
+                     {"efficiency", speedup / used},
+                     {"flag", flag ? json(*flag) : json(nullptr)}});
     }
   }
-  // The smallest size at which all threads beat one by 10%.
+  // The smallest size at which all threads beat one by 10%, among the sizes the
+  // kernel splits (a size that runs on one thread cannot show threads paying).
   pays_from = json::array();
-  for (const char* op : {"relu", "dot"}) {
+  for (const std::string op : {"relu", "dot"}) {
+    const auto used = [&](std::int64_t size) {
+      return op == "relu" ? cpu::elementwise_threads(size, max_threads)
+                          : cpu::reduction_threads(size, max_threads);
+    };
+    std::int64_t splits_from = 1 << 12;
+    while (splits_from <= n && used(splits_from) < 2) splits_from *= 2;
     json found = nullptr;
-    for (std::int64_t size = 1 << 12; size <= n && max_threads > 1; size *= quick ? 4 : 2) {
+    for (std::int64_t size = splits_from; size <= n && max_threads > 1; size *= quick ? 4 : 2) {
       const Tensor xs = Tensor::randn({size}, 5), ys = Tensor::randn({size}, 6);
       Tensor zs = Tensor::empty({size}, DType::f32);
       const auto run = [&](int t) {
@@ -334,7 +279,7 @@ json thread_scaling(bool quick, json& pays_from) {
         o.threads = t;
         return measure_us(
                    [&] {
-                     if (std::string(op) == "relu") {
+                     if (op == "relu") {
                        relu(xs, zs, o);
                      } else {
                        (void)dot(xs, ys, o);
@@ -343,55 +288,120 @@ json thread_scaling(bool quick, json& pays_from) {
                    quick)
             .median;
       };
-      if (run(max_threads) < 0.9 * run(1)) {
+      const double one = run(1), all = run(max_threads);
+      if (all < 0.9 * one && one / all <= kSuperLinear * used(size)) {
         found = size;
         break;
       }
     }
-    pays_from.push_back({{"op", op}, {"elements", found}});
+    pays_from.push_back({{"op", op},
+                         {"elements", found},
+                         {"splits_from", splits_from <= n ? json(splits_from) : json(nullptr)}});
   }
   return out;
 }
 
+// relu and dot far beyond the caches, on one thread and on all: inputs at least twice
+// the size at which the sweep's reads reached memory speed, so that neither the inputs
+// nor a streamed output stay in the last level (the points of the memory roof).
+void out_of_cache_points(bool quick, const CpuCeilings& ceilings,
+                         std::vector<RooflinePoint>& roofline) {
+  const std::vector<MemoryLevel>& levels = ceilings.levels_at(1);
+  const std::int64_t memory_from = !levels.empty() && levels.back().name == "memory"
+                                       ? levels.back().from_bytes
+                                       : 8 * ceilings.caches.sizes.l3_bytes;
+  std::int64_t n = 1 << 20;
+  while (4 * n < 2 * memory_from && n < (std::int64_t{1} << 26)) n *= 2;
+  const Tensor x = Tensor::randn({n}, 1), y = Tensor::randn({n}, 2);
+  Tensor z = Tensor::empty({n}, DType::f32);
+  const std::string impl = "cpu." + std::string(cpu::isa_name(cpu::best_isa()));
+  const auto dn = static_cast<double>(n);
+  for (const int threads : ceiling_thread_counts()) {
+    const Options o = forced(impl, threads);
+    const Measurement r = measure_us([&] { relu(x, z, o); }, quick);
+    const int relu_threads = cpu::elementwise_threads(n, threads);
+    roofline.push_back({fmt::format("relu/{}/{}/t{}", impl, n, relu_threads), impl, relu_threads,
+                        static_cast<std::int64_t>(8 * dn), 1.0 / 8.0, dn / r.median * 1e-3});
+    const Measurement d = measure_us([&] { (void)dot(x, y, o); }, quick);
+    const int dot_threads = cpu::reduction_threads(n, threads);
+    roofline.push_back({fmt::format("dot/{}/{}/t{}", impl, n, dot_threads), impl, dot_threads,
+                        static_cast<std::int64_t>(8 * dn), 2.0 / 8.0, 2 * dn / d.median * 1e-3});
+  }
+}
+
+// What quantization costs and saves through the API as it stands: bytes are those a
+// call reads and writes with the tensors it takes and returns (quantized_matmul and
+// quantized_relu take and return f32), stored_bytes what the result occupies.
 json quantization(bool quick) {
   json out = json::array();
-  const std::int64_t n = quick ? 128 : 256;
-  const Tensor a = Tensor::randn({n, n}, 1), b = Tensor::randn({n, n}, 2);
-  std::vector<float> exact(static_cast<std::size_t>(n * n));
-  cpu::reference::matmul(a.data<float>(), b.data<float>(), exact.data(), n, n, n);
-  const std::string shape = fmt::format("{}x{}x{}", n, n, n);
-  // 16-bit products fill int32 twice over (K <= 2): the matmul is measured at 8 bits.
-  for (const int bits : {32, 8}) {
-    Tensor c = Tensor::empty({n, n}, DType::f32);
-    const Measurement t = measure_us(
-        [&] { bits == 32 ? matmul(a, b, c) : (void)(c = quantized_matmul(a, b, bits)); }, quick);
-    const ErrorStats e = error_stats(c.to_vector<float>(), exact);
-    out.push_back({{"op", "matmul"},
+  const auto row = [&](const char* op, int bits, const std::string& shape, const Measurement& t,
+                       const ErrorStats& e, std::int64_t bytes, std::int64_t stored) {
+    out.push_back({{"op", op},
                    {"device", "cpu"},
                    {"bits", bits},
                    {"shape", shape},
                    {"time_us", to_json(t)},
                    {"mse", e.mse},
                    {"max_rel_error", e.max_rel},
-                   {"bytes", 2 * n * n * bits / 8}});
+                   {"bytes", bytes},
+                   {"stored_bytes", stored}});
+  };
+  const std::int64_t n = quick ? 128 : 256;
+  const Tensor a = Tensor::randn({n, n}, 1), b = Tensor::randn({n, n}, 2);
+  std::vector<float> exact(static_cast<std::size_t>(n * n));
+  cpu::reference::matmul(a.data<float>(), b.data<float>(), exact.data(), n, n, n);
+  // 16-bit products fill int32 twice over (K <= 2): the matmul is measured at 8 bits.
+  for (const int bits : {32, 8}) {
+    Tensor c = Tensor::empty({n, n}, DType::f32);
+    const Measurement t = measure_us(
+        [&] { bits == 32 ? matmul(a, b, c) : (void)(c = quantized_matmul(a, b, bits)); }, quick);
+    row("matmul", bits, fmt::format("{}x{}x{}", n, n, n), t,
+        error_stats(c.to_vector<float>(), exact), 3 * n * n * 4, n * n * 4);
   }
   const std::int64_t v = 1 << 20;
   const Tensor x = Tensor::randn({v}, 3);
+  const std::vector<float> xv = x.to_vector<float>();
   std::vector<float> exact_relu(static_cast<std::size_t>(v));
   cpu::reference::relu(x.data<float>(), exact_relu.data(), v);
   for (const int bits : {32, 16, 8}) {
     Tensor y = Tensor::empty({v}, DType::f32);
     const Measurement t =
         measure_us([&] { bits == 32 ? relu(x, y) : (void)(y = quantized_relu(x, bits)); }, quick);
-    const ErrorStats e = error_stats(y.to_vector<float>(), exact_relu);
-    out.push_back({{"op", "relu"},
-                   {"device", "cpu"},
-                   {"bits", bits},
-                   {"shape", std::to_string(v)},
-                   {"time_us", to_json(t)},
-                   {"mse", e.mse},
-                   {"max_rel_error", e.max_rel},
-                   {"bytes", v * bits / 8}});
+    row("relu", bits, std::to_string(v), t, error_stats(y.to_vector<float>(), exact_relu), 8 * v,
+        4 * v);
+  }
+  // Storing a tensor quantized is where this API saves memory: a QuantizedTensor.
+  for (const int bits : {16, 8}) {
+    QuantizedTensor q;
+    const Measurement t = measure_us([&] { q = quantize(x, bits); }, quick);
+    row("quantize", bits, std::to_string(v), t, error_stats(dequantize(q).to_vector<float>(), xv),
+        4 * v + v * bits / 8, v * bits / 8);
+  }
+  return out;
+}
+
+json place_on_roofline(const std::vector<RooflinePoint>& points, const CpuCeilings& ceilings) {
+  json out = json::array();
+  for (const RooflinePoint& p : points) {
+    std::string peak_of;
+    const Measurement& compute = ceilings.compute(p.implementation, p.threads, &peak_of);
+    const MemoryLevel* level =
+        level_for(ceilings.levels_at(p.threads), p.working_set_bytes / p.threads);
+    const double memory_roof = level != nullptr ? p.intensity * level->roof_gbps() : compute.median;
+    const double memory_max = level != nullptr ? p.intensity * level->max_gbps : compute.max;
+    out.push_back({{"kernel", p.kernel},
+                   {"implementation", p.implementation},
+                   {"threads", p.threads},
+                   {"working_set_bytes", p.working_set_bytes},
+                   {"level", level != nullptr ? json(level->name) : json(nullptr)},
+                   {"intensity", p.intensity},
+                   {"gflops", p.gflops},
+                   {"compute_roof_gflops", compute.median},
+                   {"compute_roof_of", peak_of},
+                   {"memory_roof_gflops", memory_roof},
+                   {"ceiling_gflops", std::min(compute.median, memory_roof)},
+                   {"bound", memory_roof < compute.median ? "memory" : "compute"},
+                   {"roof_max_gflops", std::min(compute.max, memory_max)}});
   }
   return out;
 }
@@ -400,19 +410,12 @@ json quantization(bool quick) {
 
 json measure_cpu_target(bool quick, const Progress& progress) {
   json target = {{"device", "cpu"}, {"name", cpu::cpu_info().model}};
-  progress("cpu: FMA peak per path");
-  double fma_t1 = 0, fma_all = 0;
-  json fma_rows = fma_peaks(quick, fma_t1, fma_all);
-  progress("cpu: bandwidth sweep (L1, L2, L3, memory)");
-  json level_rows;
-  double mem_t1 = 0, mem_all = 0, top_t1 = 0, top_all = 0;
-  json ceilings = {
-      {"bandwidth_sweep", bandwidth(quick, level_rows, mem_t1, mem_all, top_t1, top_all)},
-      {"bandwidth_levels", level_rows}};
+  progress("cpu: FMA peak per path, read-bandwidth sweep and its levels");
+  CpuCeilings ceilings = measure_fma_and_bandwidth(quick);
 
   std::vector<RooflinePoint> roofline;
   progress("cpu: matmul scaling per implementation");
-  target["matmul_scaling"] = matmul_scaling(quick, roofline);
+  target["matmul_scaling"] = matmul_scaling(quick, ceilings, roofline);
   progress("cpu: GEMM block-size sweep");
   target["block_sweep"] = block_sweep(quick);
   progress("cpu: vectorization (reference vs each SIMD path)");
@@ -421,33 +424,22 @@ json measure_cpu_target(bool quick, const Progress& progress) {
   json pays_from;
   target["threads"] = thread_scaling(quick, pays_from);
   target["threading_pays_from"] = pays_from;
+  progress("cpu: relu and dot beyond the caches (the memory roof)");
+  out_of_cache_points(quick, ceilings, roofline);
   progress("cpu: quantization trade-offs");
   target["quantization"] = quantization(quick);
 
   // The FMA peak once more: on a shared VM one measurement can catch the two vCPUs on
-  // one physical core. The ceiling is the best seen, and its rows are that run's.
-  progress("cpu: FMA peak again (the best of two runs is the ceiling)");
-  double again_t1 = 0, again_all = 0;
-  json again_rows = fma_peaks(quick, again_t1, again_all);
-  if (again_all > fma_all) fma_rows = again_rows;
-  fma_t1 = std::max(fma_t1, again_t1);
-  fma_all = std::max(fma_all, again_all);
-  ceilings["fma_peak"] = fma_rows;
-  ceilings["compute_gflops"] = fma_all;
-  ceilings["memory_gbps"] = mem_all;
-  ceilings["top_bandwidth_gbps"] = top_all;
-  target["ceilings"] = ceilings;
-
-  json points = json::array();
-  for (const RooflinePoint& p : roofline) {
-    const double compute = p.one_thread ? fma_t1 : fma_all;
-    const double bandwidth_roof = p.intensity * (p.one_thread ? top_t1 : top_all);
-    points.push_back({{"kernel", p.kernel},
-                      {"intensity", p.intensity},
-                      {"gflops", p.gflops},
-                      {"ceiling_gflops", std::min(compute, bandwidth_roof)}});
+  // one physical core. Each row keeps its faster run; percentages use the final peaks.
+  progress("cpu: FMA peak again (the faster of two runs is the ceiling)");
+  remeasure_fma(ceilings, quick);
+  for (json& m : target["matmul_scaling"]) {
+    const double peak =
+        ceilings.compute(m["implementation"].get<std::string>(), m["threads"].get<int>()).median;
+    m["percent_of_peak"] = 100.0 * m["gflops"].get<double>() / peak;
   }
-  target["roofline"] = points;
+  target["ceilings"] = ceilings.to_json();
+  target["roofline"] = place_on_roofline(roofline, ceilings);
   return target;
 }
 

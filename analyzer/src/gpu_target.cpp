@@ -13,12 +13,22 @@
 #include <tandem/cuda/kernels.h>
 #include <tandem/cuda/memory.h>
 #include <tandem/cuda/runtime.h>
+#include <tandem/error.h>
 #include <tandem/ops.h>
 
 #include "error_stats.h"
 #include "measure.h"
 
 namespace tandem::analyzer {
+
+void require_device(const std::optional<Device>& device, const char* command) {
+  const int gpus = cuda::device_count();
+  if (device && device->is_cuda() && device->index >= gpus) {
+    throw DeviceError(fmt::format("{}: {} requested, but {}", command, device->str(),
+                                  gpus == 0 ? "there is no GPU: " + cuda::unavailable_reason()
+                                            : fmt::format("there are {} GPUs", gpus)));
+  }
+}
 
 nlohmann::json measure_gpu_target(int device, bool quick, const Progress& progress) {
   using nlohmann::json;
@@ -41,30 +51,35 @@ nlohmann::json measure_gpu_target(int device, bool quick, const Progress& progre
       measure_us([&] { cuda::copy_host_to_device(device, x.get(), host.get(), bytes); }, quick);
   const Measurement d2h =
       measure_us([&] { cuda::copy_device_to_host(device, host.get(), x.get(), bytes); }, quick);
+  // One level, device memory, measured by a copy (its read rate is the copy's too).
+  const auto working_set = 2 * static_cast<std::int64_t>(bytes);
   json sweep = json::array();
-  sweep.push_back({{"working_set_bytes", 2 * static_cast<std::int64_t>(bytes)},
+  sweep.push_back({{"working_set_bytes", working_set},
                    {"threads", 1},
-                   {"gbps", to_json(copy_gbps)}});
-  target["ceilings"] = {
-      {"fma_peak", json::array()},
-      {"bandwidth_sweep", sweep},
-      {"bandwidth_levels",
-       json::array({{{"level", "memory"},
-                     {"threads", 1},
-                     {"gbps", copy_gbps.median},
-                     {"working_set_bytes", 2 * static_cast<std::int64_t>(bytes)}}})},
-      {"compute_gflops", 0.0},
-      {"memory_gbps", copy_gbps.median},
-      {"top_bandwidth_gbps", copy_gbps.max},
-      {"h2d_gbps", to_json(h2d.rate(static_cast<double>(bytes) * 1e-3))},
-      {"d2h_gbps", to_json(d2h.rate(static_cast<double>(bytes) * 1e-3))}};
+                   {"gbps", to_json(copy_gbps)},
+                   {"copy_gbps", to_json(copy_gbps)}});
+  target["ceilings"] = {{"fma_peak", json::array()},
+                        {"bandwidth_sweep", sweep},
+                        {"bandwidth_levels", json::array({{{"level", "memory"},
+                                                           {"threads", 1},
+                                                           {"gbps", copy_gbps.median},
+                                                           {"copy_gbps", copy_gbps.median},
+                                                           {"roof_gbps", copy_gbps.median},
+                                                           {"max_gbps", copy_gbps.max},
+                                                           {"from_bytes", working_set},
+                                                           {"to_bytes", working_set}}})},
+                        {"compute_gflops", 0.0},
+                        {"memory_gbps", copy_gbps.median},
+                        {"top_bandwidth_gbps", copy_gbps.max},
+                        {"h2d_gbps", to_json(h2d.rate(static_cast<double>(bytes) * 1e-3))},
+                        {"d2h_gbps", to_json(d2h.rate(static_cast<double>(bytes) * 1e-3))}};
 
   progress(fmt::format("cuda:{}: matmul scaling per implementation", device));
   json scaling = json::array();
+  const int gpu_threads = p.sm_count * p.max_threads_per_sm;
   const std::vector<std::int64_t> sizes =
       quick ? std::vector<std::int64_t>{256, 1024} : std::vector<std::int64_t>{256, 1024, 4096};
   for (const char* impl : {"cuda.cublas", "cuda.tiled", "cuda.tiled_basic"}) {
-    double first = 0.0;
     for (const std::int64_t s : sizes) {
       const Tensor a = Tensor::randn({s, s}, 1, Device::cuda(device));
       const Tensor b = Tensor::randn({s, s}, 2, Device::cuda(device));
@@ -72,12 +87,13 @@ nlohmann::json measure_gpu_target(int device, bool quick, const Progress& progre
       const Options o = Options::using_implementation(impl);
       const Measurement t = measure_us([&] { matmul(a, b, c, o); }, quick);
       const double gflops = t.rate(2.0 * std::pow(static_cast<double>(s), 3) * 1e-3).median;
-      if (first == 0.0) first = gflops;
       scaling.push_back({{"implementation", impl},
                          {"n", s},
+                         {"threads", gpu_threads},
                          {"time_us", to_json(t)},
                          {"gflops", gflops},
-                         {"scaling_efficiency", gflops / first}});
+                         {"percent_of_peak", 0.0},
+                         {"peak_of", "cuda"}});
     }
   }
   target["matmul_scaling"] = scaling;
@@ -93,10 +109,12 @@ nlohmann::json measure_gpu_target(int device, bool quick, const Progress& progre
       },
       quick);
   const Measurement fma_gflops = fma.rate(flops * 1e-3);
-  target["ceilings"]["fma_peak"] = json::array({{{"implementation", "cuda"},
-                                                 {"threads", p.sm_count * p.max_threads_per_sm},
-                                                 {"gflops", to_json(fma_gflops)}}});
-  target["ceilings"]["compute_gflops"] = fma_gflops.max;
+  target["ceilings"]["fma_peak"] = json::array(
+      {{{"implementation", "cuda"}, {"threads", gpu_threads}, {"gflops", to_json(fma_gflops)}}});
+  target["ceilings"]["compute_gflops"] = fma_gflops.median;
+  for (json& m : target["matmul_scaling"]) {
+    m["percent_of_peak"] = 100.0 * m["gflops"].get<double>() / fma_gflops.median;
+  }
 
   progress(fmt::format("cuda:{}: relu launch shapes (threads per block x blocks)", device));
   json sweep_rows = json::array();
@@ -145,31 +163,43 @@ nlohmann::json measure_gpu_target(int device, bool quick, const Progress& progre
                      {"time_us", to_json(t)},
                      {"mse", e.mse},
                      {"max_rel_error", e.max_rel},
-                     {"bytes", 2 * qn * qn * bits / 8}});
+                     {"bytes", 3 * qn * qn * 4},  // f32 in and out, whatever the bits
+                     {"stored_bytes", qn * qn * 4}});
   }
   target["quantization"] = quant;
 
+  // Roofs from the medians, as the points; roof_max from the best samples bounds them.
   json roofline = json::array();
-  const double compute = fma_gflops.max;
-  // The top bandwidth: the best streaming rate seen on the device (copy or relu).
-  const double top = std::max(copy_gbps.max, best_relu_max);
-  target["ceilings"]["top_bandwidth_gbps"] = top;
+  const double copy_roof = copy_gbps.median;
+  const auto point = [&](const std::string& kernel, const std::string& impl, std::int64_t footprint,
+                         double intensity, double gflops) {
+    const double memory_roof = intensity * copy_roof;
+    roofline.push_back(
+        {{"kernel", kernel},
+         {"implementation", impl},
+         {"threads", gpu_threads},
+         {"working_set_bytes", footprint},
+         {"level", "memory"},
+         {"intensity", intensity},
+         {"gflops", gflops},
+         {"compute_roof_gflops", fma_gflops.median},
+         {"compute_roof_of", "cuda"},
+         {"memory_roof_gflops", memory_roof},
+         {"ceiling_gflops", std::min(fma_gflops.median, memory_roof)},
+         {"bound", memory_roof < fma_gflops.median ? "memory" : "compute"},
+         {"roof_max_gflops",
+          std::min(fma_gflops.max, intensity * std::max(copy_gbps.max, best_relu_max))}});
+  };
+  const auto big = static_cast<double>(sizes.back());
   for (const json& m : scaling) {
     if (m["n"].get<std::int64_t>() != sizes.back()) continue;
-    const double intensity = 2.0 * std::pow(static_cast<double>(sizes.back()), 3) /
-                             (12.0 * std::pow(static_cast<double>(sizes.back()), 2));
-    roofline.push_back(
-        {{"kernel",
-          fmt::format("matmul/{}/{}", m["implementation"].get<std::string>(), sizes.back())},
-         {"intensity", intensity},
-         {"gflops", m["gflops"].get<double>()},
-         {"ceiling_gflops", std::min(compute, intensity * top)}});
+    point(fmt::format("matmul/{}/{}", m["implementation"].get<std::string>(), sizes.back()),
+          m["implementation"].get<std::string>(), static_cast<std::int64_t>(12.0 * big * big),
+          2.0 * big * big * big / (12.0 * big * big), m["gflops"].get<double>());
   }
   // relu: one op per 8 bytes moved, at its best launch shape.
-  roofline.push_back({{"kernel", fmt::format("relu/cuda/{}", n)},
-                      {"intensity", 1.0 / 8.0},
-                      {"gflops", best_relu_gbps / 8.0},
-                      {"ceiling_gflops", std::min(compute, top / 8.0)}});
+  point(fmt::format("relu/cuda/{}", n), "cuda", working_set, 1.0 / 8.0, best_relu_gbps / 8.0);
+  target["ceilings"]["top_bandwidth_gbps"] = copy_roof;
   target["roofline"] = roofline;
   return target;
 }

@@ -1,4 +1,6 @@
-// The `tandem` command: info, analyze, calibrate.
+// The `tandem` command: info, analyze, calibrate. Usage errors exit 2, failures 1.
+#include <unistd.h>
+
 #include <chrono>
 #include <cstdio>
 #include <cstdlib>
@@ -15,6 +17,7 @@
 #include <tandem/analyzer/system_report.h>
 #include <tandem/cost_model.h>
 #include <tandem/error.h>
+#include <tandem/version.h>
 
 namespace fs = std::filesystem;
 namespace analyzer = tandem::analyzer;
@@ -30,11 +33,32 @@ std::function<void(const std::string&)> progress_printer() {
   };
 }
 
+// Written beside the path, then renamed over it: a reader (or a crash) never sees a
+// half-written report or profile, and a failed write leaves the old file as it was.
 void write_file(const fs::path& path, const std::string& text) {
-  std::ofstream out(path, std::ios::binary);
+  const fs::path partial = path.string() + ".partial";
+  std::ofstream out(partial, std::ios::binary);
   out << text;
   out.close();
-  if (!out) throw tandem::ArgumentError("cannot write " + path.string());
+  std::error_code ec;
+  if (!out) {
+    fs::remove(partial, ec);
+    throw tandem::ArgumentError("cannot write " + path.string());
+  }
+  fs::rename(partial, path, ec);
+  if (ec) throw tandem::ArgumentError("cannot write " + path.string() + ": " + ec.message());
+}
+
+// The plot script: installed beside the executable (bin/../share/tandem), else the
+// source tree's (a build tree's executable).
+fs::path plot_script() {
+  std::error_code ec;
+  const fs::path exe = fs::read_symlink("/proc/self/exe", ec);
+  if (!ec) {
+    const fs::path installed = exe.parent_path().parent_path() / "share/tandem/plot_report.py";
+    if (fs::exists(installed, ec)) return installed;
+  }
+  return TANDEM_PLOT_SCRIPT;
 }
 
 // A folder that exists (made if needed) and can be written to.
@@ -71,11 +95,23 @@ int run_analyze(bool quick, const std::string& device, const std::string& output
   const fs::path dir(output);
   prepare_folder(dir);
   const nlohmann::json report = analyzer::analyze(options);
+  // A report that breaks a physical invariant says something untrue: kept for
+  // inspection under another name, never written as the report.
+  const std::vector<std::string> violations = analyzer::report_violations(report);
+  if (!violations.empty()) {
+    write_file(dir / "report.rejected.json", report.dump(2) + "\n");
+    std::fprintf(stderr, "tandem: the measurements break %zu invariant(s); no report written:\n",
+                 violations.size());
+    for (const std::string& v : violations) std::fprintf(stderr, "  %s\n", v.c_str());
+    std::fprintf(stderr, "the rejected report is %s (a busy machine is the usual cause)\n",
+                 (dir / "report.rejected.json").c_str());
+    return 1;
+  }
   write_file(dir / "report.json", report.dump(2) + "\n");
   write_file(dir / "report.md", analyzer::format_markdown(report));
   options.progress("plots (matplotlib)");
   const std::string command =
-      fmt::format("{} {} {} {} > {} 2>&1", quoted(TANDEM_PYTHON3), quoted(TANDEM_PLOT_SCRIPT),
+      fmt::format("{} {} {} {} > {} 2>&1", quoted(TANDEM_PYTHON3), quoted(plot_script().string()),
                   quoted((dir / "report.json").string()), quoted(dir.string()),
                   quoted((dir / "plots.log").string()));
   const int plot_status = std::system(command.c_str());
@@ -98,6 +134,11 @@ int run_calibrate(bool quick, const std::string& device, const std::string& outp
   options.progress = progress_printer();
   const fs::path path(output.empty() ? tandem::CostModel::default_path() : output);
   if (path.empty()) throw tandem::ArgumentError("no output path: give --output or set HOME");
+  // The output is checked before minutes of measuring, not after.
+  if (fs::is_directory(path)) {
+    throw tandem::ArgumentError("calibrate: --output " + path.string() +
+                                " is a folder; give the profile's file path");
+  }
   prepare_folder(path.parent_path().empty() ? fs::path(".") : path.parent_path());
   const nlohmann::json profile = analyzer::calibrate(options);
   write_file(path, profile.dump(2) + "\n");
@@ -110,9 +151,14 @@ int run_calibrate(bool quick, const std::string& device, const std::string& outp
 
 }  // namespace
 
+// The exit code of a usage error (as CLI11's own tools and most Unix tools use).
+constexpr int kUsageError = 2;
+
 int main(int argc, char** argv) {
   CLI::App app{"Tandem: CPU and CUDA kernels for core ML operations, measured"};
-  app.require_subcommand(1);
+  app.name("tandem");
+  app.set_version_flag("--version", std::string("tandem ") + TANDEM_VERSION_STRING);
+  app.require_subcommand(0, 1);
 
   bool json = false;
   CLI::App* info = app.add_subcommand(
@@ -141,7 +187,25 @@ int main(int argc, char** argv) {
                         "Profile path (default: $TANDEM_PROFILE, else "
                         "$XDG_CONFIG_HOME/tandem/profile.json or ~/.config/tandem/profile.json)");
 
-  CLI11_PARSE(app, argc, argv);
+  const auto is_command = [&](const std::string& word) {
+    return word == info->get_name() || word == analyze->get_name() || word == calibrate->get_name();
+  };
+  if (argc >= 2 && argv[1][0] != '-' && !is_command(argv[1])) {
+    std::fprintf(stderr, "tandem: unknown command '%s' (commands: info, analyze, calibrate)\n",
+                 argv[1]);
+    return kUsageError;
+  }
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::ParseError& e) {
+    if (e.get_exit_code() == 0) return app.exit(e);  // --help, --version
+    std::fprintf(stderr, "tandem: %s\nrun 'tandem --help' for usage\n", e.what());
+    return kUsageError;
+  }
+  if (app.get_subcommands().empty()) {
+    std::fputs(app.help().c_str(), stdout);
+    return 0;
+  }
   try {
     if (info->parsed()) {
       const auto report = analyzer::collect_system_report();
@@ -151,6 +215,9 @@ int main(int argc, char** argv) {
     }
     if (analyze->parsed()) return run_analyze(quick, device, output);
     if (calibrate->parsed()) return run_calibrate(cal_quick, cal_device, cal_output);
+  } catch (const tandem::ArgumentError& e) {
+    std::fprintf(stderr, "tandem: %s\n", e.what());
+    return kUsageError;
   } catch (const std::exception& e) {
     std::fprintf(stderr, "tandem: %s\n", e.what());
     return 1;

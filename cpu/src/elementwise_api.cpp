@@ -1,5 +1,6 @@
 #include <cstdint>
 
+#include <tandem/cpu/cache_sizes.h>
 #include <tandem/cpu/kernels.h>
 
 #include "kernels/tables.h"
@@ -22,10 +23,10 @@ bool overlap(const float* a, const float* b, std::int64_t n) {
   return pa < pb + bytes && pb < pa + bytes;
 }
 
-// Streaming stores pay only for outputs far beyond the last-level cache, and are
+// Streaming stores pay only for outputs beyond the last-level cache in use, and are
 // used only out of place (streaming over a line just read would evict it for nothing).
 bool stream(std::int64_t n, const float* out, const float* x, const float* y) {
-  return n * static_cast<std::int64_t>(sizeof(float)) >= tuning::kStreamingStoreMinBytes &&
+  return n * static_cast<std::int64_t>(sizeof(float)) >= streaming_store_min_bytes() &&
          !overlap(out, x, n) && (y == nullptr || !overlap(out, y, n));
 }
 

@@ -21,7 +21,7 @@
 #include <string>
 #include <vector>
 
-#include <tandem/cpu/cpu_info.h>
+#include <tandem/cpu/cache_sizes.h>
 #include <tandem/cpu/kernels.h>
 #include <tandem/error.h>
 
@@ -65,10 +65,8 @@ Index b_panel_bytes(const IgemmKernels& kern, const IgemmOps& ops, Index kc) {
 // As sgemm's: a B micro-panel in half of L1, the A block in half of L2, the B panel
 // in half of L3; sizes in packed bytes per k value (4 / k_group).
 GemmBlocking resolve(const GemmBlocking& given, const IgemmKernels& kern, const IgemmOps& ops) {
-  const CpuInfo& info = cpu_info();
-  const Index l1 = info.l1d_bytes > 0 ? info.l1d_bytes : 32 * 1024;
-  const Index l2 = info.l2_bytes > 0 ? info.l2_bytes : 256 * 1024;
-  const Index l3 = info.l3_bytes > 0 ? info.l3_bytes : 4 * 1024 * 1024;
+  const CacheSizes caches = effective_cache_sizes();
+  const Index l1 = caches.l1d_bytes, l2 = caches.l2_bytes, l3 = caches.l3_bytes;
   const Index bytes_per_k = 4 / ops.k_group;
   GemmBlocking b;
   b.kc = given.kc > 0 ? round_up(given.kc, ops.k_group)

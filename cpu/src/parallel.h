@@ -12,6 +12,12 @@ inline int resolve_threads(int requested) {
   return requested > 0 ? requested : omp_get_max_threads();
 }
 
+// How many chunks (threads) parallel_chunks() splits [0, n) into.
+inline int chunk_count(std::int64_t n, int threads, std::int64_t min_chunk) {
+  return static_cast<int>(std::clamp<std::int64_t>(n / std::max<std::int64_t>(min_chunk, 1), 1,
+                                                   resolve_threads(threads)));
+}
+
 // Calls f(begin, end) on contiguous chunks of [0, n): as many chunks as threads,
 // but none smaller than min_chunk elements (so small inputs stay on one thread), and
 // every boundary a multiple of `align` elements (a cache line), so that threads never
@@ -19,8 +25,7 @@ inline int resolve_threads(int requested) {
 template <typename F>
 void parallel_chunks(std::int64_t n, int threads, std::int64_t min_chunk, std::int64_t align,
                      F&& f) {
-  const std::int64_t chunks = std::clamp<std::int64_t>(n / std::max<std::int64_t>(min_chunk, 1), 1,
-                                                       resolve_threads(threads));
+  const std::int64_t chunks = chunk_count(n, threads, min_chunk);
   if (chunks == 1) {
     f(std::int64_t{0}, n);
     return;

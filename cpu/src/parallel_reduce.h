@@ -18,8 +18,7 @@ namespace tandem::cpu::detail {
 template <typename T, typename F>
 std::vector<T> parallel_partials(std::int64_t n, int threads, std::int64_t min_chunk,
                                  std::int64_t align, F&& f) {
-  const std::int64_t chunks = std::clamp<std::int64_t>(n / std::max<std::int64_t>(min_chunk, 1), 1,
-                                                       resolve_threads(threads));
+  const std::int64_t chunks = chunk_count(n, threads, min_chunk);
   std::vector<T> partials(static_cast<std::size_t>(chunks));
   if (chunks == 1) {
     partials[0] = f(std::int64_t{0}, n);

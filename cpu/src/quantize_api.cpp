@@ -9,6 +9,7 @@
 #include <string>
 #include <utility>
 
+#include <tandem/cpu/cache_sizes.h>
 #include <tandem/cpu/kernels.h>
 #include <tandem/error.h>
 
@@ -103,15 +104,14 @@ void dequantize_as(Kernel kernel, Kernel streaming, const Q* q, std::int64_t n, 
   const auto& k = kernels("dequantize", run.isa);
   check_scale("dequantize", scale);
   // Outputs beyond the last-level cache are written with streaming stores, as the
-  // element-wise ops are (tuning.h), unless they overlap the input.
+  // element-wise ops are (cache_sizes.h), unless they overlap the input.
   const auto out = reinterpret_cast<std::uintptr_t>(x), in = reinterpret_cast<std::uintptr_t>(q);
   const auto out_bytes = static_cast<std::uintptr_t>(n) * sizeof(float);
   const auto in_bytes = static_cast<std::uintptr_t>(n) * sizeof(Q);
   const bool overlap = out < in + in_bytes && in < out + out_bytes;
   const Kernel chosen =
-      static_cast<std::int64_t>(out_bytes) >= tuning::kStreamingStoreMinBytes && !overlap
-          ? streaming
-          : kernel;
+      static_cast<std::int64_t>(out_bytes) >= streaming_store_min_bytes() && !overlap ? streaming
+                                                                                      : kernel;
   chunks(n, run.threads, [&](std::int64_t begin, std::int64_t end) {
     (k.*chosen)(q + begin, end - begin, scale, x + begin);
   });

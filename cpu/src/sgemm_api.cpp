@@ -17,7 +17,7 @@
 #include <string>
 #include <vector>
 
-#include <tandem/cpu/cpu_info.h>
+#include <tandem/cpu/cache_sizes.h>
 #include <tandem/cpu/kernels.h>
 #include <tandem/error.h>
 
@@ -94,10 +94,8 @@ void scale_c(Index m, Index n, float beta, float* c, Index ldc) {
 }
 
 GemmBlocking derive_blocking(const SgemmKernels& k) {
-  const CpuInfo& info = cpu_info();
-  const Index l1 = info.l1d_bytes > 0 ? info.l1d_bytes : 32 * 1024;
-  const Index l2 = info.l2_bytes > 0 ? info.l2_bytes : 256 * 1024;
-  const Index l3 = info.l3_bytes > 0 ? info.l3_bytes : 4 * 1024 * 1024;
+  const CacheSizes caches = effective_cache_sizes();
+  const Index l1 = caches.l1d_bytes, l2 = caches.l2_bytes, l3 = caches.l3_bytes;
   GemmBlocking b;
   // A micro-panel of B (kc x NR) fills L1 while the microkernel streams A past it.
   // (Measured on the MLP layer 128x784x256: kc 392 beats 256 by 2%; half of L1 was
@@ -123,6 +121,21 @@ GemmBlocking resolve(const GemmBlocking& given, const SgemmKernels& k) {
 
 GemmBlocking gemm_blocking(Isa isa) { return resolve({}, kernels(isa)); }
 
+GemmBlocking sgemm_blocking_used(Isa isa, Index m, Index n, Index k, int threads,
+                                 const GemmBlocking& blocking) {
+  const SgemmKernels& kern = kernels(isa);
+  const GemmBlocking blk = resolve(blocking, kern);
+  // mc shrinks so the blocks of A divide evenly among the threads.
+  const Index ic_blocks = round_up(ceil_div(m, blk.mc), threads);
+  GemmBlocking used;
+  used.mc = std::min(round_up(ceil_div(m, ic_blocks), kern.mr), round_up(m, kern.mr));
+  // Equal k blocks (784 = 4 x 196, not 3 x 256 + 16): a short last block pays the
+  // microkernel's C load and store for little work.
+  used.kc = ceil_div(k, ceil_div(k, blk.kc));
+  used.nc = std::min(blk.nc, round_up(n, kern.nr));
+  return used;
+}
+
 void sgemm(Transpose trans_a, Transpose trans_b, Index m, Index n, Index k, float alpha,
            const float* a, Index lda, const float* b, Index ldb, float beta, float* c, Index ldc,
            const RunOptions& run, const GemmBlocking& blocking) {
@@ -133,19 +146,13 @@ void sgemm(Transpose trans_a, Transpose trans_b, Index m, Index n, Index k, floa
     return;
   }
   const Index mr = kern.mr, nr = kern.nr;
-  const GemmBlocking blk = resolve(blocking, kern);
   const Operand op_a{a, lda, trans_a == Transpose::yes};
   const Operand op_b{b, ldb, trans_b == Transpose::yes};
 
   const int threads = detail::gemm_threads(m, n, k, tuning::kGemmMinMacsPerThread, run.threads);
 
-  // mc shrinks so the blocks of A divide evenly among the threads.
-  const Index ic_blocks = round_up(ceil_div(m, blk.mc), threads);
-  const Index mc = std::min(round_up(ceil_div(m, ic_blocks), mr), round_up(m, mr));
-  // Equal k blocks (784 = 4 x 196, not 3 x 256 + 16): a short last block pays the
-  // microkernel's C load and store for little work.
-  const Index kc = ceil_div(k, ceil_div(k, blk.kc));
-  const Index nc = std::min(blk.nc, round_up(n, nr));
+  const GemmBlocking used = sgemm_blocking_used(run.isa, m, n, k, threads, blocking);
+  const Index mc = used.mc, kc = used.kc, nc = used.nc;
 
   const Buffer packed_b = allocate(kc * nc);
   std::vector<Buffer> packed_a(static_cast<std::size_t>(threads));

@@ -28,10 +28,4 @@ inline constexpr double kGemmMinMacsPerThread = 1 << 14;
 // same rate here, ~35 G multiply-adds/s on one thread, with the same packing).
 inline constexpr double kIgemmMinMacsPerThread = kGemmMinMacsPerThread;
 
-// Element-wise ops write with non-temporal (streaming) stores when the output is at
-// least this many bytes (and does not overlap an input): the L3 of the development
-// machine (8 MiB). An output that large cannot stay in the cache for whoever reads it
-// next, so ordinary stores only add the read-for-ownership of every line.
-inline constexpr std::int64_t kStreamingStoreMinBytes = std::int64_t{8} << 20;
-
 }  // namespace tandem::cpu::tuning

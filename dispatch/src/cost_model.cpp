@@ -156,6 +156,18 @@ CostModel CostModel::parse(std::string_view text, std::string source) {
     }
     model.op_measured_[static_cast<std::size_t>(*op)] = true;
   }
+  if (doc.contains("caches")) {
+    const nlohmann::json& c = doc["caches"];
+    if (!c.is_object()) malformed(src, "\"caches\" is not an object");
+    const auto bytes = [&](const char* key) {
+      const double v = positive(c.value(key, nlohmann::json()), src, std::string("caches.") + key);
+      if (v > 1e15 || v != std::floor(v))
+        malformed(src, std::string("caches.") + key + " is not a byte count");
+      return static_cast<std::int64_t>(v);
+    };
+    model.caches_ = cpu::CacheSizes{bytes("l1d_bytes"), bytes("l2_bytes"), bytes("l3_bytes"),
+                                    "measured (" + src + ")"};
+  }
   return model;
 }
 
@@ -195,13 +207,31 @@ std::string CostModel::default_path() {
   return {};
 }
 
+namespace {
+
+// The kernels size themselves from the model's measured caches, or from cpuinfo's.
+void apply_caches(const CostModel& model) {
+  if (model.caches()) {
+    cpu::set_measured_cache_sizes(*model.caches());
+  } else {
+    cpu::clear_measured_cache_sizes();
+  }
+}
+
+}  // namespace
+
 const CostModel& cost_model() {
   if (const CostModel* set = g_override.load(std::memory_order_acquire)) return *set;
-  static const CostModel loaded = load_default();
+  static const CostModel loaded = [] {
+    CostModel m = load_default();
+    apply_caches(m);
+    return m;
+  }();
   return loaded;
 }
 
 void set_cost_model(CostModel model) {
+  apply_caches(model);
   const std::lock_guard lock(g_keep_mutex);
   g_kept.push_back(std::make_unique<const CostModel>(std::move(model)));
   g_override.store(g_kept.back().get(), std::memory_order_release);

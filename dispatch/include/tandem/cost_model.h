@@ -14,7 +14,12 @@
 //   {"schema": "tandem-profile", "version": 1,
 //    "transfer": {"h2d_gb_per_s": 12.5, "d2h_gb_per_s": 13.1, "latency_us": 9.0},
 //    "kernels": [{"op": "matmul", "implementation": "cpu.avx2",
-//                 "points": [[work, median_us], ...]}, ...]}
+//                 "points": [[work, median_us], ...]}, ...],
+//    "caches": {"l1d_bytes": 49152, "l2_bytes": 2097152, "l3_bytes": 67108864}}
+//
+// "caches" (optional) holds the cache sizes measured by the bandwidth sweep; the
+// kernels size their blocking and streaming-store threshold from them instead of
+// cpuinfo's (tandem/cpu/cache_sizes.h) from the moment the model is loaded or set.
 //
 // Between measured points a time is interpolated on log-log axes; beyond the largest
 // it grows linearly with work, below the smallest it stays at the smallest's time.
@@ -28,6 +33,7 @@
 #include <utility>
 #include <vector>
 
+#include <tandem/cpu/cache_sizes.h>
 #include <tandem/device.h>
 #include <tandem/op.h>
 
@@ -72,6 +78,8 @@ class CostModel {
   const std::string& source() const { return source_; }
   // The measured curves, by (op, implementation).
   const CostCurves& curves() const { return curves_; }
+  // The measured cache sizes, when the profile has them.
+  const std::optional<cpu::CacheSizes>& caches() const { return caches_; }
 
   // The default path of the profile: $TANDEM_PROFILE if set, else
   // $XDG_CONFIG_HOME/tandem/profile.json, else $HOME/.config/tandem/profile.json.
@@ -84,6 +92,7 @@ class CostModel {
   double transfer_latency_us_;
   CostCurves curves_;
   std::vector<bool> op_measured_;
+  std::optional<cpu::CacheSizes> caches_;
 };
 
 // The model the dispatcher uses: loaded once, on first use, from default_path(). A

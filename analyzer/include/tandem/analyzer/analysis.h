@@ -6,6 +6,7 @@
 #include <functional>
 #include <optional>
 #include <string>
+#include <vector>
 
 #include <nlohmann/json.hpp>
 
@@ -22,6 +23,11 @@ struct AnalyzeOptions {
 
 // The full report.
 nlohmann::json analyze(const AnalyzeOptions& options);
+
+// The physical invariants and the internal consistency a report must have, one message
+// per violation (empty: the report holds). `tandem analyze` refuses to write a report
+// that violates them.
+std::vector<std::string> report_violations(const nlohmann::json& report);
 
 // The report as Markdown (report.md) and as a short text summary for the terminal.
 std::string format_markdown(const nlohmann::json& report);

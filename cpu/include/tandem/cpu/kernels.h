@@ -31,6 +31,11 @@ struct GemmBlocking {
 
 // The blocking sgemm uses on `isa` for this CPU when none is given.
 GemmBlocking gemm_blocking(Isa isa);
+// The blocks sgemm runs an m x n x k problem with on `threads` threads (k > 0):
+// `blocking` resolved as above, then mc shrunk so that the blocks of A divide among the
+// threads, k split into equal blocks of at most kc, and nc clamped to n.
+GemmBlocking sgemm_blocking_used(Isa isa, std::int64_t m, std::int64_t n, std::int64_t k,
+                                 int threads, const GemmBlocking& blocking = {});
 
 // C = alpha * op(A) * op(B) + beta * C, BLAS semantics on row-major storage (see
 // reference::gemm). beta == 0 never reads C.
@@ -46,7 +51,7 @@ void multiply(const float* x, const float* y, float* out, std::int64_t n,
               const RunOptions& run = {});
 void squared_difference(const float* x, const float* y, float* out, std::int64_t n,
                         const RunOptions& run = {});
-// Outputs of at least tuning::kStreamingStoreMinBytes (8 MiB) that overlap no input
+// Outputs of at least streaming_store_min_bytes() (cache_sizes.h) that overlap no input
 // are written with non-temporal stores; the results are the same either way.
 
 // ---- Reductions -----------------------------------------------------------------------

@@ -1,0 +1,16 @@
+// How many threads a CPU kernel splits one call into, for `requested` threads (0:
+// OpenMP's default). A call too small to split runs on fewer threads than requested;
+// the analyzer reports this beside its thread-scaling figures, so that a speedup is
+// never claimed for a size that did not split.
+#pragma once
+
+#include <cstdint>
+
+namespace tandem::cpu {
+
+int elementwise_threads(std::int64_t n, int requested);  // relu, add, multiply, ...
+int reduction_threads(std::int64_t n, int requested);    // dot, distances
+int quantize_threads(std::int64_t n, int requested);     // quantize, dequantize
+int gemm_threads(std::int64_t m, std::int64_t n, std::int64_t k, int requested);  // f32 GEMM
+
+}  // namespace tandem::cpu
