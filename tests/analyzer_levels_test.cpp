@@ -155,6 +155,7 @@ nlohmann::json holding_report() {
                                             {"working_set_bytes", 1 << 27},
                                             {"level", "memory"},
                                             {"intensity", 0.125},
+                                            {"writes", true},
                                             {"gflops", 2.0},
                                             {"compute_roof_gflops", 100.0},
                                             {"compute_roof_of", "cpu.avx2"},
@@ -192,7 +193,7 @@ TEST(AnalyzerInvariants, EachBrokenInvariantIsNamed) {
   r = holding_report();
   r["targets"][0]["roofline"][0]["memory_roof_gflops"] = 3.0;  // not intensity x roof
   r["targets"][0]["roofline"][0]["ceiling_gflops"] = 3.0;
-  expect_one(r, "is not intensity x the memory roof");
+  expect_one(r, "is not intensity x the memory rate");
   EXPECT_EQ(report_violations(nlohmann::json::object()).size(), 1u);  // malformed
 }
 

@@ -58,6 +58,7 @@ json analyze(const AnalyzeOptions& options) {
   const int gpus = cuda::device_count();
   require_device(options.device, "analyze");
   const json load_start = load_average();
+  const NoiseCount before = noise_count();  // this report's measurements only
   json report = {
       {"schema", "tandem-report"}, {"version", 2},
       {"created", utc_now()},      {"tandem_version", TANDEM_VERSION_STRING},
@@ -72,10 +73,12 @@ json analyze(const AnalyzeOptions& options) {
   }
   report["targets"] = targets;
   const NoiseCount noise = noise_count();
-  report["noise"] = {
-      {"rule", unstable_rule()},          {"measurements", noise.measurements},
-      {"unstable", noise.unstable},       {"hardware_threads", cpu::cpu_info().processors},
-      {"load_average_start", load_start}, {"load_average_end", load_average()}};
+  report["noise"] = {{"rule", unstable_rule()},
+                     {"measurements", noise.measurements - before.measurements},
+                     {"unstable", noise.unstable - before.unstable},
+                     {"hardware_threads", cpu::cpu_info().processors},
+                     {"load_average_start", load_start},
+                     {"load_average_end", load_average()}};
   report["roadmap"] = roadmap(report);
   return report;
 }

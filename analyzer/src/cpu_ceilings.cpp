@@ -79,7 +79,7 @@ std::pair<Measurement, Measurement> level_bandwidth(std::int64_t per_thread_byte
 #pragma omp parallel num_threads(threads)
           {
             float* a = arrays[static_cast<std::size_t>(omp_get_thread_num())].get();
-            cpu::stream_copy_floats(a, a + half, half, passes);
+            cpu::stream_copy_floats(isa, a, a + half, half, passes);
           }
         },
         quick);

@@ -53,12 +53,53 @@ constexpr int kSumAccumulators = 8;
 
 }  // namespace
 
-// SSE stores: 16 bytes a store saturate memory's write path on any x86-64 core.
-void stream_copy_floats(const float* x, float* y, std::int64_t n, int passes) {
+namespace {
+
+// A whole line per store where the path has it: write-combining then never holds a
+// partial line (16-byte SSE stores reach 80% of what 64-byte ones do on Zen 4).
+__attribute__((target("avx512f"))) void stream_avx512(const float* x, float* y, std::int64_t n,
+                                                      int passes) {
+  const std::int64_t body = n / 16 * 16;
+  for (int p = 0; p < passes; ++p) {
+    for (std::int64_t i = 0; i < body; i += 16) _mm512_stream_ps(y + i, _mm512_load_ps(x + i));
+    for (std::int64_t i = body; i < n; i += 4) _mm_stream_ps(y + i, _mm_load_ps(x + i));
+    _mm_sfence();
+  }
+}
+
+__attribute__((target("avx2"))) void stream_avx2(const float* x, float* y, std::int64_t n,
+                                                 int passes) {
+  const std::int64_t body = n / 8 * 8;
+  for (int p = 0; p < passes; ++p) {
+    for (std::int64_t i = 0; i < body; i += 8) _mm256_stream_ps(y + i, _mm256_load_ps(x + i));
+    for (std::int64_t i = body; i < n; i += 4) _mm_stream_ps(y + i, _mm_load_ps(x + i));
+    _mm_sfence();
+  }
+}
+
+void stream_sse(const float* x, float* y, std::int64_t n, int passes) {
   for (int p = 0; p < passes; ++p) {
     for (std::int64_t i = 0; i < n; i += 4) _mm_stream_ps(y + i, _mm_load_ps(x + i));
     _mm_sfence();
   }
+}
+
+}  // namespace
+
+void stream_copy_floats(Isa isa, const float* x, float* y, std::int64_t n, int passes) {
+  if (!isa_supported(isa)) {
+    throw DeviceError("stream_copy_floats: the cpu." + std::string(isa_name(isa)) +
+                      " path is not supported by this CPU");
+  }
+  switch (isa) {
+    case Isa::avx512:
+      return stream_avx512(x, y, n, passes);
+    case Isa::avx2:
+      return stream_avx2(x, y, n, passes);
+    case Isa::baseline:
+      break;
+  }
+  stream_sse(x, y, n, passes);
 }
 
 namespace {

@@ -19,10 +19,10 @@ double fma_peak_loop(Isa isa, std::int64_t iterations);
 // small (L1) working sets pay no per-call overhead. The value only keeps the loads.
 float sum_floats(Isa isa, const float* x, std::int64_t n, int passes = 1);
 
-// Copies x[0..n) to y[0..n) `passes` times over with non-temporal (streaming) stores:
-// the traffic of a kernel that streams its output past the caches (read + write, and
-// no read-for-ownership of y), which can move more bytes than a read alone. x and y
-// 16-byte aligned, n a multiple of 4.
-void stream_copy_floats(const float* x, float* y, std::int64_t n, int passes = 1);
+// Copies x[0..n) to y[0..n) `passes` times over with non-temporal (streaming) stores on
+// `isa`: the traffic of a kernel that streams its output past the caches (read + write,
+// and no read-for-ownership of y), which can move more bytes than a read alone. x and y
+// 64-byte aligned, n a multiple of 4.
+void stream_copy_floats(Isa isa, const float* x, float* y, std::int64_t n, int passes = 1);
 
 }  // namespace tandem::cpu
