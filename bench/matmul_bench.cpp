@@ -1,11 +1,12 @@
 // matmul f32: Tandem's SGEMM per CPU path beside the anchors (OpenBLAS cblas_sgemm,
-// oneDNN matmul), on 1 and 2 threads, and the reference on small sizes.
+// oneDNN matmul, BLIS bli_sgemm), on 1 and 2 threads, and the reference on small sizes.
 #include <cblas.h>
 
 #include <tandem/cpu/kernels.h>
 #include <tandem/cpu/reference.h>
 
 #include "bench_util.h"
+#include "blis_anchor.h"
 #include "onednn_anchor.h"
 
 namespace tandem::bench {
@@ -47,6 +48,13 @@ void run_openblas(benchmark::State& state, MatmulShape s, int threads) {
   });
 }
 
+void run_blis(benchmark::State& state, MatmulShape s, int threads) {
+  blis_set_threads(threads);
+  Operands o(s);
+  measure_flops(state, flops(s),
+                [&] { blis_sgemm(s.m, s.n, s.k, o.a.data(), o.b.data(), o.c.data()); });
+}
+
 void run_onednn(benchmark::State& state, MatmulShape s, int threads) {
   const OnednnThreads scope(threads);
   Operands o(s);
@@ -81,6 +89,9 @@ const bool registered = [] {
                                    s, threads)
           ->Unit(benchmark::kMillisecond);
       benchmark::RegisterBenchmark(name("matmul", "f32", "onednn", shape).c_str(), run_onednn, s,
+                                   threads)
+          ->Unit(benchmark::kMillisecond);
+      benchmark::RegisterBenchmark(name("matmul", "f32", "blis", shape).c_str(), run_blis, s,
                                    threads)
           ->Unit(benchmark::kMillisecond);
       for (const cpu::Isa isa : cpu::all_isas()) {

@@ -36,4 +36,12 @@ if(TANDEM_BUILD_BENCH)
   add_library(tandem_onednn INTERFACE)
   target_include_directories(tandem_onednn SYSTEM INTERFACE ${TANDEM_DNNL_INCLUDE_DIR})
   target_link_libraries(tandem_onednn INTERFACE ${TANDEM_DNNL_LIBRARY})
+  # BLIS (Debian's libblis-dev 0.9; its OpenMP build unless another is installed):
+  # Debian ships no CMake package for it, so its header and library. libblis uses
+  # libm without linking it.
+  find_path(TANDEM_BLIS_INCLUDE_DIR blis.h REQUIRED)
+  find_library(TANDEM_BLIS_LIBRARY blis REQUIRED)
+  add_library(tandem_blis INTERFACE)
+  target_include_directories(tandem_blis SYSTEM INTERFACE ${TANDEM_BLIS_INCLUDE_DIR})
+  target_link_libraries(tandem_blis INTERFACE ${TANDEM_BLIS_LIBRARY} m)
 endif()

@@ -7,7 +7,7 @@ packages=(
   cmake ninja-build g++ pkg-config
   libgtest-dev libgmock-dev libbenchmark-dev
   libspdlog-dev libfmt-dev libcpuinfo-dev nlohmann-json3-dev libcli11-dev
-  libopenblas-dev libdnnl-dev  # benchmark anchors only
+  libopenblas-dev libdnnl-dev libblis-dev  # benchmark anchors only
   python3-matplotlib python3-jsonschema  # the analyzer's plots, its report's schema test
   clang libclang-rt-dev libomp-dev  # the libFuzzer harnesses (fuzz preset)
 )
