@@ -17,12 +17,12 @@ namespace {
 
 constexpr std::int64_t KiB = 1024, MiB = 1024 * KiB;
 
-// A sweep from 4 KiB doubling, one rate per size (copy at 95% of read).
+// A sweep from 4 KiB doubling, one rate per size (best samples 2% above, copy at 95%).
 std::vector<SweepPoint> sweep(const std::vector<double>& gbps) {
   std::vector<SweepPoint> out;
   std::int64_t bytes = 4 * KiB;
   for (const double g : gbps) {
-    out.push_back({bytes, g, g * 1.02, g * 0.95});
+    out.push_back({bytes, g, g * 1.02, g * 1.02, g * 0.95});
     bytes *= 2;
   }
   return out;
@@ -111,6 +111,31 @@ TEST(AnalyzerLevels, NoiseNeverMakesAFartherLevelFaster) {
   EXPECT_EQ(levels.back().to_bytes, s.back().bytes);
 }
 
+// The development VM on 2026-12-03, one thread: a stolen vCPU lowered the medians of
+// L1 by 15% at 16 and 32 KiB and of L2 at 512 KiB; the best samples stayed flat. The
+// levels are the same as on a quiet run, and none is invented.
+TEST(AnalyzerLevels, MediansLoweredByNoiseDoNotSplitALevel) {
+  const std::vector<std::pair<double, double>> median_best = {
+      {192.2, 223.1}, {201.3, 213.7}, {171.7, 207.5}, {172.5, 205.2}, {111.2, 117.8},
+      {116.5, 117.5}, {109.7, 117.5}, {93.5, 103.5},  {84.4, 95.8},   {87.8, 96.4},
+      {87.0, 99.2},   {94.9, 98.1},   {71.4, 78.2},   {33.0, 44.4},   {22.1, 24.8},
+      {24.0, 25.8},   {22.6, 23.4}};
+  std::vector<SweepPoint> s;
+  std::int64_t bytes = 4 * KiB;
+  for (const auto& [median, best] : median_best) {
+    s.push_back({bytes, median, best, best, median});
+    bytes *= 2;
+  }
+  const auto levels = find_levels(s, 1, {32 * KiB, 1 * MiB, 32 * MiB});
+  ASSERT_EQ(names(levels), (std::vector<std::string>{"L1", "L2", "L3", "memory"}));
+  EXPECT_EQ(levels[0].to_bytes, 32 * KiB);
+  for (int i = 0; i < 3; ++i) EXPECT_TRUE(levels[i].agrees_with_cpuinfo) << levels[i].name;
+  EXPECT_EQ(levels[2].effective_bytes, 32 * MiB);
+  // Split by noise into more plateaus than cpuinfo has levels: merged back.
+  const auto two = find_levels(s, 1, {32 * KiB, 1 * MiB, 0});
+  EXPECT_EQ(names(two).size(), 3u);
+}
+
 TEST(AnalyzerLevels, AWorkingSetIsPlacedInTheLevelThatHoldsIt) {
   const auto s =
       sweep({204, 205, 206, 205, 118, 117, 117, 117, 99, 98, 99, 99, 75, 48, 27, 27, 28});
@@ -155,7 +180,6 @@ nlohmann::json holding_report() {
                                             {"working_set_bytes", 1 << 27},
                                             {"level", "memory"},
                                             {"intensity", 0.125},
-                                            {"writes", true},
                                             {"gflops", 2.0},
                                             {"compute_roof_gflops", 100.0},
                                             {"compute_roof_of", "cpu.avx2"},

@@ -9,13 +9,21 @@
 namespace tandem::analyzer {
 namespace {
 
+double median_of(std::vector<double> v) {
+  std::sort(v.begin(), v.end());
+  const std::size_t n = v.size();
+  return n % 2 == 1 ? v[n / 2] : 0.5 * (v[n / 2 - 1] + v[n / 2]);
+}
+
 struct Plateau {
   std::size_t first = 0, last = 0;  // sweep indices
-  std::vector<double> medians, copy_medians;
+  std::vector<double> medians, copy_medians, bests;
   double max_gbps = 0;
 
+  double best() const { return median_of(bests); }
   void add(const SweepPoint& p, std::size_t index) {
     medians.push_back(p.median_gbps);
+    bests.push_back(p.best_gbps);
     copy_medians.push_back(p.copy_median_gbps);
     max_gbps = std::max(max_gbps, p.max_gbps);
     last = index;
@@ -23,16 +31,11 @@ struct Plateau {
   void absorb(const Plateau& next) {
     medians.insert(medians.end(), next.medians.begin(), next.medians.end());
     copy_medians.insert(copy_medians.end(), next.copy_medians.begin(), next.copy_medians.end());
+    bests.insert(bests.end(), next.bests.begin(), next.bests.end());
     max_gbps = std::max(max_gbps, next.max_gbps);
     last = next.last;
   }
 };
-
-double median_of(std::vector<double> v) {
-  std::sort(v.begin(), v.end());
-  const std::size_t n = v.size();
-  return n % 2 == 1 ? v[n / 2] : 0.5 * (v[n / 2 - 1] + v[n / 2]);
-}
 
 constexpr double kNoisyTail = 0.6;
 
@@ -46,17 +49,17 @@ std::vector<Plateau> plateaus(const std::vector<SweepPoint>& sweep) {
   std::vector<Plateau> out;
   std::size_t i = 0;
   while (i < sweep.size()) {
-    Plateau p{i, i, {}, {}, 0.0};
+    Plateau p{i, i, {}, {}, {}, 0.0};
     p.add(sweep[i], i);
     std::size_t j = i + 1;
-    while (j < sweep.size() && flat(sweep[j].median_gbps, median_of(p.medians))) {
+    while (j < sweep.size() && flat(sweep[j].best_gbps, p.best())) {
       p.add(sweep[j], j);
       ++j;
     }
     // The sweep ends past the caches: its last point is memory even when noise leaves
     // it more than kFlat from the points before it (but not at a knee's drop).
-    if (j + 1 == sweep.size() && sweep[j].median_gbps > kNoisyTail * median_of(p.medians) &&
-        sweep[j].median_gbps < median_of(p.medians) / kNoisyTail) {
+    if (j + 1 == sweep.size() && sweep[j].best_gbps > kNoisyTail * p.best() &&
+        sweep[j].best_gbps < p.best() / kNoisyTail) {
       p.add(sweep[j], j);
       ++j;
     }
@@ -70,7 +73,8 @@ std::vector<Plateau> plateaus(const std::vector<SweepPoint>& sweep) {
   // Farther is never faster: a plateau faster than the one before it is noise (or a
   // prefetcher at one size) within that one.
   for (std::size_t k = 1; k < out.size();) {
-    if (median_of(out[k].medians) > median_of(out[k - 1].medians)) {
+    if (out[k].best() > out[k - 1].best() ||
+        median_of(out[k].medians) > median_of(out[k - 1].medians)) {
       out[k - 1].absorb(out[k]);
       out.erase(out.begin() + static_cast<std::ptrdiff_t>(k));
       k = std::max<std::size_t>(k - 1, 1);
@@ -123,15 +127,27 @@ std::vector<int> assign(const std::vector<std::int64_t>& ends, const std::vector
 
 std::vector<MemoryLevel> find_levels(const std::vector<SweepPoint>& sweep, int threads,
                                      const ReportedCaches& cpuinfo) {
-  const std::vector<Plateau> found = plateaus(sweep);
   std::vector<Reported> reported;
   if (cpuinfo.l1d_bytes > 0) reported.push_back({"L1", cpuinfo.l1d_bytes, false});
   if (cpuinfo.l2_bytes > 0) reported.push_back({"L2", cpuinfo.l2_bytes, false});
   if (cpuinfo.l3_bytes > 0) reported.push_back({"L3", cpuinfo.l3_bytes, true});
 
   // The last plateau is memory when the sweep ends on it and a cache plateau precedes it.
+  std::vector<Plateau> found = plateaus(sweep);
   const bool ends_in_memory = found.size() >= 2 && found.back().last + 1 == sweep.size();
-  const std::size_t caches = found.size() - (ends_in_memory ? 1 : 0);
+  std::size_t caches = found.size() - (ends_in_memory ? 1 : 0);
+  while (!reported.empty() && caches > reported.size()) {
+    std::size_t closest = 1;  // merge caches closest - 1 and closest
+    for (std::size_t k = 2; k < caches; ++k) {
+      if (found[k].best() / found[k - 1].best() >
+          found[closest].best() / found[closest - 1].best()) {
+        closest = k;
+      }
+    }
+    found[closest - 1].absorb(found[closest]);
+    found.erase(found.begin() + static_cast<std::ptrdiff_t>(closest));
+    --caches;
+  }
   std::vector<std::int64_t> ends;
   for (std::size_t i = 0; i < caches; ++i) ends.push_back(sweep[found[i].last].bytes);
   const std::vector<int> names = assign(ends, reported, threads);

@@ -16,6 +16,7 @@ namespace tandem::analyzer {
 struct SweepPoint {
   std::int64_t bytes = 0;  // per thread
   double median_gbps = 0;  // read
+  double best_gbps = 0;    // read, the best sample: what finds the plateaus
   double max_gbps = 0;     // the best sample of read and copy
   double copy_median_gbps = 0;
 };
@@ -44,13 +45,17 @@ struct MemoryLevel {
   std::int64_t effective_bytes = 0;
 };
 
-// Plateaus are runs of at least two points each within kFlat of the run's median
-// (two levels 15% apart, as L2 and L3 of a Zen 4 core on one thread, stay apart).
+// Plateaus are runs of at least two points each within kFlat of the run's median,
+// judged on each size's best sample (a stolen vCPU lowers medians by 15% at one size
+// and not its neighbour; the best samples of one level stay within a few percent),
+// so that two levels 15% apart, as L2 and L3 of a Zen 4 core on one thread, stay apart.
 inline constexpr double kFlat = 0.10;
 
 // The levels of one sweep (points in increasing size, one thread count), fastest
 // first; the last is "memory": the plateau the sweep ends on, or its last two points
-// when noise leaves them apart (the sweep ends well past the caches).
+// when noise leaves them apart (the sweep ends well past the caches). More cache
+// plateaus than cpuinfo reports levels is noise splitting one: the two closest in rate
+// are merged until the counts agree.
 // Rates are made monotonic (a farther level is never reported faster: a plateau
 // faster than the one before it is merged into it).
 std::vector<MemoryLevel> find_levels(const std::vector<SweepPoint>& sweep, int threads,

@@ -139,7 +139,8 @@ Sweep bandwidth_sweep(int threads, bool quick) {
 std::vector<SweepPoint> sweep_points(const Sweep& sweep) {
   std::vector<SweepPoint> out;
   for (const SweepRow& r : sweep) {
-    out.push_back({r.bytes, r.read.median, std::max(r.read.max, r.copy.max), r.copy.median});
+    out.push_back(
+        {r.bytes, r.read.median, r.read.max, std::max(r.read.max, r.copy.max), r.copy.median});
   }
   return out;
 }

@@ -50,7 +50,6 @@ struct RooflinePoint {
   std::int64_t working_set_bytes;  // all threads together
   double intensity;                // flop per byte
   double gflops;                   // from the median time
-  bool writes = true;              // false: it only reads, and only the read roof applies
 };
 
 double matmul_flops(std::int64_t n) { return 2.0 * std::pow(static_cast<double>(n), 3); }
@@ -154,19 +153,18 @@ struct VectorOp {
   const char* op;
   double flops_per_element;  // for the roofline (0: not on it)
   double bytes_per_element;  // read and written
-  bool writes;               // an output array (dot only reads)
   std::function<void(const Tensor& x, const Tensor& y, Tensor& out, const Options& o)> run;
 };
 
 std::vector<VectorOp> vector_ops() {
   return {
-      {"relu", 1.0, 8.0, true,
+      {"relu", 1.0, 8.0,
        [](const Tensor& x, const Tensor&, Tensor& out, const Options& o) { relu(x, out, o); }},
-      {"add", 1.0, 12.0, true,
+      {"add", 1.0, 12.0,
        [](const Tensor& x, const Tensor& y, Tensor& out, const Options& o) { add(x, y, out, o); }},
-      {"dot", 2.0, 8.0, false,
+      {"dot", 2.0, 8.0,
        [](const Tensor& x, const Tensor& y, Tensor&, const Options& o) { (void)dot(x, y, o); }},
-      {"quantize", 0.0, 5.0, true,
+      {"quantize", 0.0, 5.0,
        [](const Tensor& x, const Tensor&, Tensor&, const Options& o) { (void)quantize(x, 8, o); }},
   };
 }
@@ -190,8 +188,7 @@ json vectorization(bool quick, std::vector<RooflinePoint>& roofline) {
         roofline.push_back({fmt::format("{}/{}/{}/t1", op.op, impl, n), impl, 1,
                             static_cast<std::int64_t>(op.bytes_per_element * n),
                             op.flops_per_element / op.bytes_per_element,
-                            op.flops_per_element * static_cast<double>(n) / t.median * 1e-3,
-                            op.writes});
+                            op.flops_per_element * static_cast<double>(n) / t.median * 1e-3});
       }
     }
     for (json& row : out) {
@@ -328,8 +325,7 @@ void out_of_cache_points(bool quick, const CpuCeilings& ceilings,
     const Measurement d = measure_us([&] { (void)dot(x, y, o); }, quick);
     const int dot_threads = cpu::reduction_threads(n, threads);
     roofline.push_back({fmt::format("dot/{}/{}/t{}", impl, n, dot_threads), impl, dot_threads,
-                        static_cast<std::int64_t>(8 * dn), 2.0 / 8.0, 2 * dn / d.median * 1e-3,
-                        false});
+                        static_cast<std::int64_t>(8 * dn), 2.0 / 8.0, 2 * dn / d.median * 1e-3});
   }
 }
 
@@ -391,9 +387,7 @@ json place_on_roofline(const std::vector<RooflinePoint>& points, const CpuCeilin
     const Measurement& compute = ceilings.compute(p.implementation, p.threads, &peak_of);
     const MemoryLevel* level =
         level_for(ceilings.levels_at(p.threads), p.working_set_bytes / p.threads);
-    const double level_gbps =
-        level == nullptr ? 0.0 : (p.writes ? level->roof_gbps() : level->gbps);
-    const double memory_roof = level != nullptr ? p.intensity * level_gbps : compute.median;
+    const double memory_roof = level != nullptr ? p.intensity * level->roof_gbps() : compute.median;
     const double memory_max = level != nullptr ? p.intensity * level->max_gbps : compute.max;
     out.push_back({{"kernel", p.kernel},
                    {"implementation", p.implementation},
@@ -401,7 +395,6 @@ json place_on_roofline(const std::vector<RooflinePoint>& points, const CpuCeilin
                    {"working_set_bytes", p.working_set_bytes},
                    {"level", level != nullptr ? json(level->name) : json(nullptr)},
                    {"intensity", p.intensity},
-                   {"writes", p.writes},
                    {"gflops", p.gflops},
                    {"compute_roof_gflops", compute.median},
                    {"compute_roof_of", peak_of},

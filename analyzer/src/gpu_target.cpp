@@ -181,7 +181,6 @@ nlohmann::json measure_gpu_target(int device, bool quick, const Progress& progre
          {"working_set_bytes", footprint},
          {"level", "memory"},
          {"intensity", intensity},
-         {"writes", true},
          {"gflops", gflops},
          {"compute_roof_gflops", fma_gflops.median},
          {"compute_roof_of", "cuda"},

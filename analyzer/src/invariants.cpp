@@ -117,9 +117,7 @@ void check_roofline(const json& target, const std::string& where, std::vector<st
     if (p.at("level").is_null()) continue;
     for (const json* l : levels_at(levels, p.at("threads").get<int>())) {
       if (l->at("level") != p.at("level")) continue;
-      // A kernel that only reads is held to the read roof.
-      const double want =
-          num(p, "intensity") * num(*l, p.value("writes", true) ? "roof_gbps" : "gbps");
+      const double want = num(p, "intensity") * num(*l, "roof_gbps");
       if (std::abs(num(p, "memory_roof_gflops") - want) > 1e-9 * want) {
         out.push_back(fmt::format("{}: memory roof {} is not intensity x the {} rate = {}", name,
                                   num(p, "memory_roof_gflops"), l->at("level").get<std::string>(),
