@@ -87,7 +87,7 @@ std::string quoted(const std::string& s) {
   return q + "'";
 }
 
-int run_analyze(bool quick, const std::string& device, const std::string& output) {
+int run_analyze(bool quick, bool unchecked, const std::string& device, const std::string& output) {
   analyzer::AnalyzeOptions options;
   options.quick = quick;
   options.device = parse_device(device);
@@ -104,6 +104,11 @@ int run_analyze(bool quick, const std::string& device, const std::string& output
     report = analyzer::analyze(options);
     const std::vector<std::string> violations = analyzer::report_violations(report);
     if (violations.empty()) break;
+    if (unchecked) {
+      std::fprintf(stderr, "tandem: --unchecked: writing a report that breaks %zu invariant(s)\n",
+                   violations.size());
+      break;
+    }
     write_file(dir / "report.rejected.json", report.dump(2) + "\n");
     std::fprintf(stderr, "tandem: the measurements break %zu invariant(s):\n", violations.size());
     for (const std::string& v : violations) std::fprintf(stderr, "  %s\n", v.c_str());
@@ -182,6 +187,10 @@ int main(int argc, char** argv) {
       "Measure every target (ceilings, matmul scaling, cache, vectorization, threads, "
       "quantization, roofline) and write report.md, report.json and PNG plots");
   analyze->add_flag("--quick", quick, "Small sizes and budgets (seconds)");
+  bool unchecked = false;
+  analyze->add_flag("--unchecked", unchecked,
+                    "Write the report even when it breaks a physical invariant (for "
+                    "instrumented builds, such as sanitizers, whose timings mean nothing)");
   analyze->add_option("--device", device, "cpu, cuda:N or all (default: all)");
   analyze->add_option("--output", output, "Folder for the report (default: tandem-report)");
 
@@ -222,7 +231,7 @@ int main(int argc, char** argv) {
       std::fputs(text.c_str(), stdout);
       return 0;
     }
-    if (analyze->parsed()) return run_analyze(quick, device, output);
+    if (analyze->parsed()) return run_analyze(quick, unchecked, device, output);
     if (calibrate->parsed()) return run_calibrate(cal_quick, cal_device, cal_output);
   } catch (const tandem::ArgumentError& e) {
     std::fprintf(stderr, "tandem: %s\n", e.what());

@@ -1,3 +1,4 @@
+#include <atomic>
 #include <mutex>
 
 #include <tandem/cpu/cache_sizes.h>
@@ -7,29 +8,48 @@ namespace tandem::cpu {
 namespace {
 
 // For a level cpuinfo cannot read (containers without sysfs, unknown CPUs).
-constexpr CacheSizes kDefaults{32 << 10, 256 << 10, 4 << 20, "defaults"};
+constexpr std::int64_t kDefaultL1 = 32 << 10, kDefaultL2 = 256 << 10, kDefaultL3 = 4 << 20;
 
 CacheSizes from_cpuinfo() {
   const CpuInfo& info = cpu_info();
   CacheSizes s{info.l1d_bytes, info.l2_bytes, info.l3_bytes, "cpuinfo"};
-  if (s.l1d_bytes <= 0) s.l1d_bytes = kDefaults.l1d_bytes;
-  if (s.l2_bytes <= 0) s.l2_bytes = kDefaults.l2_bytes;
-  if (s.l3_bytes <= 0) s.l3_bytes = kDefaults.l3_bytes;
+  if (s.l1d_bytes <= 0) s.l1d_bytes = kDefaultL1;
+  if (s.l2_bytes <= 0) s.l2_bytes = kDefaultL2;
+  if (s.l3_bytes <= 0) s.l3_bytes = kDefaultL3;
   if (info.l1d_bytes <= 0 || info.l2_bytes <= 0 || info.l3_bytes <= 0) s.source += " and defaults";
   return s;
 }
 
-std::mutex g_mutex;
-CacheSizes& current() {
-  static CacheSizes sizes = from_cpuinfo();
+// The sizes in use. Read on every kernel call (the streaming-store test of every
+// element-wise op), so the sizes are atomics; the source, read rarely, is under a lock.
+struct Current {
+  std::atomic<std::int64_t> l1d, l2, l3;
+  std::mutex mutex;
+  std::string source;
+
+  explicit Current(const CacheSizes& s)
+      : l1d(s.l1d_bytes), l2(s.l2_bytes), l3(s.l3_bytes), source(s.source) {}
+  void set(const CacheSizes& s) {
+    const std::lock_guard lock(mutex);
+    l1d.store(s.l1d_bytes, std::memory_order_relaxed);
+    l2.store(s.l2_bytes, std::memory_order_relaxed);
+    l3.store(s.l3_bytes, std::memory_order_relaxed);
+    source = s.source;
+  }
+};
+
+Current& current() {
+  static Current sizes(from_cpuinfo());
   return sizes;
 }
 
 }  // namespace
 
 CacheSizes effective_cache_sizes() {
-  const std::lock_guard lock(g_mutex);
-  return current();
+  Current& c = current();
+  const std::lock_guard lock(c.mutex);
+  return {c.l1d.load(std::memory_order_relaxed), c.l2.load(std::memory_order_relaxed),
+          c.l3.load(std::memory_order_relaxed), c.source};
 }
 
 void set_measured_cache_sizes(const CacheSizes& measured) {
@@ -38,16 +58,11 @@ void set_measured_cache_sizes(const CacheSizes& measured) {
   if (measured.l2_bytes > 0) s.l2_bytes = measured.l2_bytes;
   if (measured.l3_bytes > 0) s.l3_bytes = measured.l3_bytes;
   s.source = measured.source.empty() ? "measured" : measured.source;
-  const std::lock_guard lock(g_mutex);
-  current() = s;
+  current().set(s);
 }
 
-void clear_measured_cache_sizes() {
-  const CacheSizes s = from_cpuinfo();
-  const std::lock_guard lock(g_mutex);
-  current() = s;
-}
+void clear_measured_cache_sizes() { current().set(from_cpuinfo()); }
 
-std::int64_t streaming_store_min_bytes() { return effective_cache_sizes().l3_bytes; }
+std::int64_t streaming_store_min_bytes() { return current().l3.load(std::memory_order_relaxed); }
 
 }  // namespace tandem::cpu
