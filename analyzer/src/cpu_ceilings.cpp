@@ -248,6 +248,7 @@ json CpuCeilings::to_json() const {
     return it == found.end() ? 0.0 : it->roof_gbps();
   };
   const ReportedCaches reported = cpuinfo_caches();
+  const cpu::CacheSizes in_use = cpu::effective_cache_sizes();
   return {{"fma_peak", fma_rows},
           {"bandwidth_sweep", sweep_rows},
           {"bandwidth_levels", level_rows},
@@ -262,10 +263,10 @@ json CpuCeilings::to_json() const {
               {"l3_bytes", reported.l3_bytes}}},
             {"notes", caches.notes},
             {"in_use",
-             {{"l1d_bytes", cpu::effective_cache_sizes().l1d_bytes},
-              {"l2_bytes", cpu::effective_cache_sizes().l2_bytes},
-              {"l3_bytes", cpu::effective_cache_sizes().l3_bytes},
-              {"source", cpu::effective_cache_sizes().source}}}}},
+             {{"l1d_bytes", in_use.l1d_bytes},
+              {"l2_bytes", in_use.l2_bytes},
+              {"l3_bytes", in_use.l3_bytes},
+              {"source", in_use.source}}}}},
           {"compute_gflops", compute_all},
           {"memory_gbps", level_gbps("memory", false)},
           {"top_bandwidth_gbps", level_gbps("L1", true)}};
