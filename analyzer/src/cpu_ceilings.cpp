@@ -6,6 +6,7 @@
 #include <cstdlib>
 #include <cstring>
 #include <memory>
+#include <string_view>
 
 #include <fmt/format.h>
 
@@ -158,8 +159,9 @@ MeasuredCaches measured_caches(const std::vector<MemoryLevel>& levels) {
   const std::pair<const char*, std::int64_t*> slots[] = {
       {"L1", &out.sizes.l1d_bytes}, {"L2", &out.sizes.l2_bytes}, {"L3", &out.sizes.l3_bytes}};
   for (const auto& [name, slot] : slots) {
+    const std::string_view level = name;  // a plain local: lambdas cannot capture bindings
     const auto it = std::find_if(levels.begin(), levels.end(),
-                                 [&](const MemoryLevel& l) { return l.name == name; });
+                                 [level](const MemoryLevel& l) { return l.name == level; });
     if (it == levels.end()) {
       if (*slot > 0) {
         out.notes.push_back(fmt::format(
