@@ -9,6 +9,7 @@
 #include <vector>
 
 #include <tandem/cpu/kernels.h>
+#include <tandem/cpu/threads_used.h>
 #include <tandem/error.h>
 
 namespace tandem::cpu {
@@ -18,7 +19,9 @@ void batch_apply(const RowOp& op, const float* x, float* y, std::int64_t rows, s
   if (workers < 1) {
     throw ArgumentError("batch_apply: workers must be at least 1, got " + std::to_string(workers));
   }
-  const std::int64_t blocks = std::clamp<std::int64_t>(workers, 1, std::max<std::int64_t>(rows, 1));
+  // No more workers than rows, nor than max_threads() (threads_used.h).
+  const std::int64_t blocks = std::clamp<std::int64_t>(
+      workers, 1, std::min<std::int64_t>(std::max<std::int64_t>(rows, 1), max_threads()));
   // Block b gets rows [rows * b / blocks, rows * (b + 1) / blocks): sizes differ by at most one.
   const auto first_row = [&](std::int64_t b) { return rows * b / blocks; };
 

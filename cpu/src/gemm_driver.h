@@ -8,6 +8,8 @@
 #include <memory>
 #include <string>
 
+#include <tandem/checked.h>
+#include <tandem/cpu/kernels.h>
 #include <tandem/error.h>
 
 #include "parallel.h"
@@ -27,14 +29,28 @@ struct FreeDeleter {
 // failure is an exception on the calling thread rather than inside OpenMP.
 template <typename T>
 std::unique_ptr<T[], FreeDeleter> allocate_packing(const char* op, Index count) {
-  const auto bytes = static_cast<std::size_t>(
-      round_up(std::max<Index>(count, 1) * static_cast<Index>(sizeof(T)), 64));
-  std::unique_ptr<T[], FreeDeleter> buffer(static_cast<T*>(std::aligned_alloc(64, bytes)));
+  const auto bytes = buffer_bytes(std::max<Index>(count, 1), Index{sizeof(T)}, 64);
+  if (!bytes) {
+    throw ArgumentError(std::string(op) + ": a packing buffer of " + std::to_string(count) +
+                        " elements overflows the address space");
+  }
+  std::unique_ptr<T[], FreeDeleter> buffer(
+      static_cast<T*>(std::aligned_alloc(64, static_cast<std::size_t>(*bytes))));
   if (!buffer) {
-    throw DeviceError(std::string(op) + ": cannot allocate " + std::to_string(bytes) +
+    throw DeviceError(std::string(op) + ": cannot allocate " + std::to_string(*bytes) +
                       " bytes for packing");
   }
   return buffer;
+}
+
+// A caller's blocking bounded by the problem: no block larger than its dimension, so
+// that rounding it up to the microkernel's tile cannot overflow and no loop is empty.
+// Zero (or less) still means "derive from the caches".
+inline GemmBlocking bounded_by_problem(const GemmBlocking& given, Index m, Index n, Index k) {
+  const auto bound = [](Index value, Index extent) {
+    return value > 0 ? std::min(value, std::max<Index>(extent, 1)) : Index{0};
+  };
+  return {bound(given.mc, m), bound(given.kc, k), bound(given.nc, n)};
 }
 
 // A thread per min_macs_per_thread multiply-adds at least (tuning.h), at most the

@@ -24,6 +24,7 @@
 #include <tandem/cpu/cache_sizes.h>
 #include <tandem/cpu/kernels.h>
 #include <tandem/error.h>
+#include <tandem/quantization_rules.h>
 
 #include "gemm_driver.h"
 #include "kernels/tables.h"
@@ -102,7 +103,7 @@ void run_gemm(const char* op, const IgemmKernels& kern, const IgemmOps& ops, con
     return;
   }
   const Index mr = kern.mr, nr = kern.nr, eb = p.element_bytes;
-  const GemmBlocking blk = resolve(blocking, kern, ops);
+  const GemmBlocking blk = resolve(detail::bounded_by_problem(blocking, m, n, k), kern, ops);
 
   const int threads =
       detail::gemm_threads(m, n, k, tuning::kIgemmMinMacsPerThread, requested_threads);
@@ -201,9 +202,7 @@ float quantize_scale_of(const QuantizeKernels& qk, const char* op, const char* w
                         " at element " + std::to_string(bad) + " of " + std::to_string(n) +
                         "; quantization needs finite values");
   }
-  if (max_abs == 0.0f) return 1.0f;
-  const auto quant_max = static_cast<float>((1 << (bits - 1)) - 1);
-  return std::max(max_abs / quant_max, std::numeric_limits<float>::min());
+  return quant::symmetric_scale(max_abs, bits);
 }
 
 template <typename Q>
@@ -264,10 +263,7 @@ void gemm_s16s16s32(Index m, Index n, Index k, const std::int16_t* a, Index lda,
 void quantized_matmul(const float* a, const float* b, float* c, Index m, Index n, Index k, int bits,
                       const RunOptions& run) {
   const char* op = "quantized_matmul";
-  if (bits != 8 && bits != 16) {
-    throw ArgumentError(std::string(op) + ": unsupported bit width " + std::to_string(bits) +
-                        " (8 or 16)");
-  }
+  quant::require_bits(op, bits);
   // k * quant_max^2 must fit in int32, so that the sums cannot wrap.
   const Index quant_max = (Index{1} << (bits - 1)) - 1;
   const Index max_k = Index{std::numeric_limits<std::int32_t>::max()} / (quant_max * quant_max);
@@ -279,6 +275,7 @@ void quantized_matmul(const float* a, const float* b, float* c, Index m, Index n
   const QuantizeKernels& qk = quantize_kernels(op, run.isa);
   const float scale_a = quantize_scale_of(qk, op, "A", a, m * k, bits);
   const float scale_b = quantize_scale_of(qk, op, "B", b, k * n, bits);
+  (void)quant::dequantization_scale(op, scale_a, scale_b);
   if (m <= 0 || n <= 0) return;
   if (bits == 8) {
     quantized_matmul_as<std::int8_t>(op, kern, kern.s8, qk, a, b, c, m, n, k, scale_a, scale_b,

@@ -1,4 +1,6 @@
+#include <algorithm>
 #include <array>
+#include <cctype>
 #include <atomic>
 #include <cstdlib>
 #include <mutex>
@@ -29,8 +31,8 @@ Isa cap_from_environment() {
   const char* env = std::getenv("TANDEM_MAX_CPU_ISA");
   if (env == nullptr || *env == '\0') return Isa::avx512;
   if (const auto isa = parse_isa(env)) return *isa;
-  throw ArgumentError(std::string("TANDEM_MAX_CPU_ISA: unknown ISA '") + env +
-                      "' (avx512, avx2 or baseline)");
+  throw ArgumentError(std::string("TANDEM_MAX_CPU_ISA = '") + env +
+                      "' is not an ISA (avx512, avx2 or baseline, in any case)");
 }
 
 Isa cap_locked(IsaState& s) {
@@ -57,8 +59,13 @@ std::string_view isa_name(Isa isa) {
 }
 
 std::optional<Isa> parse_isa(std::string_view name) {
+  const auto same = [](std::string_view a, std::string_view b) {
+    return std::ranges::equal(a, b, [](char x, char y) {
+      return std::tolower(static_cast<unsigned char>(x)) == std::tolower(static_cast<unsigned char>(y));
+    });
+  };
   for (const Isa isa : kIsas) {
-    if (isa_name(isa) == name) return isa;
+    if (same(isa_name(isa), name)) return isa;
   }
   return std::nullopt;
 }

@@ -6,10 +6,21 @@
 #include <algorithm>
 #include <cstdint>
 
+#include "tuning.h"
+
 namespace tandem::cpu::detail {
 
+// The most threads a kernel starts: tuning::kMaxThreadsPerProcessor per processor
+// OpenMP sees, and no more than OMP_THREAD_LIMIT. More only oversubscribes the cores;
+// far more (threads = 100000) makes libgomp fail to create them, which ends the process.
+inline int max_threads() {
+  return std::max(1, std::min(tuning::kMaxThreadsPerProcessor * omp_get_num_procs(),
+                              omp_get_thread_limit()));
+}
+
+// requested (0: OpenMP's default), capped at max_threads().
 inline int resolve_threads(int requested) {
-  return requested > 0 ? requested : omp_get_max_threads();
+  return std::min(requested > 0 ? requested : omp_get_max_threads(), max_threads());
 }
 
 // How many chunks (threads) parallel_chunks() splits [0, n) into.

@@ -12,6 +12,7 @@
 #include <tandem/cpu/cache_sizes.h>
 #include <tandem/cpu/kernels.h>
 #include <tandem/error.h>
+#include <tandem/quantization_rules.h>
 
 #include "kernels/tables.h"
 #include "parallel.h"
@@ -29,20 +30,8 @@ const QuantizeKernels& kernels(const char* op, Isa isa) {
   return detail::select(op, isa, avx512::quantize, avx2::quantize, baseline::quantize);
 }
 
-void check_bits(const char* op, int bits) {
-  if (bits != 8 && bits != 16) {
-    throw ArgumentError(std::string(op) + ": unsupported bit width " + std::to_string(bits) +
-                        " (8 or 16)");
-  }
-}
-
-void check_scale(const char* op, float scale) {
-  // At least the smallest normal float, so that 1 / scale is finite.
-  if (!std::isfinite(scale) || !(scale >= std::numeric_limits<float>::min())) {
-    throw ArgumentError(std::string(op) + ": scale must be a finite positive normal float, got " +
-                        std::to_string(scale));
-  }
-}
+using quant::require_bits;
+using quant::require_scale;
 
 struct Scan {
   float max_abs = 0.0f;
@@ -74,11 +63,8 @@ float checked_max_abs(const QuantizeKernels& k, const char* op, const float* x, 
 
 float scale_of(const QuantizeKernels& k, const char* op, const float* x, std::int64_t n, int bits,
                int threads) {
-  check_bits(op, bits);
-  const float max_abs = checked_max_abs(k, op, x, n, threads);
-  if (max_abs == 0.0f) return 1.0f;
-  const auto quant_max = static_cast<float>((std::int32_t{1} << (bits - 1)) - 1);
-  return std::max(max_abs / quant_max, std::numeric_limits<float>::min());
+  require_bits(op, bits);
+  return quant::symmetric_scale(checked_max_abs(k, op, x, n, threads), bits);
 }
 
 template <typename F>
@@ -91,7 +77,7 @@ template <typename Q, typename Kernel>
 void quantize_as(Kernel kernel, const float* x, std::int64_t n, float scale, Q* q,
                  const RunOptions& run) {
   const auto& k = kernels("quantize", run.isa);
-  check_scale("quantize", scale);
+  require_scale("quantize", scale);
   checked_max_abs(k, "quantize", x, n, run.threads);
   chunks(n, run.threads, [&](std::int64_t begin, std::int64_t end) {
     (k.*kernel)(x + begin, end - begin, scale, q + begin);
@@ -102,7 +88,7 @@ template <typename Q, typename Kernel>
 void dequantize_as(Kernel kernel, Kernel streaming, const Q* q, std::int64_t n, float scale,
                    float* x, const RunOptions& run) {
   const auto& k = kernels("dequantize", run.isa);
-  check_scale("dequantize", scale);
+  require_scale("dequantize", scale);
   // Outputs beyond the last-level cache are written with streaming stores, as the
   // element-wise ops are (cache_sizes.h), unless they overlap the input.
   const auto out = reinterpret_cast<std::uintptr_t>(x), in = reinterpret_cast<std::uintptr_t>(q);

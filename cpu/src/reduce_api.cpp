@@ -20,13 +20,19 @@ const ReduceKernels& kernels(const char* op, Isa isa) {
   return detail::select(op, isa, avx512::reduce, avx2::reduce, baseline::reduce);
 }
 
-template <typename Kernel>
-double reduce_sum(Kernel kernel, const float* x, const float* y, std::int64_t n,
+// Float lanes overflow where the double result does not (dot of [2e19] with itself is
+// 4e38 > FLT_MAX). A chunk whose fast sum is not finite is summed again in double
+// (the reference's loop): finite inputs then give a finite result whenever it fits a
+// double, and the fast path pays one isfinite per chunk. Inputs holding inf or NaN
+// take both passes and give the reference's inf or NaN.
+template <typename Kernel, typename Exact>
+double reduce_sum(Kernel kernel, Exact exact, const float* x, const float* y, std::int64_t n,
                   const RunOptions& run) {
   const auto partials = detail::parallel_partials<double>(
       std::max<std::int64_t>(n, 0), run.threads, tuning::kReduceMinPerThread,
       tuning::kFloatsPerLine, [&](std::int64_t begin, std::int64_t end) {
-        return kernel(x + begin, y + begin, end - begin);
+        const double fast = kernel(x + begin, y + begin, end - begin);
+        return std::isfinite(fast) ? fast : exact(x + begin, y + begin, end - begin);
       });
   double sum = 0.0;
   for (const double p : partials) sum += p;
@@ -36,12 +42,12 @@ double reduce_sum(Kernel kernel, const float* x, const float* y, std::int64_t n,
 }  // namespace
 
 double dot(const float* x, const float* y, std::int64_t n, const RunOptions& run) {
-  return reduce_sum(kernels("dot", run.isa).dot, x, y, n, run);
+  return reduce_sum(kernels("dot", run.isa).dot, reference::dot, x, y, n, run);
 }
 
 double euclidean_distance(const float* x, const float* y, std::int64_t n, const RunOptions& run) {
-  return std::sqrt(
-      reduce_sum(kernels("euclidean_distance", run.isa).squared_distance, x, y, n, run));
+  return std::sqrt(reduce_sum(kernels("euclidean_distance", run.isa).squared_distance,
+                              reference::squared_distance, x, y, n, run));
 }
 
 double cosine_similarity(const float* x, const float* y, std::int64_t n, const RunOptions& run) {
@@ -50,8 +56,14 @@ double cosine_similarity(const float* x, const float* y, std::int64_t n, const R
   const auto partials = detail::parallel_partials<Parts>(
       std::max<std::int64_t>(n, 0), run.threads, tuning::kReduceMinPerThread,
       tuning::kFloatsPerLine, [&](std::int64_t begin, std::int64_t end) {
+        const std::int64_t count = end - begin;
         Parts parts{};
-        kernel(x + begin, y + begin, end - begin, parts.data());
+        kernel(x + begin, y + begin, count, parts.data());
+        if (!std::all_of(parts.begin(), parts.end(), [](double p) { return std::isfinite(p); })) {
+          parts = {reference::dot(x + begin, y + begin, count),
+                   reference::dot(x + begin, x + begin, count),
+                   reference::dot(y + begin, y + begin, count)};  // as reduce_sum's
+        }
         return parts;
       });
   Parts sum{};

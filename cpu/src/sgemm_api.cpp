@@ -124,7 +124,7 @@ GemmBlocking gemm_blocking(Isa isa) { return resolve({}, kernels(isa)); }
 GemmBlocking sgemm_blocking_used(Isa isa, Index m, Index n, Index k, int threads,
                                  const GemmBlocking& blocking) {
   const SgemmKernels& kern = kernels(isa);
-  const GemmBlocking blk = resolve(blocking, kern);
+  const GemmBlocking blk = resolve(detail::bounded_by_problem(blocking, m, n, k), kern);
   // mc shrinks so the blocks of A divide evenly among the threads.
   const Index ic_blocks = round_up(ceil_div(m, blk.mc), threads);
   GemmBlocking used;

@@ -6,6 +6,8 @@
 
 namespace tandem::cpu {
 
+int max_threads() { return detail::max_threads(); }
+
 int elementwise_threads(std::int64_t n, int requested) {
   return detail::chunk_count(n, requested, tuning::kElementwiseMinPerThread);
 }

@@ -7,6 +7,10 @@
 
 namespace tandem::cpu::tuning {
 
+// Threads per processor at most (detail::max_threads()): room to test splits finer than
+// the cores on a small machine, far below what makes thread creation fail.
+inline constexpr int kMaxThreadsPerProcessor = 4;
+
 // Elements per cache line: chunk boundaries of threaded 1-D work are multiples of it.
 inline constexpr std::int64_t kFloatsPerLine = 16;
 

@@ -35,6 +35,7 @@
 #include <tandem/cuda/memory.h>
 #include <tandem/cuda/runtime.h>
 #include <tandem/error.h>
+#include <tandem/quantization_rules.h>
 #include "check.h"
 #include "device_scope.h"
 #include "transform_reduce.cuh"
@@ -49,20 +50,8 @@ constexpr int kThreads = 256;
 
 // ---- Host-side checks, with the reference's messages ---------------------------------
 
-void check_bits(const char* op, int bits) {
-  if (bits != 8 && bits != 16) {
-    throw ArgumentError(std::string(op) + ": unsupported bit width " + std::to_string(bits) +
-                        " (8 or 16)");
-  }
-}
-
-void check_scale(const char* op, float scale) {
-  // At least the smallest normal float, so that 1 / scale is finite.
-  if (!std::isfinite(scale) || !(scale >= std::numeric_limits<float>::min())) {
-    throw ArgumentError(std::string(op) + ": scale must be a finite positive normal float, got " +
-                        std::to_string(scale));
-  }
-}
+using quant::require_bits;
+using quant::require_scale;
 
 // ---- Device reductions -----------------------------------------------------------------
 
@@ -101,7 +90,7 @@ void check_finite(const char* op, const char* what, const float* x, std::int64_t
 
 // The reference's scale_of: bits, finiteness, then max|x| / quant_max in float.
 float scale_of(const char* op, const float* x, std::int64_t n, int bits, const Stream& stream) {
-  check_bits(op, bits);
+  require_bits(op, bits);
   if (n <= 0) return 1.0f;
   const float max_abs =
       transform_reduce(op, n, ::cuda::maximum<float>{}, AbsOrInf{x}, 0.0f, stream);
@@ -109,9 +98,7 @@ float scale_of(const char* op, const float* x, std::int64_t n, int bits, const S
     check_finite(op, "input", x, n, stream);  // finds the bad element and throws
     throw ArgumentError(std::string(op) + ": input holds NaN or Inf");  // not reached
   }
-  if (max_abs == 0.0f) return 1.0f;
-  const auto quant_max = static_cast<float>((std::int32_t{1} << (bits - 1)) - 1);
-  return std::max(max_abs / quant_max, FLT_MIN);
+  return quant::symmetric_scale(max_abs, bits);
 }
 
 // ---- Map kernels ---------------------------------------------------------------------------
@@ -220,14 +207,14 @@ void launch_map(const char* op_name, const In* x, Out* y, std::int64_t n, const 
 
 template <typename Q>
 void quantize_as(const float* x, std::int64_t n, float scale, Q* q, const Stream& stream) {
-  check_scale("quantize", scale);
+  require_scale("quantize", scale);
   check_finite("quantize", "input", x, n, stream);
   launch_map("quantize", x, q, n, stream, Quantize<Q>{1.0f / scale});
 }
 
 template <typename Q>
 void dequantize_as(const Q* q, std::int64_t n, float scale, float* x, const Stream& stream) {
-  check_scale("dequantize", scale);
+  require_scale("dequantize", scale);
   launch_map("dequantize", q, x, n, stream, Dequantize<Q>{scale});
 }
 

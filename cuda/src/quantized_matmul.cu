@@ -21,6 +21,7 @@
 #include <tandem/cuda/kernels.h>
 #include <tandem/cuda/memory.h>
 #include <tandem/error.h>
+#include <tandem/quantization_rules.h>
 #include "gemm_common.h"
 
 namespace tandem::cuda {
@@ -90,10 +91,8 @@ unsigned blocks_for(std::int64_t work) {
 }
 
 // The reference's scale from max|x| (finite here).
-float scale_of(unsigned max_abs_bits, std::int32_t qmax) {
-  const float max_abs = std::bit_cast<float>(max_abs_bits);
-  if (max_abs == 0.0f) return 1.0f;
-  return std::max(max_abs / static_cast<float>(qmax), std::numeric_limits<float>::min());
+float scale_of(unsigned max_abs_bits, int bits) {
+  return quant::symmetric_scale(std::bit_cast<float>(max_abs_bits), bits);
 }
 
 template <typename Q>
@@ -160,16 +159,14 @@ void quantized_matmul(const float* a, const float* b, float* c, std::int64_t m, 
                           "); quantization needs finite values");
     }
   }
+  const float scale_a = scale_of(max_bits[0], bits);
+  const float scale_b = scale_of(max_bits[1], bits);
+  const float scale_c = quant::dequantization_scale(op.c_str(), scale_a, scale_b);
   if (m == 0 || n == 0) return;
   if (k == 0) {  // C = 0 * scale_c = +0
     TANDEM_CUDA_CHECK(cudaMemsetAsync(c, 0, static_cast<std::size_t>(m * n) * sizeof(float), s));
     return;
   }
-
-  // 2. The scales, on the host in float.
-  const float scale_a = scale_of(max_bits[0], qmax);
-  const float scale_b = scale_of(max_bits[1], qmax);
-  const float scale_c = scale_a * scale_b;
 
   // 3-4. Quantize, multiply, dequantize.
   if (bits == 8) {

@@ -59,6 +59,13 @@ void sgemm(SgemmImpl impl, Transpose trans_a, Transpose trans_b, std::int64_t m,
                           trans_b == Transpose::yes ? k : n, ldb, ldc);
   if (m == 0 || n == 0) return;
   const detail::DeviceScope scope(stream.device());
+  if (k == 0 || alpha == 0.0f) {
+    // BLAS: A and B are not read; C = beta * C, without reading C when beta == 0. (A
+    // kernel would compute 0 * NaN = NaN for NaN in A; cuBLAS is not promised to skip.)
+    detail::sgemm_tiled_basic(trans_a, trans_b, m, n, 0, 0.0f, a, lda, b, ldb, beta, c, ldc,
+                              detail::native(stream));
+    return;
+  }
   switch (impl) {
     case SgemmImpl::tiled_basic:
       detail::sgemm_tiled_basic(trans_a, trans_b, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc,

@@ -1,5 +1,6 @@
 #include <string>
 
+#include <tandem/cpu/isa.h>
 #include <tandem/error.h>
 
 #include "checks.h"
@@ -54,6 +55,24 @@ void require_f32_pair(const char* op, const Tensor& a, const Tensor& b) {
   require_f32_input(op, a);
   require_f32_input(op, b);
   require_same_shape(op, a, b);
+}
+
+void require_valid_options(const char* op, const Options& options) {
+  const auto require_not_negative = [op](const char* name, std::int64_t value) {
+    if (value < 0) {
+      throw ArgumentError(std::string(op) + ": Options::" + name + " = " + std::to_string(value) +
+                          " is negative (0 chooses it)");
+    }
+  };
+  require_not_negative("threads", options.threads);
+  require_not_negative("blocking.mc", options.blocking.mc);
+  require_not_negative("blocking.kc", options.blocking.kc);
+  require_not_negative("blocking.nc", options.blocking.nc);
+  try {
+    (void)cpu::best_isa();
+  } catch (const ArgumentError& e) {
+    throw ArgumentError(std::string(op) + ": " + e.what());
+  }
 }
 
 }  // namespace tandem::detail

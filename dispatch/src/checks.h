@@ -3,6 +3,7 @@
 #pragma once
 
 #include <tandem/dtype.h>
+#include <tandem/options.h>
 #include <tandem/tensor.h>
 
 namespace tandem::detail {
@@ -19,5 +20,10 @@ void require_same_device(const char* op, const Tensor& a, const Tensor& b);
 void require_f32_input(const char* op, const Tensor& t);
 // require_f32_input for both, equal shapes, same device.
 void require_f32_pair(const char* op, const Tensor& a, const Tensor& b);
+
+// Options a call may run with: threads and blocking values not negative. Also reads
+// the environment the CPU kernels run under (TANDEM_MAX_CPU_ISA), so that a bad value
+// there is reported as this op's error.
+void require_valid_options(const char* op, const Options& options);
 
 }  // namespace tandem::detail

@@ -1,12 +1,15 @@
 #include <algorithm>
 #include <atomic>
+#include <cerrno>
 #include <cmath>
 #include <cstdlib>
+#include <filesystem>
 #include <fstream>
 #include <memory>
 #include <mutex>
-#include <sstream>
+#include <system_error>
 
+#include <spdlog/fmt/fmt.h>
 #include <spdlog/spdlog.h>
 #include <nlohmann/json.hpp>
 
@@ -65,6 +68,27 @@ double positive(const nlohmann::json& value, const std::string& source, const st
   if (!std::isfinite(v) || v <= 0.0) malformed(source, what + " must be positive and finite");
   return v;
 }
+
+// What a profile's points may hold. Within these, every prediction for any work the
+// dispatcher can ask about (up to ~1e30 flops) is finite and positive, so that no
+// NaN or inf ever orders the implementations.
+struct Range {
+  double lo, hi;
+};
+constexpr Range kWorkRange{1e-3, 1e21};          // elements or flops
+constexpr Range kMicrosecondRange{1e-6, 1e12};  // a picosecond to 11 days
+
+double within(const nlohmann::json& value, Range range, const std::string& source,
+              const std::string& what) {
+  const double v = positive(value, source, what);
+  if (v < range.lo || v > range.hi) {
+    malformed(source, fmt::format("{} = {:g} is outside [{:g}, {:g}]", what, v, range.lo, range.hi));
+  }
+  return v;
+}
+
+// A profile is a few kilobytes; reading stops well past that (TANDEM_PROFILE=/dev/zero).
+constexpr std::streamsize kMaxProfileBytes = std::streamsize{16} << 20;
 
 std::string env(const char* name) {
   const char* v = std::getenv(name);
@@ -145,7 +169,8 @@ CostModel CostModel::parse(std::string_view text, std::string source) {
     CostCurve curve;
     for (const nlohmann::json& p : k["points"]) {
       if (!p.is_array() || p.size() != 2) malformed(src, what + ": a point is not [work, us]");
-      curve.emplace_back(positive(p[0], src, what + " work"), positive(p[1], src, what + " us"));
+      curve.emplace_back(within(p[0], kWorkRange, src, what + " work"),
+                         within(p[1], kMicrosecondRange, src, what + " us"));
     }
     std::sort(curve.begin(), curve.end());
     for (std::size_t i = 1; i < curve.size(); ++i) {
@@ -172,11 +197,26 @@ CostModel CostModel::parse(std::string_view text, std::string source) {
 }
 
 CostModel CostModel::load(const std::string& path) {
+  std::error_code ec;
+  if (std::filesystem::is_directory(path, ec)) {
+    throw ArgumentError("cost profile " + path + ": is a directory, not a file");
+  }
   std::ifstream in(path, std::ios::binary);
-  if (!in) throw ArgumentError("cost profile " + path + ": cannot be read");
-  std::ostringstream text;
-  text << in.rdbuf();
-  return parse(text.str(), path);
+  if (!in) {
+    throw ArgumentError("cost profile " + path + ": cannot be read (" +
+                        std::generic_category().message(errno) + ")");
+  }
+  std::string text;
+  char chunk[1 << 16];
+  while (in.read(chunk, sizeof chunk) || in.gcount() > 0) {
+    text.append(chunk, static_cast<std::size_t>(in.gcount()));
+    if (static_cast<std::streamsize>(text.size()) > kMaxProfileBytes) {
+      throw ArgumentError("cost profile " + path + ": larger than " +
+                          std::to_string(kMaxProfileBytes >> 20) + " MiB, not a profile");
+    }
+  }
+  if (in.bad()) throw ArgumentError("cost profile " + path + ": read failed");
+  return parse(text, path);
 }
 
 double CostModel::predict_us(Op op, std::string_view implementation, DeviceKind device,

@@ -9,6 +9,7 @@
 //     the profile measured this op, in order of predicted time.
 // Reasons are strings only when someone reads them (verbose log, errors): the common
 // path allocates nothing.
+#include "checks.h"
 #include "dispatcher.h"
 
 #include <algorithm>
@@ -316,6 +317,7 @@ void dispatch(Call& call, Device data_device, const Options& options) {
   const bool explain = verbose();
   const auto start =
       explain ? std::chrono::steady_clock::now() : std::chrono::steady_clock::time_point();
+  require_valid_options(op_name(call.op).data(), options);
   call.threads = options.threads;
   call.blocking = options.blocking;
   const Choice choice = choose(call, data_device, options, explain);

@@ -1,4 +1,6 @@
+#include <algorithm>
 #include <atomic>
+#include <cctype>
 #include <cstdlib>
 #include <mutex>
 #include <string>
@@ -37,9 +39,22 @@ std::shared_ptr<spdlog::logger> make_dispatch_logger() {
   return log;
 }
 
+// TANDEM_VERBOSE: a count (0 off, any positive level on) or a word (true/false,
+// yes/no, on/off, in any case). Anything else leaves the log off and says so.
 bool verbose_from_env() {
   const char* env = std::getenv("TANDEM_VERBOSE");
-  return env != nullptr && std::string(env) == "1";
+  if (env == nullptr || *env == '\0') return false;
+  std::string value(env);
+  for (char& ch : value) ch = static_cast<char>(std::tolower(static_cast<unsigned char>(ch)));
+  if (value == "true" || value == "yes" || value == "on") return true;
+  if (value == "false" || value == "no" || value == "off") return false;
+  if (std::all_of(value.begin(), value.end(), [](char ch) { return ch >= '0' && ch <= '9'; })) {
+    return value.find_first_not_of('0') != std::string::npos;
+  }
+  logger().warn("TANDEM_VERBOSE='{}' is neither a level (0, 1, 2, ...) nor true/false, yes/no, "
+                "on/off; the dispatch log stays off",
+                env);
+  return false;
 }
 
 std::atomic<bool>& verbose_flag() {

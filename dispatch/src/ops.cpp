@@ -2,6 +2,7 @@
 // dispatcher. Nothing here knows which kernels exist.
 #include <string>
 
+#include <tandem/checked.h>
 #include <tandem/cpu/reference.h>
 #include <tandem/cuda/runtime.h>
 #include <tandem/error.h>
@@ -119,10 +120,59 @@ double reduction(Op op, const Tensor& x, const Tensor& y, const Options& options
   return c.result;
 }
 
-// Bytes a transfer of a rows x cols matrix with leading dimension ld must move.
-std::size_t span_bytes(std::int64_t rows, std::int64_t cols, std::int64_t ld) {
+// Bytes a transfer of a rows x cols matrix with leading dimension ld must move;
+// refused where that overflows (only a raw gemm's sizes can).
+std::size_t span_bytes(const char* op, const char* name, std::int64_t rows, std::int64_t cols,
+                       std::int64_t ld) {
   if (rows <= 0 || cols <= 0) return 0;
-  return static_cast<std::size_t>((rows - 1) * ld + cols) * sizeof(float);
+  const auto last_row = checked_mul(rows - 1, ld);
+  const auto elements = last_row ? checked_add(*last_row, cols) : std::nullopt;
+  const auto bytes = elements ? buffer_bytes(*elements, sizeof(float)) : std::nullopt;
+  if (!bytes) {
+    throw ShapeError(std::string(op) + ": " + name + " (" + std::to_string(rows) + " x " +
+                     std::to_string(cols) + ", leading dimension " + std::to_string(ld) +
+                     ") spans more than " + std::to_string(kMaxBufferBytes) + " bytes");
+  }
+  return static_cast<std::size_t>(*bytes);
+}
+
+// A row-major matrix as stored: rows x cols floats, rows ld floats apart (ld >= cols).
+struct Stored {
+  const void* data;
+  std::int64_t rows, cols, ld;
+};
+
+// Whether two stored matrices share a byte. Exact, not their address spans: C and A
+// may be disjoint columns of one workspace, as BLAS allows. Row by row over the one
+// with fewer rows, each row an interval tested against the other's rows in O(1).
+bool share_elements(const Stored& x, const Stored& y) {
+  if (x.rows <= 0 || x.cols <= 0 || y.rows <= 0 || y.cols <= 0) return false;
+  const Stored& few = x.rows <= y.rows ? x : y;
+  const Stored& many = x.rows <= y.rows ? y : x;
+  constexpr auto kFloat = static_cast<std::int64_t>(sizeof(float));
+  // Byte offsets relative to many's first element.
+  const auto origin = reinterpret_cast<std::uintptr_t>(many.data);
+  const auto delta = static_cast<std::int64_t>(reinterpret_cast<std::uintptr_t>(few.data) - origin);
+  const std::int64_t row_bytes = many.ld * kFloat, many_cols = many.cols * kFloat;
+  for (std::int64_t r = 0; r < few.rows; ++r) {
+    const std::int64_t begin = delta + r * few.ld * kFloat;
+    const std::int64_t end = begin + few.cols * kFloat;  // [begin, end)
+    if (end <= 0) continue;
+    // The last row of `many` starting before `end`: the only one that can reach past
+    // `begin`, since rows are ordered and apart.
+    const std::int64_t last = std::min((end - 1) / row_bytes, many.rows - 1);
+    if (last * row_bytes + many_cols > begin) return true;
+  }
+  return false;
+}
+
+Stored stored_a(const Call& c) {
+  return c.trans_a == Transpose::yes ? Stored{c.in[0], c.k, c.m, c.lda}
+                                     : Stored{c.in[0], c.m, c.k, c.lda};
+}
+Stored stored_b(const Call& c) {
+  return c.trans_b == Transpose::yes ? Stored{c.in[1], c.n, c.k, c.ldb}
+                                     : Stored{c.in[1], c.k, c.n, c.ldb};
 }
 
 Call gemm_call(Op op, Transpose ta, Transpose tb, std::int64_t m, std::int64_t n, std::int64_t k,
@@ -139,20 +189,25 @@ Call gemm_call(Op op, Transpose ta, Transpose tb, std::int64_t m, std::int64_t n
   call.beta = beta;
   call.in[0] = a;
   call.lda = lda;
-  call.in_bytes[0] = ta == Transpose::yes ? span_bytes(k, m, lda) : span_bytes(m, k, lda);
+  const char* name = op_name(op).data();
+  call.in_bytes[0] =
+      ta == Transpose::yes ? span_bytes(name, "A", k, m, lda) : span_bytes(name, "A", m, k, lda);
   call.in[1] = b;
   call.ldb = ldb;
-  call.in_bytes[1] = tb == Transpose::yes ? span_bytes(n, k, ldb) : span_bytes(k, n, ldb);
+  call.in_bytes[1] =
+      tb == Transpose::yes ? span_bytes(name, "B", n, k, ldb) : span_bytes(name, "B", k, n, ldb);
   call.out = c;
   call.ldc = ldc;
-  call.out_bytes = span_bytes(m, n, ldc);
+  call.out_bytes = span_bytes(name, "C", m, n, ldc);
   call.out_read = beta != 0.0f;
   return call;
 }
 
 void require_c_apart(const Call& call) {
+  const Stored c{call.out, call.m, call.n, call.ldc};
   for (int i = 0; i < 2; ++i) {
-    if (overlap(call.out, call.out_bytes, call.in[i], call.in_bytes[i])) {
+    if (overlap(call.out, call.out_bytes, call.in[i], call.in_bytes[i]) &&
+        share_elements(c, i == 0 ? stored_a(call) : stored_b(call))) {
       throw ArgumentError(std::string(op_name(call.op)) + ": C overlaps " +
                           std::string(i == 0 ? "A" : "B") + " in " + call.shapes() +
                           " (C is written while they are read)");
@@ -221,20 +276,23 @@ void gemm(Transpose trans_a, Transpose trans_b, float alpha, const Tensor& a, co
 void gemm(Transpose trans_a, Transpose trans_b, std::int64_t m, std::int64_t n, std::int64_t k,
           float alpha, const float* a, std::int64_t lda, const float* b, std::int64_t ldb,
           float beta, float* c, std::int64_t ldc, const Options& options) {
-  Call call = gemm_call(Op::gemm, trans_a, trans_b, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc);
-  if (m < 0 || n < 0 || k < 0) {
-    throw ShapeError("gemm: negative dimension in " + call.shapes());
-  }
-  const auto require_ld = [&](const char* name, std::int64_t ld, std::int64_t cols) {
-    if (ld < std::max<std::int64_t>(cols, 1)) {
-      throw ArgumentError("gemm: " + std::string(name) + " = " + std::to_string(ld) +
-                          " is less than the " + std::to_string(cols) + " stored columns in " +
-                          call.shapes());
-    }
+  const std::string dims =
+      "m = " + std::to_string(m) + ", n = " + std::to_string(n) + ", k = " + std::to_string(k);
+  if (m < 0 || n < 0 || k < 0) throw ShapeError("gemm: negative dimension in " + dims);
+  const auto require_ld = [&](const char* name, const char* matrix, std::int64_t ld,
+                              std::int64_t cols) {
+    if (ld >= std::max<std::int64_t>(cols, 1)) return;
+    throw ArgumentError(
+        "gemm: " + std::string(name) + " = " + std::to_string(ld) +
+        (cols > 0 ? " is less than the " + std::to_string(cols) + " stored columns"
+                  : " must be at least 1 (BLAS asks for max(1, columns); " + std::string(matrix) +
+                        " stores none)") +
+        " in " + dims);
   };
-  require_ld("lda", lda, trans_a == Transpose::yes ? m : k);
-  require_ld("ldb", ldb, trans_b == Transpose::yes ? k : n);
-  require_ld("ldc", ldc, n);
+  require_ld("lda", "A", lda, trans_a == Transpose::yes ? m : k);
+  require_ld("ldb", "B", ldb, trans_b == Transpose::yes ? k : n);
+  require_ld("ldc", "C", ldc, n);
+  Call call = gemm_call(Op::gemm, trans_a, trans_b, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc);
   const auto require_pointer = [&](const char* name, const void* p, std::size_t bytes) {
     if (p == nullptr && bytes > 0) {
       throw ArgumentError("gemm: " + std::string(name) + " is null in " + call.shapes());

@@ -5,6 +5,7 @@
 
 #include <tandem/cpu/random.h>
 #include <tandem/cuda/runtime.h>
+#include <tandem/checked.h>
 #include <tandem/error.h>
 #include <tandem/tensor.h>
 
@@ -25,7 +26,9 @@ Tensor::Storage::Storage(std::size_t size, Device where) : bytes(size), device(w
     ptr = cuda::device_malloc(device.index, bytes);
     return;
   }
-  const std::size_t rounded = (bytes + kHostAlignment - 1) / kHostAlignment * kHostAlignment;
+  // Tensor() checked that the rounding cannot overflow.
+  const auto rounded = static_cast<std::size_t>(
+      *buffer_bytes(static_cast<std::int64_t>(bytes), 1, std::int64_t{kHostAlignment}));
   if (rounded == 0) return;
   ptr = std::aligned_alloc(kHostAlignment, rounded);
   if (ptr == nullptr) {
@@ -43,12 +46,15 @@ Tensor::Storage::~Storage() {
 
 Tensor::Tensor(const Shape& shape, DType dtype, Device device)
     : shape_(shape), dtype_(dtype), device_(device) {
-  const auto numel = static_cast<std::size_t>(shape.numel());
-  if (numel > std::numeric_limits<std::size_t>::max() / dtype_size(dtype)) {
-    throw ShapeError("tensor: " + describe(shape, dtype, device) + " has too many bytes");
+  const auto element_bytes = static_cast<std::int64_t>(dtype_size(dtype));
+  const auto bytes = buffer_bytes(shape.numel(), element_bytes, std::int64_t{kHostAlignment});
+  if (!bytes) {
+    throw ShapeError("tensor: " + describe(shape, dtype, device) + " needs more than " +
+                     std::to_string(kMaxBufferBytes) + " bytes, the most one buffer can span");
   }
   if (device.is_cuda()) cuda::require_device("tensor", device.index);
-  storage_ = std::make_shared<Storage>(numel * dtype_size(dtype), device);
+  storage_ = std::make_shared<Storage>(static_cast<std::size_t>(shape.numel() * element_bytes),
+                                       device);
 }
 
 std::size_t Tensor::nbytes() const {

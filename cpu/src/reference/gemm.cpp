@@ -29,10 +29,12 @@ void gemm_int(std::int64_t m, std::int64_t n, std::int64_t k, const T* a, std::i
 void gemm(Transpose trans_a, Transpose trans_b, std::int64_t m, std::int64_t n, std::int64_t k,
           float alpha, const float* a, std::int64_t lda, const float* b, std::int64_t ldb,
           float beta, float* c, std::int64_t ldc) {
+  // BLAS: with alpha = 0, A and B are not read (NaN in them does not reach C).
+  const std::int64_t terms = alpha == 0.0f ? 0 : k;
   for (std::int64_t i = 0; i < m; ++i) {
     for (std::int64_t j = 0; j < n; ++j) {
       double acc = 0.0;
-      for (std::int64_t p = 0; p < k; ++p) {
+      for (std::int64_t p = 0; p < terms; ++p) {
         acc += double{at(a, lda, trans_a, i, p)} * double{at(b, ldb, trans_b, p, j)};
       }
       double result = double{alpha} * acc;

@@ -6,16 +6,13 @@
 
 #include <tandem/cpu/reference.h>
 #include <tandem/error.h>
+#include <tandem/quantization_rules.h>
 
 namespace tandem::cpu::reference {
 namespace {
 
-void check_bits(const char* op, int bits) {
-  if (bits != 8 && bits != 16) {
-    throw ArgumentError(std::string(op) + ": unsupported bit width " + std::to_string(bits) +
-                        " (8 or 16)");
-  }
-}
+using quant::require_bits;
+using quant::require_scale;
 
 // Scans all of x before anything is written, so a refused input leaves outputs untouched.
 void check_finite(const char* op, const char* what, const float* x, std::int64_t n) {
@@ -29,20 +26,11 @@ void check_finite(const char* op, const char* what, const float* x, std::int64_t
 }
 
 float scale_of(const char* op, const char* what, const float* x, std::int64_t n, int bits) {
-  check_bits(op, bits);
+  require_bits(op, bits);
   check_finite(op, what, x, n);
   float max_abs = 0.0f;
   for (std::int64_t i = 0; i < n; ++i) max_abs = std::max(max_abs, std::fabs(x[i]));
-  if (max_abs == 0.0f) return 1.0f;
-  return std::max(max_abs / static_cast<float>(quant_max(bits)), std::numeric_limits<float>::min());
-}
-
-void check_scale(const char* op, float scale) {
-  // At least the smallest normal float, so that 1 / scale is finite.
-  if (!std::isfinite(scale) || !(scale >= std::numeric_limits<float>::min())) {
-    throw ArgumentError(std::string(op) + ": scale must be a finite positive normal float, got " +
-                        std::to_string(scale));
-  }
+  return quant::symmetric_scale(max_abs, bits);
 }
 
 // x * inv_scale with inv_scale = 1 / scale rounded to float (a multiply, as FBGEMM
@@ -63,14 +51,14 @@ void quantize_unchecked(const float* x, std::int64_t n, float scale, Q* q) {
 
 template <typename Q>
 void quantize_checked(const float* x, std::int64_t n, float scale, Q* q) {
-  check_scale("quantize", scale);
+  require_scale("quantize", scale);
   check_finite("quantize", "input", x, n);
   quantize_unchecked(x, n, scale, q);
 }
 
 template <typename Q>
 void dequantize_checked(const Q* q, std::int64_t n, float scale, float* x) {
-  check_scale("dequantize", scale);
+  require_scale("dequantize", scale);
   for (std::int64_t i = 0; i < n; ++i) x[i] = static_cast<float>(q[i]) * scale;
 }
 
@@ -102,7 +90,7 @@ void quantized_relu_as(const float* x, float* y, std::int64_t n, float scale) {
 }  // namespace
 
 std::int32_t quant_max(int bits) {
-  check_bits("quantize", bits);
+  require_bits("quantize", bits);
   return (std::int32_t{1} << (bits - 1)) - 1;
 }
 
@@ -130,7 +118,7 @@ std::int64_t max_quantized_k(int bits) {
 
 void quantized_matmul(const float* a, const float* b, float* c, std::int64_t m, std::int64_t n,
                       std::int64_t k, int bits) {
-  check_bits("quantized_matmul", bits);
+  require_bits("quantized_matmul", bits);
   if (k > max_quantized_k(bits)) {
     throw ArgumentError("quantized_matmul: K = " + std::to_string(k) + " can overflow int32 at " +
                         std::to_string(bits) + " bits (at most " +
@@ -138,6 +126,7 @@ void quantized_matmul(const float* a, const float* b, float* c, std::int64_t m, 
   }
   const float scale_a = scale_of("quantized_matmul", "A", a, m * k, bits);
   const float scale_b = scale_of("quantized_matmul", "B", b, k * n, bits);
+  (void)quant::dequantization_scale("quantized_matmul", scale_a, scale_b);
   if (bits == 8) {
     quantized_matmul_as<std::int8_t>(a, b, c, m, n, k, scale_a, scale_b);
   } else {

@@ -11,13 +11,17 @@ double dot(const float* x, const float* y, std::int64_t n) {
   return acc;
 }
 
-double euclidean_distance(const float* x, const float* y, std::int64_t n) {
+double squared_distance(const float* x, const float* y, std::int64_t n) {
   double acc = 0.0;
   for (std::int64_t i = 0; i < n; ++i) {
     const double d = double{x[i]} - double{y[i]};
     acc += d * d;
   }
-  return std::sqrt(acc);
+  return acc;
+}
+
+double euclidean_distance(const float* x, const float* y, std::int64_t n) {
+  return std::sqrt(squared_distance(x, y, n));
 }
 
 double cosine_similarity(const float* x, const float* y, std::int64_t n) {

@@ -36,6 +36,7 @@ void squared_difference(const float* x, const float* y, float* out, std::int64_t
 
 // ---- Reductions (accumulated in double) ---------------------------------------
 double dot(const float* x, const float* y, std::int64_t n);
+double squared_distance(const float* x, const float* y, std::int64_t n);  // sum (x - y)^2
 double euclidean_distance(const float* x, const float* y, std::int64_t n);
 // dot(x, y) / (max(|x|, eps) * max(|y|, eps)) with eps = 1e-8, as PyTorch does, so a
 // zero vector gives 0 rather than NaN.

@@ -8,6 +8,10 @@
 
 namespace tandem::cpu {
 
+// The most threads any CPU kernel starts, and the most workers batch_apply runs: 4
+// per processor OpenMP sees, at most OMP_THREAD_LIMIT. Larger requests are capped.
+int max_threads();
+
 int elementwise_threads(std::int64_t n, int requested);  // relu, add, multiply, ...
 int reduction_threads(std::int64_t n, int requested);    // dot, distances
 int quantize_threads(std::int64_t n, int requested);     // quantize, dequantize

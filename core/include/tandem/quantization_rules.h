@@ -1,0 +1,70 @@
+// The rules of symmetric per-tensor quantization, in one place for every path (the
+// reference, the CPU kernels, the CUDA host code): which bit widths exist, how a
+// scale is derived from max|x|, and which scales are usable.
+#pragma once
+
+#include <algorithm>
+#include <cfloat>
+#include <cmath>
+#include <cstdint>
+#include <cstdio>
+#include <string>
+
+#include <tandem/error.h>
+
+namespace tandem::quant {
+
+// The largest quantized magnitude: 127 at 8 bits, 32767 at 16 (symmetric: -qmax..qmax).
+constexpr std::int32_t quant_max(int bits) { return (std::int32_t{1} << (bits - 1)) - 1; }
+
+inline void require_bits(const char* op, int bits) {
+  if (bits != 8 && bits != 16) {
+    throw ArgumentError(std::string(op) + ": unsupported bit width " + std::to_string(bits) +
+                        " (8 or 16)");
+  }
+}
+
+// A float in a message: "%g", so that a subnormal scale reads 1e-40, not 0.000000.
+inline std::string format_float(float v) {
+  char text[32];
+  std::snprintf(text, sizeof text, "%.9g", static_cast<double>(v));
+  return text;
+}
+
+// A usable scale is finite and at least the smallest normal float, so that 1 / scale
+// is finite too.
+inline bool usable_scale(float scale) { return std::isfinite(scale) && scale >= FLT_MIN; }
+
+inline void require_scale(const char* op, float scale) {
+  if (!usable_scale(scale)) {
+    throw ArgumentError(std::string(op) + ": scale must be a finite positive normal float (at least " +
+                        format_float(FLT_MIN) + "), got " + format_float(scale));
+  }
+}
+
+// The scale for finite values up to max_abs: 1 when all are zero, else max_abs / qmax,
+// at least FLT_MIN, and rounded down where qmax * scale would round up past FLT_MAX:
+// the largest dequantized value, qmax * scale in float, is then finite for every
+// finite input (max_abs = FLT_MAX included).
+inline float symmetric_scale(float max_abs, int bits) {
+  if (max_abs == 0.0f) return 1.0f;
+  const auto qmax = static_cast<float>(quant_max(bits));
+  float scale = std::max(max_abs / qmax, FLT_MIN);
+  while (!std::isfinite(scale * qmax)) scale = std::nextafter(scale, 0.0f);
+  return scale;
+}
+
+// The factor that turns an integer sum of products back into a float: scale_a *
+// scale_b. Where it overflows, every nonzero sum dequantizes past FLT_MAX and a zero
+// sum to NaN (0 * inf), so the product is refused rather than returned.
+inline float dequantization_scale(const char* op, float scale_a, float scale_b) {
+  const float scale = scale_a * scale_b;
+  if (!std::isfinite(scale)) {
+    throw ArgumentError(std::string(op) + ": the scales of A (" + format_float(scale_a) +
+                        ") and B (" + format_float(scale_b) +
+                        ") multiply past FLT_MAX: the product does not fit f32");
+  }
+  return scale;
+}
+
+}  // namespace tandem::quant
