@@ -145,6 +145,33 @@ std::vector<Case> catalogue() {
     tandem::gemm(Transpose::no, Transpose::no, 2, 2, 2, 1.0f, m44.data<float>(), 4, b.data(), 4,
                  0.0f, b.data() + 4, 4);  // B spans b[0, 6), C b[4, 10)
   });
+  add("gemm raw lda 0 with k 0", Kind::argument,
+      {"gemm: lda = 0 must be at least 1 (BLAS asks for max(1, columns); A stores none)",
+       "m = 4, n = 4, k = 0"},
+      [=] {
+        tandem::gemm(Transpose::no, Transpose::no, 4, 4, 0, 1.0f, m44.data<float>(), 0,
+                     m44.data<float>(), 4, 0.0f, raw_c.data(), 4);
+      });
+  add("gemm raw span overflows", Kind::shape, {"gemm: C (", "spans more than"}, [=] {
+    tandem::gemm(Transpose::no, Transpose::no, std::int64_t{1} << 40, 4, 4, 1.0f,
+                 m44.data<float>(), 4, m44.data<float>(), 4, 0.0f, raw_c.data(),
+                 std::int64_t{1} << 40);
+  });
+  // Options
+  for (const char* field : {"threads", "blocking.mc", "blocking.kc", "blocking.nc"}) {
+    const std::string name = field;
+    Options o;
+    if (name == "threads") o.threads = -2;
+    if (name == "blocking.mc") o.blocking.mc = -1;
+    if (name == "blocking.kc") o.blocking.kc = -5;
+    if (name == "blocking.nc") o.blocking.nc = std::numeric_limits<std::int64_t>::min();
+    add("matmul negative " + name, Kind::argument,
+        {"matmul: Options::" + name + " = -", "is negative"}, [=] { tandem::matmul(m44, m44, o); });
+    add("relu negative " + name, Kind::argument, {"relu: Options::" + name}, [=] {
+      Tensor out = out_v;
+      tandem::relu(v8, out, o);
+    });
+  }
   // Element-wise
   for (const char* op : {"add", "multiply", "squared_difference"}) {
     const std::string name = op;
@@ -212,6 +239,13 @@ std::vector<Case> catalogue() {
   add("dequantize bad scale", Kind::argument, {"dequantize", "scale"}, [=] {
     tandem::dequantize({i8v, -1.0f});
   });
+  add("dequantize subnormal scale", Kind::argument,
+      {"dequantize: scale must be a finite positive normal float", "got 9.9999461e-41"},
+      [=] { tandem::dequantize({i8v, 1e-40f}); });
+  add("quantized_matmul scales overflow", Kind::argument,
+      {"quantized_matmul: the scales of A (", "multiply past FLT_MAX"}, [=] {
+        tandem::quantized_matmul(f32({2, 2}, 3e38f), f32({2, 2}, 3e38f));
+      });
   add("quantized_matmul K too large", Kind::argument,
       {"quantized_matmul: K = 3 in [4, 3] x [3, 4] can overflow int32 accumulation at 16 bits"},
       [=] { tandem::quantized_matmul(m43, m34, 16); });
@@ -244,6 +278,10 @@ std::vector<Case> catalogue() {
   add("shape overflow", Kind::shape, {"overflow"}, [] {
     (void)Tensor::empty({std::int64_t{1} << 40, std::int64_t{1} << 40}, DType::f32);
   });
+  add("tensor bytes overflow", Kind::shape, {"tensor: [4611686018427387903] f32", "bytes"},
+      [] { (void)Tensor::empty({(std::int64_t{1} << 62) - 1}, DType::f32); });
+  add("tensor bytes overflow i16", Kind::shape, {"tensor: [9223372036854775807] i16"},
+      [] { (void)Tensor::zeros({std::numeric_limits<std::int64_t>::max()}, DType::i16); });
   add("negative dimension", Kind::shape, {"negative"},
       [] { (void)Tensor::empty({-3}, DType::f32); });
   add("tensor on a GPU that does not exist", Kind::device, {"cuda:7"},

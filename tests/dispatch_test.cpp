@@ -2,6 +2,7 @@
 // calibration profiles), the verbose log, and every public op through every CPU
 // implementation against the reference. Which implementation ran is read from the
 // verbose log (and cpu::last_isa()), not assumed.
+#include <cctype>
 #include <cmath>
 #include <cstdlib>
 #include <fstream>
@@ -553,11 +554,33 @@ TEST(DispatchGpu, EveryGpuSgemmAgreesThroughTheApi) {
 TEST(DispatchEnv, TheIsaCapChoosesThePath) {
   const char* cap = std::getenv("TANDEM_MAX_CPU_ISA");
   if (cap == nullptr) GTEST_SKIP() << "run by CTest with TANDEM_MAX_CPU_ISA set";
+  std::string path(cap);  // the cap is read in any case
+  for (char& ch : path) ch = static_cast<char>(std::tolower(static_cast<unsigned char>(ch)));
   DispatchLogCapture log;
   tandem::relu(ints({100}, 1));
-  EXPECT_EQ(log.last()[kImplementation], "cpu." + std::string(cap));
+  EXPECT_EQ(log.last()[kImplementation], "cpu." + path);
   EXPECT_THROW(tandem::relu(ints({4}, 1), Options::using_implementation("cpu.avx2")),
                tandem::DeviceError);
+}
+
+// A TANDEM_MAX_CPU_ISA that names no ISA is the calling op's ArgumentError.
+TEST(DispatchEnv, ABadIsaCapIsTheOpsError) {
+  const char* cap = std::getenv("TANDEM_MAX_CPU_ISA");
+  if (cap == nullptr || tandem::cpu::parse_isa(cap)) {
+    GTEST_SKIP() << "run by CTest with an invalid TANDEM_MAX_CPU_ISA";
+  }
+  for (int attempt = 0; attempt < 2; ++attempt) {  // every call, not just the first
+    try {
+      tandem::relu(ints({4}, 1));
+      FAIL() << "no exception";
+    } catch (const tandem::ArgumentError& e) {
+      EXPECT_EQ(std::string(e.what()).rfind("relu: TANDEM_MAX_CPU_ISA = '" + std::string(cap) +
+                                                "' is not an ISA (avx512, avx2 or baseline",
+                                            0),
+                0u)
+          << e.what();
+    }
+  }
 }
 
 TEST(DispatchEnv, TandemDeviceIsTheDefaultRequest) {

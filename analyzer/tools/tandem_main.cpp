@@ -1,7 +1,9 @@
 // The `tandem` command: info, analyze, calibrate. Usage errors exit 2, failures 1.
 #include <unistd.h>
 
+#include <cerrno>
 #include <chrono>
+#include <cstring>
 #include <cstdio>
 #include <cstdlib>
 #include <exception>
@@ -38,12 +40,14 @@ std::function<void(const std::string&)> progress_printer() {
 void write_file(const fs::path& path, const std::string& text) {
   const fs::path partial = path.string() + ".partial";
   std::ofstream out(partial, std::ios::binary);
+  const int open_errno = errno;
   out << text;
   out.close();
   std::error_code ec;
   if (!out) {
+    const int failure = errno != 0 ? errno : open_errno;
     fs::remove(partial, ec);
-    throw tandem::ArgumentError("cannot write " + path.string());
+    throw tandem::ArgumentError("cannot write " + path.string() + ": " + std::strerror(failure));
   }
   fs::rename(partial, path, ec);
   if (ec) throw tandem::ArgumentError("cannot write " + path.string() + ": " + ec.message());
@@ -70,10 +74,23 @@ void prepare_folder(const fs::path& dir) {
                                 (ec ? ec.message() : "not a folder"));
   }
   const fs::path probe = dir / ".tandem-write-test";
+  errno = 0;
   std::ofstream test(probe);
-  if (!test) throw tandem::ArgumentError("the output folder " + dir.string() + " is not writable");
+  if (!test) {
+    throw tandem::ArgumentError("the output folder " + dir.string() + " is not writable: " +
+                                std::strerror(errno != 0 ? errno : EACCES));
+  }
   test.close();
   fs::remove(probe, ec);
+}
+
+// An existing file the run would replace must be one this user may write: replacing a
+// read-only file by renaming over it would be legal, and a surprise.
+void require_replaceable(const fs::path& file) {
+  if (::access(file.c_str(), F_OK) == 0 && ::access(file.c_str(), W_OK) != 0) {
+    throw tandem::ArgumentError(file.string() + " exists and is not writable: " +
+                                std::strerror(errno));
+  }
 }
 
 std::optional<tandem::Device> parse_device(const std::string& text) {
@@ -94,6 +111,7 @@ int run_analyze(bool quick, bool unchecked, const std::string& device, const std
   options.progress = progress_printer();
   const fs::path dir(output);
   prepare_folder(dir);
+  for (const char* name : {"report.json", "report.md"}) require_replaceable(dir / name);
   // A report that breaks a physical invariant says something untrue: kept for
   // inspection under another name, never written as the report. A shared VM can steal a
   // core for the length of one ceiling's measurement, so the whole analysis is run once
@@ -154,6 +172,7 @@ int run_calibrate(bool quick, const std::string& device, const std::string& outp
                                 " is a folder; give the profile's file path");
   }
   prepare_folder(path.parent_path().empty() ? fs::path(".") : path.parent_path());
+  require_replaceable(path);
   const nlohmann::json profile = analyzer::calibrate(options);
   write_file(path, profile.dump(2) + "\n");
   std::printf(

@@ -1,4 +1,5 @@
 #include <cuda_runtime_api.h>
+#include <dlfcn.h>
 
 #include <string>
 
@@ -16,6 +17,13 @@ struct Discovery {
   std::string reason;
 };
 
+bool driver_library_present() {
+  void* driver = dlopen("libcuda.so.1", RTLD_LAZY | RTLD_LOCAL);
+  if (driver == nullptr) return false;
+  dlclose(driver);
+  return true;
+}
+
 Discovery discover() {
   Discovery d;
   const cudaError_t status = cudaGetDeviceCount(&d.count);
@@ -23,6 +31,11 @@ Discovery discover() {
     cudaGetLastError();  // clear it, so it does not surface from a later call
     d.count = 0;
     d.reason = std::string("cudaGetDeviceCount: ") + cudaGetErrorString(status);
+    // The static runtime says "driver version is insufficient" also when there is no
+    // driver at all: tell the two apart by whether the driver library loads.
+    if (status == cudaErrorInsufficientDriver && !driver_library_present()) {
+      d.reason = "no NVIDIA driver (libcuda.so.1 cannot be loaded)";
+    }
   } else if (d.count == 0) {
     d.reason = "cudaGetDeviceCount: no CUDA device";
   }
