@@ -124,6 +124,17 @@ void register_impl(const std::string& impl_name, const Impl& impl, std::int64_t 
     measure_bytes(state, bytes(n, 8),
                   [&] { benchmark::DoNotOptimize(impl.dot(x.data(), y.data(), n)); });
   });
+  // A product past FLT_MAX in every chunk: the float lanes overflow and each chunk is
+  // summed again in double (reduce_api.cpp). What that safety net costs.
+  if (n == kSmall) {
+    register_op("dot", "f32", impl_name, shape + "/overflowing",
+                [impl, n](benchmark::State& state) {
+                  std::vector<float> x = input(n, 1);
+                  x[0] = 2e19f;
+                  measure_bytes(state, bytes(n, 8),
+                                [&] { benchmark::DoNotOptimize(impl.dot(x.data(), x.data(), n)); });
+                });
+  }
   // The scale pass reads x once more: 4 + 4 + 1 bytes per element.
   register_op("quantize", "f32", impl_name, shape, [impl, n](benchmark::State& state) {
     const auto& x = input(n, 1);

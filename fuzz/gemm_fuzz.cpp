@@ -41,10 +41,11 @@ constexpr std::int64_t kMax = std::numeric_limits<std::int64_t>::max();
 
 // A count from a menu of ordinary and extreme values.
 std::int64_t extreme(tandem::fuzz::Input& in) {
-  static constexpr std::int64_t kValues[] = {0,           1,          2,          3,
-                                             7,           64,         -1,         -100000,
-                                             1 << 20,     1LL << 31,  1LL << 32,  (1LL << 40) + 3,
-                                             1LL << 62,   kMax - 15,  kMax,       std::numeric_limits<std::int64_t>::min()};
+  static constexpr std::int64_t kValues[] = {
+      0,         1,         2,         3,
+      7,         64,        -1,        -100000,
+      1 << 20,   1LL << 31, 1LL << 32, (1LL << 40) + 3,
+      1LL << 62, kMax - 15, kMax,      std::numeric_limits<std::int64_t>::min()};
   return kValues[in.integer(0, std::size(kValues) - 1)];
 }
 
@@ -100,12 +101,10 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   const float alpha = kScalars[in.integer(0, 6)];
   const float beta = kScalars[in.integer(0, 6)];
   // An index one past the list is "auto" (the dispatcher chooses).
-  const std::int64_t choice =
-      in.integer(0, static_cast<std::int64_t>(implementations().size()));
-  const std::string impl =
-      choice < static_cast<std::int64_t>(implementations().size())
-          ? implementations()[static_cast<std::size_t>(choice)]
-          : std::string();
+  const std::int64_t choice = in.integer(0, static_cast<std::int64_t>(implementations().size()));
+  const std::string impl = choice < static_cast<std::int64_t>(implementations().size())
+                               ? implementations()[static_cast<std::size_t>(choice)]
+                               : std::string();
   tandem::Options options = options_from(in);
   options.implementation = impl;
 

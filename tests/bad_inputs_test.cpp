@@ -153,9 +153,8 @@ std::vector<Case> catalogue() {
                      m44.data<float>(), 4, 0.0f, raw_c.data(), 4);
       });
   add("gemm raw span overflows", Kind::shape, {"gemm: C (", "spans more than"}, [=] {
-    tandem::gemm(Transpose::no, Transpose::no, std::int64_t{1} << 40, 4, 4, 1.0f,
-                 m44.data<float>(), 4, m44.data<float>(), 4, 0.0f, raw_c.data(),
-                 std::int64_t{1} << 40);
+    tandem::gemm(Transpose::no, Transpose::no, std::int64_t{1} << 40, 4, 4, 1.0f, m44.data<float>(),
+                 4, m44.data<float>(), 4, 0.0f, raw_c.data(), std::int64_t{1} << 40);
   });
   // Options
   for (const char* field : {"threads", "blocking.mc", "blocking.kc", "blocking.nc"}) {
@@ -240,8 +239,9 @@ std::vector<Case> catalogue() {
     tandem::dequantize({i8v, -1.0f});
   });
   add("dequantize subnormal scale", Kind::argument,
-      {"dequantize: scale must be a finite positive normal float", "got 9.9999461e-41"},
-      [=] { tandem::dequantize({i8v, 1e-40f}); });
+      {"dequantize: scale must be a finite positive normal float", "got 9.9999461e-41"}, [=] {
+        tandem::dequantize({i8v, 1e-40f});
+      });
   add("quantized_matmul scales overflow", Kind::argument,
       {"quantized_matmul: the scales of A (", "multiply past FLT_MAX"}, [=] {
         tandem::quantized_matmul(f32({2, 2}, 3e38f), f32({2, 2}, 3e38f));

@@ -46,7 +46,8 @@ std::vector<std::string> runnable(const char* op) {
 Tensor ints(const Shape& shape, int seed) {
   std::vector<float> v(static_cast<std::size_t>(shape.numel()));
   for (std::size_t i = 0; i < v.size(); ++i) {
-    v[i] = static_cast<float>(static_cast<int>((i * 7 + static_cast<std::size_t>(seed) * 13) % 9) - 4);
+    v[i] =
+        static_cast<float>(static_cast<int>((i * 7 + static_cast<std::size_t>(seed) * 13) % 9) - 4);
   }
   return Tensor::from(v, shape);
 }
@@ -157,9 +158,9 @@ TEST(Hardening, FortyThousandWorkersRunTheBatchOnEveryImplementation) {
   for (float& v : expected) v *= 2.0f;
   for (const std::string& impl : runnable("batch_apply")) {
     SCOPED_TRACE(impl);
-    EXPECT_EQ(
-        tandem::batch_apply(x, twice, 40000, Options::using_implementation(impl)).to_vector<float>(),
-        expected);
+    EXPECT_EQ(tandem::batch_apply(x, twice, 40000, Options::using_implementation(impl))
+                  .to_vector<float>(),
+              expected);
   }
 }
 
@@ -208,8 +209,7 @@ TEST(Hardening, ReductionsDoNotOverflowInFloatOnEveryImplementation) {
   for (const std::string& impl : runnable("dot")) {
     SCOPED_TRACE(impl);
     const Options o = Options::using_implementation(impl);
-    EXPECT_DOUBLE_EQ(tandem::dot(big, big, o),
-                     double{2e19f} * double{2e19f} + 1.0);
+    EXPECT_DOUBLE_EQ(tandem::dot(big, big, o), double{2e19f} * double{2e19f} + 1.0);
     EXPECT_NEAR(tandem::dot(long_x, long_x, o), long_dot, 1e-9 * long_dot);
     (void)dot_big;
   }
@@ -359,8 +359,8 @@ TEST(Hardening, RawGemmAcceptsCAndAInDisjointColumnsOfOneWorkspace) {
   std::vector<float> b(16, 1.0f);
   expect_refused<tandem::ArgumentError>(
       [&] {
-        tandem::gemm(Transpose::no, Transpose::no, 4, 4, 4, 1.0f, work.data(), 8, b.data(), 4,
-                     0.0f, work.data() + 3, 8);
+        tandem::gemm(Transpose::no, Transpose::no, 4, 4, 4, 1.0f, work.data(), 8, b.data(), 4, 0.0f,
+                     work.data() + 3, 8);
       },
       "gemm: C overlaps A");
 }

@@ -3,9 +3,9 @@
 
 #include <cerrno>
 #include <chrono>
-#include <cstring>
 #include <cstdio>
 #include <cstdlib>
+#include <cstring>
 #include <exception>
 #include <filesystem>
 #include <fstream>
@@ -77,8 +77,8 @@ void prepare_folder(const fs::path& dir) {
   errno = 0;
   std::ofstream test(probe);
   if (!test) {
-    throw tandem::ArgumentError("the output folder " + dir.string() + " is not writable: " +
-                                std::strerror(errno != 0 ? errno : EACCES));
+    throw tandem::ArgumentError("the output folder " + dir.string() +
+                                " is not writable: " + std::strerror(errno != 0 ? errno : EACCES));
   }
   test.close();
   fs::remove(probe, ec);
@@ -88,8 +88,8 @@ void prepare_folder(const fs::path& dir) {
 // read-only file by renaming over it would be legal, and a surprise.
 void require_replaceable(const fs::path& file) {
   if (::access(file.c_str(), F_OK) == 0 && ::access(file.c_str(), W_OK) != 0) {
-    throw tandem::ArgumentError(file.string() + " exists and is not writable: " +
-                                std::strerror(errno));
+    throw tandem::ArgumentError(file.string() +
+                                " exists and is not writable: " + std::strerror(errno));
   }
 }
 

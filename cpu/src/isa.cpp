@@ -1,7 +1,7 @@
 #include <algorithm>
 #include <array>
-#include <cctype>
 #include <atomic>
+#include <cctype>
 #include <cstdlib>
 #include <mutex>
 #include <string>
@@ -61,7 +61,8 @@ std::string_view isa_name(Isa isa) {
 std::optional<Isa> parse_isa(std::string_view name) {
   const auto same = [](std::string_view a, std::string_view b) {
     return std::ranges::equal(a, b, [](char x, char y) {
-      return std::tolower(static_cast<unsigned char>(x)) == std::tolower(static_cast<unsigned char>(y));
+      return std::tolower(static_cast<unsigned char>(x)) ==
+             std::tolower(static_cast<unsigned char>(y));
     });
   };
   for (const Isa isa : kIsas) {

@@ -14,8 +14,8 @@ namespace tandem::cpu::detail {
 // OpenMP sees, and no more than OMP_THREAD_LIMIT. More only oversubscribes the cores;
 // far more (threads = 100000) makes libgomp fail to create them, which ends the process.
 inline int max_threads() {
-  return std::max(1, std::min(tuning::kMaxThreadsPerProcessor * omp_get_num_procs(),
-                              omp_get_thread_limit()));
+  return std::max(
+      1, std::min(tuning::kMaxThreadsPerProcessor * omp_get_num_procs(), omp_get_thread_limit()));
 }
 
 // requested (0: OpenMP's default), capped at max_threads().

@@ -75,14 +75,15 @@ double positive(const nlohmann::json& value, const std::string& source, const st
 struct Range {
   double lo, hi;
 };
-constexpr Range kWorkRange{1e-3, 1e21};          // elements or flops
+constexpr Range kWorkRange{1e-3, 1e21};         // elements or flops
 constexpr Range kMicrosecondRange{1e-6, 1e12};  // a picosecond to 11 days
 
 double within(const nlohmann::json& value, Range range, const std::string& source,
               const std::string& what) {
   const double v = positive(value, source, what);
   if (v < range.lo || v > range.hi) {
-    malformed(source, fmt::format("{} = {:g} is outside [{:g}, {:g}]", what, v, range.lo, range.hi));
+    malformed(source,
+              fmt::format("{} = {:g} is outside [{:g}, {:g}]", what, v, range.lo, range.hi));
   }
   return v;
 }

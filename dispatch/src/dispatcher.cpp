@@ -9,8 +9,8 @@
 //     the profile measured this op, in order of predicted time.
 // Reasons are strings only when someone reads them (verbose log, errors): the common
 // path allocates nothing.
-#include "checks.h"
 #include "dispatcher.h"
+#include "checks.h"
 
 #include <algorithm>
 #include <array>

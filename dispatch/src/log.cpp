@@ -51,9 +51,10 @@ bool verbose_from_env() {
   if (std::all_of(value.begin(), value.end(), [](char ch) { return ch >= '0' && ch <= '9'; })) {
     return value.find_first_not_of('0') != std::string::npos;
   }
-  logger().warn("TANDEM_VERBOSE='{}' is neither a level (0, 1, 2, ...) nor true/false, yes/no, "
-                "on/off; the dispatch log stays off",
-                env);
+  logger().warn(
+      "TANDEM_VERBOSE='{}' is neither a level (0, 1, 2, ...) nor true/false, yes/no, "
+      "on/off; the dispatch log stays off",
+      env);
   return false;
 }
 

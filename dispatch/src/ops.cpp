@@ -282,12 +282,11 @@ void gemm(Transpose trans_a, Transpose trans_b, std::int64_t m, std::int64_t n, 
   const auto require_ld = [&](const char* name, const char* matrix, std::int64_t ld,
                               std::int64_t cols) {
     if (ld >= std::max<std::int64_t>(cols, 1)) return;
-    throw ArgumentError(
-        "gemm: " + std::string(name) + " = " + std::to_string(ld) +
-        (cols > 0 ? " is less than the " + std::to_string(cols) + " stored columns"
-                  : " must be at least 1 (BLAS asks for max(1, columns); " + std::string(matrix) +
-                        " stores none)") +
-        " in " + dims);
+    throw ArgumentError("gemm: " + std::string(name) + " = " + std::to_string(ld) +
+                        (cols > 0 ? " is less than the " + std::to_string(cols) + " stored columns"
+                                  : " must be at least 1 (BLAS asks for max(1, columns); " +
+                                        std::string(matrix) + " stores none)") +
+                        " in " + dims);
   };
   require_ld("lda", "A", lda, trans_a == Transpose::yes ? m : k);
   require_ld("ldb", "B", ldb, trans_b == Transpose::yes ? k : n);

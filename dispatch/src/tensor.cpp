@@ -3,9 +3,9 @@
 #include <limits>
 #include <string>
 
+#include <tandem/checked.h>
 #include <tandem/cpu/random.h>
 #include <tandem/cuda/runtime.h>
-#include <tandem/checked.h>
 #include <tandem/error.h>
 #include <tandem/tensor.h>
 
@@ -53,8 +53,8 @@ Tensor::Tensor(const Shape& shape, DType dtype, Device device)
                      std::to_string(kMaxBufferBytes) + " bytes, the most one buffer can span");
   }
   if (device.is_cuda()) cuda::require_device("tensor", device.index);
-  storage_ = std::make_shared<Storage>(static_cast<std::size_t>(shape.numel() * element_bytes),
-                                       device);
+  storage_ =
+      std::make_shared<Storage>(static_cast<std::size_t>(shape.numel() * element_bytes), device);
 }
 
 std::size_t Tensor::nbytes() const {

@@ -37,7 +37,8 @@ inline bool usable_scale(float scale) { return std::isfinite(scale) && scale >= 
 
 inline void require_scale(const char* op, float scale) {
   if (!usable_scale(scale)) {
-    throw ArgumentError(std::string(op) + ": scale must be a finite positive normal float (at least " +
+    throw ArgumentError(std::string(op) +
+                        ": scale must be a finite positive normal float (at least " +
                         format_float(FLT_MIN) + "), got " + format_float(scale));
   }
 }

@@ -23,7 +23,8 @@ inline constexpr const char* kDispatchLogHeader =
     "op,device,implementation,dtype,shapes,reason,time_us";
 
 spdlog::logger& dispatch_logger();
-// Whether dispatched calls are logged: TANDEM_VERBOSE=1 at start-up, or set_verbose().
+// Whether dispatched calls are logged: TANDEM_VERBOSE at start-up (1 or any positive
+// level, true, yes, on; 0, false, no, off; anything else warns), or set_verbose().
 bool verbose();
 void set_verbose(bool on);
 

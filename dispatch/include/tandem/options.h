@@ -19,8 +19,11 @@ struct Options {
   // `tandem info` lists them). Empty: the first candidate that accepts the call.
   std::string implementation;
   // CPU threads; 0 is OpenMP's default. (Small inputs run on fewer, see cpu/kernels.h.)
+  // At most cpu::max_threads() (threads_used.h) run; negative is an ArgumentError.
   int threads = 0;
   // Cache blocking of the CPU GEMMs, in elements; zeros derive it from the caches.
+  // Each value is capped at its dimension (mc at M, kc at K, nc at N); negative values
+  // are an ArgumentError.
   cpu::GemmBlocking blocking;
 
   static Options on(Device d) {
