@@ -1,3 +1,5 @@
+#include <dlfcn.h>
+
 #include <string>
 #include <vector>
 
@@ -19,6 +21,17 @@ TEST(CudaRuntime, DeviceDiscoveryNeverThrows) {
   } else {
     EXPECT_TRUE(cuda::unavailable_reason().empty());
   }
+}
+
+// Without any NVIDIA driver the reason says so, not the runtime's "driver version is
+// insufficient" (which the static runtime also reports when there is no driver).
+TEST(CudaRuntime, NoDriverIsSaidPlainly) {
+  if (!cuda::built_with_cuda()) GTEST_SKIP() << "built without CUDA";
+  if (void* driver = dlopen("libcuda.so.1", RTLD_LAZY)) {
+    dlclose(driver);
+    GTEST_SKIP() << "an NVIDIA driver is installed here";
+  }
+  EXPECT_EQ(cuda::unavailable_reason(), "no NVIDIA driver (libcuda.so.1 cannot be loaded)");
 }
 
 TEST(CudaRuntime, WithoutAGpuEveryRequestIsADeviceError) {
