@@ -24,10 +24,6 @@ namespace {
 
 using nlohmann::json;
 
-bool counts_flops(Op op) {
-  return op == Op::matmul || op == Op::gemm || op == Op::quantized_matmul;
-}
-
 // One call of op on operands of `size` (matrices size x size, or vectors of size).
 void call_op(Op op, const Tensor& x, const Tensor& y, Tensor& out, const QuantizedTensor& q,
              const Options& o) {

@@ -1,12 +1,6 @@
 // The integer GEMM (int8 and int16 in, int32 out) and the quantized matmul built on
-// it: BLIS's loops, as in sgemm_api.cpp, around the path's packing and microkernel
+// it: the shared BLIS loops (gemm_driver.h) around the path's packing and microkernel
 // (kernels/igemm.cpp, which describes the packed layouts).
-//
-//   for jc in n, step nc:          B panel  kc x nc, packed once, shared by all threads
-//     for pc in k, step kc:
-//       for ic in m, step mc:      A block  mc x kc, packed by the thread that uses it
-//         for jr in nc, step NR:
-//           for ir in mc, step MR: microkernel(C[ir:ir+MR, jr:jr+NR] (+)= A_ir * B_jr)
 //
 // C holds the int32 sums between k blocks. The quantized matmul has no int32 buffer:
 // its float C holds them (same size) until the last k block, whose microkernel call
@@ -38,11 +32,7 @@ namespace {
 using Index = std::int64_t;
 using Byte = unsigned char;
 
-using Buffer = std::unique_ptr<Byte[], detail::FreeDeleter>;
 using detail::ceil_div;
-using detail::round_up;
-
-Buffer allocate(const char* op, Index bytes) { return detail::allocate_packing<Byte>(op, bytes); }
 
 // The path's table; avx512 also needs VNNI here (vpdpbusd, vpdpwssd).
 const IgemmKernels& kernels(const char* op, Isa isa) {
@@ -63,22 +53,6 @@ Index b_panel_bytes(const IgemmKernels& kern, const IgemmOps& ops, Index kc) {
   return Index{kern.nr} * 4 * (ceil_div(kc, ops.k_group) + (ops.b_offsets ? 1 : 0));
 }
 
-// As sgemm's: a B micro-panel in half of L1, the A block in half of L2, the B panel
-// in half of L3; sizes in packed bytes per k value (4 / k_group).
-GemmBlocking resolve(const GemmBlocking& given, const IgemmKernels& kern, const IgemmOps& ops) {
-  const CacheSizes caches = effective_cache_sizes();
-  const Index l1 = caches.l1d_bytes, l2 = caches.l2_bytes, l3 = caches.l3_bytes;
-  const Index bytes_per_k = 4 / ops.k_group;
-  GemmBlocking b;
-  b.kc = given.kc > 0 ? round_up(given.kc, ops.k_group)
-                      : std::clamp<Index>(l1 / 2 / (kern.nr * bytes_per_k) / 16 * 16, 64, 2048);
-  b.mc = given.mc > 0 ? round_up(given.mc, kern.mr)
-                      : std::max<Index>(l2 / 2 / (b.kc * bytes_per_k) / kern.mr * kern.mr, kern.mr);
-  b.nc = given.nc > 0 ? round_up(given.nc, kern.nr)
-                      : std::max<Index>(l3 / 2 / (b.kc * bytes_per_k) / kern.nr * kern.nr, kern.nr);
-  return b;
-}
-
 struct Problem {
   Index m, n, k;
   const Byte* a;
@@ -92,6 +66,42 @@ struct Problem {
   float scale;
 };
 
+// The integer blocking, as sgemm's in packed bytes per k value (4 / k_group), with a
+// B micro-panel in half of L1 and kc up to 2048.
+detail::BlockingRule blocking_rule(const IgemmKernels& kern, const IgemmOps& ops) {
+  return {kern.mr,        kern.nr,         /*bytes_per_k=*/4 / ops.k_group,
+          /*l1_share=*/2, /*kc_step=*/16,
+          /*kc_min=*/64,  /*kc_max=*/2048, /*k_group=*/ops.k_group};
+}
+
+// The integer GEMM as the shared loops see it (gemm_driver.h): byte panels of 32-bit
+// lanes; the microkernel adds earlier k blocks' sums from C and, in the last k block
+// of a quantized matmul, stores them dequantized.
+struct IgemmView {
+  const IgemmKernels& kern;
+  const IgemmOps& ops;
+  const Problem& p;
+
+  Index a_panel(Index kc) const { return a_panel_bytes(kern, ops, kc); }
+  Index b_panel(Index kc) const { return b_panel_bytes(kern, ops, kc); }
+  void pack_a(Index ic, Index pc, Index rows, Index kc, Byte* dst) const {
+    const Index eb = p.element_bytes, units = a_panel(kc);
+    for (Index ir = 0; ir < rows; ir += kern.mr) {
+      ops.pack_a(p.a + ((ic + ir) * p.lda + pc) * eb, p.lda, std::min<Index>(kern.mr, rows - ir),
+                 kc, dst + ir / kern.mr * units);
+    }
+  }
+  void pack_b(Index pc, Index col, Index kc, Index cols, Byte* dst) const {
+    ops.pack_b(p.b + (pc * p.ldb + col) * p.element_bytes, p.ldb, kc, cols, dst);
+  }
+  void micro(Index kc, const Byte* pa, const Byte* pb, Index row, Index col, Index rows, Index cols,
+             Index pc, bool last_k) const {
+    const int flags =
+        (pc > 0 ? kIgemmAccumulate : 0) | (p.dequantize && last_k ? kIgemmDequantize : 0);
+    ops.microkernel(kc, pa, pb, p.c + (row * p.ldc + col) * 4, p.ldc, rows, cols, flags, p.scale);
+  }
+};
+
 void run_gemm(const char* op, const IgemmKernels& kern, const IgemmOps& ops, const Problem& p,
               int requested_threads, const GemmBlocking& blocking) {
   const Index m = p.m, n = p.n, k = p.k;
@@ -102,76 +112,11 @@ void run_gemm(const char* op, const IgemmKernels& kern, const IgemmOps& ops, con
     }
     return;
   }
-  const Index mr = kern.mr, nr = kern.nr, eb = p.element_bytes;
-  const GemmBlocking blk = resolve(detail::bounded_by_problem(blocking, m, n, k), kern, ops);
-
   const int threads =
       detail::gemm_threads(m, n, k, tuning::kIgemmMinMacsPerThread, requested_threads);
-
-  // mc shrinks so the blocks of A divide evenly among the threads.
-  const Index ic_blocks = round_up(ceil_div(m, blk.mc), threads);
-  const Index mc = std::min(round_up(ceil_div(m, ic_blocks), mr), round_up(m, mr));
-  const Index kc = std::min(blk.kc, k);
-  const Index nc = std::min(blk.nc, round_up(n, nr));
-
-  const Buffer packed_b = allocate(op, ceil_div(nc, nr) * b_panel_bytes(kern, ops, kc));
-  std::vector<Buffer> packed_a;
-  for (int t = 0; t < threads; ++t) {
-    packed_a.push_back(allocate(op, ceil_div(mc, mr) * a_panel_bytes(kern, ops, kc)));
-  }
-
-#pragma omp parallel num_threads(threads)
-  {
-    Byte* my_a = packed_a[static_cast<std::size_t>(omp_get_thread_num())].get();
-    for (Index jc = 0; jc < n; jc += nc) {
-      const Index nc_now = std::min(nc, n - jc);
-      const Index panels = ceil_div(nc_now, nr);
-      for (Index pc = 0; pc < k; pc += kc) {
-        const Index kc_now = std::min(kc, k - pc);
-        const Index a_bytes = a_panel_bytes(kern, ops, kc_now);
-        const Index b_bytes = b_panel_bytes(kern, ops, kc_now);
-        const bool last = pc + kc_now == k;
-        const int flags =
-            (pc > 0 ? kIgemmAccumulate : 0) | (p.dequantize && last ? kIgemmDequantize : 0);
-
-#pragma omp for schedule(static)
-        for (Index jp = 0; jp < panels; ++jp) {
-          const Index col = jc + jp * nr;
-          ops.pack_b(p.b + (pc * p.ldb + col) * eb, p.ldb, kc_now, std::min(nr, n - col),
-                     packed_b.get() + jp * b_bytes);
-        }  // implicit barrier: B is packed
-
-        const Index blocks = ceil_div(m, mc);
-        const Index splits = std::max<Index>(1, threads / blocks);
-        const Index panels_per_split = ceil_div(panels, splits);
-        Index packed_block = -1;
-#pragma omp for schedule(static)
-        for (Index item = 0; item < blocks * splits; ++item) {
-          const Index block = item / splits;
-          const Index ic = block * mc;
-          const Index mc_now = std::min(mc, m - ic);
-          if (block != packed_block) {
-            for (Index ir = 0; ir < mc_now; ir += mr) {
-              ops.pack_a(p.a + ((ic + ir) * p.lda + pc) * eb, p.lda, std::min(mr, mc_now - ir),
-                         kc_now, my_a + ir / mr * a_bytes);
-            }
-            packed_block = block;
-          }
-          const Index jp_begin = (item % splits) * panels_per_split;
-          const Index jp_end = std::min(panels, jp_begin + panels_per_split);
-          for (Index jp = jp_begin; jp < jp_end; ++jp) {
-            const Index jr = jp * nr;
-            const Byte* b_panel = packed_b.get() + jp * b_bytes;
-            for (Index ir = 0; ir < mc_now; ir += mr) {
-              ops.microkernel(kc_now, my_a + ir / mr * a_bytes, b_panel,
-                              p.c + ((ic + ir) * p.ldc + jc + jr) * 4, p.ldc,
-                              std::min(mr, mc_now - ir), std::min(nr, nc_now - jr), flags, p.scale);
-            }
-          }
-        }  // implicit barrier: B may be repacked, C's sums are complete
-      }
-    }
-  }
+  const GemmBlocking used =
+      detail::blocking_used(blocking_rule(kern, ops), m, n, k, threads, blocking);
+  detail::blis_loops<Byte>(op, IgemmView{kern, ops, p}, m, n, k, used, kern.mr, kern.nr, threads);
 }
 
 template <typename T>
@@ -264,13 +209,7 @@ void quantized_matmul(const float* a, const float* b, float* c, Index m, Index n
                       const RunOptions& run) {
   const char* op = "quantized_matmul";
   quant::require_bits(op, bits);
-  // k * quant_max^2 must fit in int32, so that the sums cannot wrap.
-  const Index quant_max = (Index{1} << (bits - 1)) - 1;
-  const Index max_k = Index{std::numeric_limits<std::int32_t>::max()} / (quant_max * quant_max);
-  if (k > max_k) {
-    throw ArgumentError(std::string(op) + ": K = " + std::to_string(k) + " can overflow int32 at " +
-                        std::to_string(bits) + " bits (at most " + std::to_string(max_k) + ")");
-  }
+  quant::require_exact_k(op, k, bits);
   const IgemmKernels& kern = kernels(op, run.isa);
   const QuantizeKernels& qk = quantize_kernels(op, run.isa);
   const float scale_a = quantize_scale_of(qk, op, "A", a, m * k, bits);

@@ -1,16 +1,6 @@
-// The packed SGEMM: BLIS's loops around the path's microkernel.
-//
-//   for jc in n, step nc:          B panel  kc x nc, packed once, shared by all threads
-//     for pc in k, step kc:
-//       for ic in m, step mc:      A block  mc x kc, packed by the thread that uses it
-//         for jr in nc, step NR:
-//           for ir in mc, step MR: microkernel(C[ir:ir+MR, jr:jr+NR] += A_ir * B_jr)
-//
-// Threads split the (ic, jr) work: by blocks of A when there are enough of them, and
-// also by ranges of B's micro-panels when m is short. The packing is plain C++ (its
-// cost is O(mk + kn) against the microkernel's O(mnk)).
-#include <omp.h>
-
+// The packed SGEMM: the shared BLIS loops (gemm_driver.h) around the path's f32
+// packing and microkernel (kernels/sgemm.cpp). The packing is plain C++ (its cost is
+// O(mk + kn) against the microkernel's O(mnk)).
 #include <algorithm>
 #include <cstdlib>
 #include <memory>
@@ -31,12 +21,6 @@ namespace tandem::cpu {
 namespace {
 
 using Index = std::int64_t;
-
-using Buffer = std::unique_ptr<float[], detail::FreeDeleter>;
-using detail::ceil_div;
-using detail::round_up;
-
-Buffer allocate(Index floats) { return detail::allocate_packing<float>("sgemm", floats); }
 
 const SgemmKernels& kernels(Isa isa) {
   return detail::select("sgemm", isa, avx512::sgemm, avx2::sgemm, baseline::sgemm);
@@ -93,47 +77,45 @@ void scale_c(Index m, Index n, float beta, float* c, Index ldc) {
   }
 }
 
-GemmBlocking derive_blocking(const SgemmKernels& k) {
-  const CacheSizes caches = effective_cache_sizes();
-  const Index l1 = caches.l1d_bytes, l2 = caches.l2_bytes, l3 = caches.l3_bytes;
-  GemmBlocking b;
-  // A micro-panel of B (kc x NR) fills L1 while the microkernel streams A past it.
-  // (Measured on the MLP layer 128x784x256: kc 392 beats 256 by 2%; half of L1 was
-  // the first guess.)
-  b.kc = std::clamp<Index>(l1 / (k.nr * 4) / 8 * 8, 64, 512);
-  // The packed A block takes half of L2.
-  b.mc = std::max<Index>(l2 / 2 / (b.kc * 4) / k.mr * k.mr, k.mr);
-  // The packed B panel takes half of one L3.
-  b.nc = std::max<Index>(l3 / 2 / (b.kc * 4) / k.nr * k.nr, k.nr);
-  return b;
+// The f32 blocking: a B micro-panel of kc x NR floats fills L1 (measured on the MLP
+// layer 128x784x256: kc 392 beats 256 by 2%; half of L1 was the first guess).
+detail::BlockingRule blocking_rule(const SgemmKernels& k) {
+  return {k.mr,           k.nr,          /*bytes_per_k=*/4,
+          /*l1_share=*/1, /*kc_step=*/8, /*kc_min=*/64,
+          /*kc_max=*/512, /*k_group=*/1};
 }
 
-GemmBlocking resolve(const GemmBlocking& given, const SgemmKernels& k) {
-  const GemmBlocking derived = derive_blocking(k);
-  GemmBlocking b;
-  b.kc = given.kc > 0 ? given.kc : derived.kc;
-  b.mc = given.mc > 0 ? round_up(given.mc, k.mr) : derived.mc;
-  b.nc = given.nc > 0 ? round_up(given.nc, k.nr) : derived.nc;
-  return b;
-}
+// The f32 GEMM as the shared loops see it (gemm_driver.h): float panels, alpha and
+// beta applied by the microkernel (beta only in the first k block).
+struct SgemmView {
+  const SgemmKernels& kern;
+  Operand a, b;
+  float alpha, beta;
+  float* c;
+  Index ldc;
+
+  Index a_panel(Index kc) const { return kern.mr * kc; }
+  Index b_panel(Index kc) const { return kern.nr * kc; }
+  void pack_a(Index ic, Index pc, Index rows, Index kc, float* dst) const {
+    cpu::pack_a(a, ic, pc, rows, kc, kern.mr, dst);
+  }
+  void pack_b(Index pc, Index col, Index kc, Index cols, float* dst) const {
+    pack_b_panel(b, pc, col, kc, cols, kern.nr, dst);
+  }
+  void micro(Index kc, const float* pa, const float* pb, Index row, Index col, Index rows,
+             Index cols, Index pc, bool /*last_k*/) const {
+    kern.microkernel(kc, pa, pb, c + row * ldc + col, ldc, alpha, pc == 0 ? beta : 1.0f, rows,
+                     cols);
+  }
+};
 
 }  // namespace
 
-GemmBlocking gemm_blocking(Isa isa) { return resolve({}, kernels(isa)); }
+GemmBlocking gemm_blocking(Isa isa) { return detail::derive_blocking(blocking_rule(kernels(isa))); }
 
 GemmBlocking sgemm_blocking_used(Isa isa, Index m, Index n, Index k, int threads,
                                  const GemmBlocking& blocking) {
-  const SgemmKernels& kern = kernels(isa);
-  const GemmBlocking blk = resolve(detail::bounded_by_problem(blocking, m, n, k), kern);
-  // mc shrinks so the blocks of A divide evenly among the threads.
-  const Index ic_blocks = round_up(ceil_div(m, blk.mc), threads);
-  GemmBlocking used;
-  used.mc = std::min(round_up(ceil_div(m, ic_blocks), kern.mr), round_up(m, kern.mr));
-  // Equal k blocks (784 = 4 x 196, not 3 x 256 + 16): a short last block pays the
-  // microkernel's C load and store for little work.
-  used.kc = ceil_div(k, ceil_div(k, blk.kc));
-  used.nc = std::min(blk.nc, round_up(n, kern.nr));
-  return used;
+  return detail::blocking_used(blocking_rule(kernels(isa)), m, n, k, threads, blocking);
 }
 
 void sgemm(Transpose trans_a, Transpose trans_b, Index m, Index n, Index k, float alpha,
@@ -145,64 +127,17 @@ void sgemm(Transpose trans_a, Transpose trans_b, Index m, Index n, Index k, floa
     scale_c(m, n, beta, c, ldc);
     return;
   }
-  const Index mr = kern.mr, nr = kern.nr;
-  const Operand op_a{a, lda, trans_a == Transpose::yes};
-  const Operand op_b{b, ldb, trans_b == Transpose::yes};
-
   const int threads = detail::gemm_threads(m, n, k, tuning::kGemmMinMacsPerThread, run.threads);
-
-  const GemmBlocking used = sgemm_blocking_used(run.isa, m, n, k, threads, blocking);
-  const Index mc = used.mc, kc = used.kc, nc = used.nc;
-
-  const Buffer packed_b = allocate(kc * nc);
-  std::vector<Buffer> packed_a(static_cast<std::size_t>(threads));
-  for (auto& buffer : packed_a) buffer = allocate(mc * kc);
-
-#pragma omp parallel num_threads(threads)
-  {
-    const int tid = omp_get_thread_num();
-    float* my_a = packed_a[static_cast<std::size_t>(tid)].get();
-    for (Index jc = 0; jc < n; jc += nc) {
-      const Index nc_now = std::min(nc, n - jc);
-      const Index panels = ceil_div(nc_now, nr);
-      for (Index pc = 0; pc < k; pc += kc) {
-        const Index kc_now = std::min(kc, k - pc);
-        const float beta_now = pc == 0 ? beta : 1.0f;
-
-#pragma omp for schedule(static)
-        for (Index jp = 0; jp < panels; ++jp) {
-          pack_b_panel(op_b, pc, jc + jp * nr, kc_now, std::min(nr, nc_now - jp * nr), nr,
-                       packed_b.get() + jp * nr * kc_now);
-        }  // implicit barrier: B is packed
-
-        const Index blocks = ceil_div(m, mc);
-        const Index splits = std::max<Index>(1, threads / blocks);
-        const Index panels_per_split = ceil_div(panels, splits);
-        Index packed_block = -1;
-#pragma omp for schedule(static)
-        for (Index item = 0; item < blocks * splits; ++item) {
-          const Index block = item / splits;
-          const Index ic = block * mc;
-          const Index mc_now = std::min(mc, m - ic);
-          if (block != packed_block) {
-            pack_a(op_a, ic, pc, mc_now, kc_now, mr, my_a);
-            packed_block = block;
-          }
-          const Index jp_begin = (item % splits) * panels_per_split;
-          const Index jp_end = std::min(panels, jp_begin + panels_per_split);
-          for (Index jp = jp_begin; jp < jp_end; ++jp) {
-            const Index jr = jp * nr;
-            const float* b_panel = packed_b.get() + jp * nr * kc_now;
-            for (Index ir = 0; ir < mc_now; ir += mr) {
-              kern.microkernel(kc_now, my_a + ir * kc_now, b_panel, c + (ic + ir) * ldc + jc + jr,
-                               ldc, alpha, beta_now, std::min(mr, mc_now - ir),
-                               std::min(nr, nc_now - jr));
-            }
-          }
-        }  // implicit barrier: B may be repacked
-      }
-    }
-  }
+  const SgemmView view{kern,
+                       {a, lda, trans_a == Transpose::yes},
+                       {b, ldb, trans_b == Transpose::yes},
+                       alpha,
+                       beta,
+                       c,
+                       ldc};
+  detail::blis_loops<float>("sgemm", view, m, n, k,
+                            detail::blocking_used(blocking_rule(kern), m, n, k, threads, blocking),
+                            kern.mr, kern.nr, threads);
 }
 
 }  // namespace tandem::cpu

@@ -104,17 +104,7 @@ float scale_of(const char* op, const float* x, std::int64_t n, int bits, const S
 // ---- Map kernels ---------------------------------------------------------------------------
 
 template <typename Q>
-struct Range;
-template <>
-struct Range<std::int8_t> {
-  static constexpr float lo = -128.0f;
-  static constexpr float hi = 127.0f;
-};
-template <>
-struct Range<std::int16_t> {
-  static constexpr float lo = -32768.0f;
-  static constexpr float hi = 32767.0f;
-};
+using Range = quant::QuantRange<Q>;
 
 // round_half_even(x * inv_scale) clamped to Q's range. A NaN product (0 * Inf, only
 // possible with a subnormal scale whose inverse overflows) passes the clamp and

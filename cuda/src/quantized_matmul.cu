@@ -57,16 +57,7 @@ __global__ void __launch_bounds__(kThreads)
   if ((threadIdx.x & 31u) == 0) atomicMax(out, local);
 }
 
-template <typename Q>
-struct QuantRange;
-template <>
-struct QuantRange<std::int8_t> {
-  static constexpr float lo = -128.0f, hi = 127.0f;
-};
-template <>
-struct QuantRange<std::int16_t> {
-  static constexpr float lo = -32768.0f, hi = 32767.0f;
-};
+using quant::QuantRange;
 
 // q[r * ldq + c] = quantized x[r * cols + c] for the rows x cols contiguous x.
 template <typename Q>
@@ -111,20 +102,12 @@ std::int64_t round_up(std::int64_t v, std::int64_t to) { return (v + to - 1) / t
 void quantized_matmul(const float* a, const float* b, float* c, std::int64_t m, std::int64_t n,
                       std::int64_t k, int bits, const Stream& stream) {
   const std::string op = "quantized_matmul";
-  if (bits != 8 && bits != 16) {
-    throw ArgumentError(op + ": unsupported bit width " + std::to_string(bits) + " (8 or 16)");
-  }
+  quant::require_bits(op.c_str(), bits);
   if (m < 0 || n < 0 || k < 0) {
     throw ShapeError(op + ": negative dimension in m = " + std::to_string(m) +
                      ", n = " + std::to_string(n) + ", k = " + std::to_string(k));
   }
-  const std::int32_t qmax = (std::int32_t{1} << (bits - 1)) - 1;
-  const std::int64_t max_k =
-      std::int64_t{std::numeric_limits<std::int32_t>::max()} / (std::int64_t{qmax} * qmax);
-  if (k > max_k) {
-    throw ArgumentError(op + ": K = " + std::to_string(k) + " can overflow int32 at " +
-                        std::to_string(bits) + " bits (at most " + std::to_string(max_k) + ")");
-  }
+  quant::require_exact_k(op.c_str(), k, bits);
   const int device = stream.device();
   const detail::DeviceScope scope(device);
   const cudaStream_t s = detail::native(stream);

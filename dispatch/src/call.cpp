@@ -1,17 +1,12 @@
 #include "call.h"
 
 namespace tandem::detail {
-namespace {
-
-bool is_gemm(Op op) { return op == Op::matmul || op == Op::gemm || op == Op::quantized_matmul; }
-
-}  // namespace
 
 double Call::work() const {
-  if (is_gemm(op))
+  if (counts_flops(op)) {
     return 2.0 * static_cast<double>(m) * static_cast<double>(n) * static_cast<double>(k);
-  if (op == Op::batch_apply) return static_cast<double>(rows) * static_cast<double>(cols);
-  return static_cast<double>(count);
+  }
+  return static_cast<double>(count);  // batch_apply's too: rows x cols
 }
 
 std::string Call::shapes() const {
@@ -19,11 +14,11 @@ std::string Call::shapes() const {
     return "m = " + std::to_string(m) + ", n = " + std::to_string(n) + ", k = " + std::to_string(k);
   }
   std::string text = shape_a->str();
-  if (is_gemm(op) && trans_a == Transpose::yes) text += "^T";
+  if (counts_flops(op) && trans_a == Transpose::yes) text += "^T";
   if (shape_b != nullptr) {
-    text += is_gemm(op) ? " x " : ", ";
+    text += counts_flops(op) ? " x " : ", ";
     text += shape_b->str();
-    if (is_gemm(op) && trans_b == Transpose::yes) text += "^T";
+    if (counts_flops(op) && trans_b == Transpose::yes) text += "^T";
   }
   return text;
 }

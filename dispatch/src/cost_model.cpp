@@ -35,10 +35,6 @@ constexpr Rate kGpuElements{10.0, 1e5};             // 100 G elements/s
 constexpr double kDefaultTransferBytesPerUs = 5e3;  // 5 GB/s each way
 constexpr double kDefaultTransferLatencyUs = 20.0;
 
-bool counts_flops(Op op) {
-  return op == Op::matmul || op == Op::gemm || op == Op::quantized_matmul;
-}
-
 Rate default_rate(Op op, DeviceKind device) {
   const bool flops = counts_flops(op);
   if (device == DeviceKind::cpu) return flops ? kCpuFlops : kCpuElements;

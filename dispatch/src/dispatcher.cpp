@@ -10,7 +10,6 @@
 // Reasons are strings only when someone reads them (verbose log, errors): the common
 // path allocates nothing.
 #include "dispatcher.h"
-#include "checks.h"
 
 #include <algorithm>
 #include <array>
@@ -20,6 +19,7 @@
 #include <mutex>
 #include <span>
 #include <string>
+#include <vector>
 
 #include <spdlog/spdlog.h>
 
@@ -29,6 +29,7 @@
 #include <tandem/error.h>
 #include <tandem/log.h>
 
+#include "checks.h"
 #include "registry.h"
 
 namespace tandem::detail {
@@ -89,34 +90,53 @@ void require_gpu(const Call& call, Device device, const char* by) {
 
 // The candidates of one device in the order to try them: the registry's, or by
 // predicted time when the profile measured this op (unmeasured ones after, in the
-// registry's order).
+// registry's order). Sorted in place without allocating when there are at most
+// kInline candidates (every op today), in a vector beyond that.
 struct Ordered {
+  static constexpr std::size_t kInline = 16;
   std::span<const KernelEntry* const> registry_order;
-  std::array<const KernelEntry*, 8> sorted{};
+  std::array<const KernelEntry*, kInline> inline_sorted{};
+  std::vector<const KernelEntry*> spilled;
   std::size_t sorted_size = 0;  // 0: the registry's order
   std::span<const KernelEntry* const> entries() const {
-    return sorted_size > 0 ? std::span<const KernelEntry* const>(sorted.data(), sorted_size)
-                           : registry_order;
+    if (sorted_size == 0) return registry_order;
+    if (sorted_size <= kInline) return {inline_sorted.data(), sorted_size};
+    return spilled;
   }
 };
 
 Ordered ordered_candidates(const Call& call, DeviceKind device, const CostModel& model) {
-  Ordered o{candidates(call.op, device)};
-  if (!model.measured(call.op) || o.registry_order.size() > o.sorted.size()) return o;
-  const double work = call.work();
-  std::array<double, 8> key{};
-  std::array<std::size_t, 8> idx{};
+  Ordered o;
+  o.registry_order = candidates(call.op, device);
+  if (!model.measured(call.op)) return o;
   const std::size_t n = o.registry_order.size();
+  std::span<const KernelEntry*> slots;
+  if (n <= Ordered::kInline) {
+    slots = std::span<const KernelEntry*>(o.inline_sorted.data(), n);
+  } else {
+    o.spilled.resize(n);
+    slots = o.spilled;
+  }
+  // Each candidate's prediction once, then a stable sort of (time, registry index).
+  using Keyed = std::pair<double, std::size_t>;
+  std::array<Keyed, Ordered::kInline> inline_keys{};
+  std::vector<Keyed> spilled_keys;
+  std::span<Keyed> keys(inline_keys.data(), std::min(n, Ordered::kInline));
+  if (n > Ordered::kInline) {
+    spilled_keys.resize(n);
+    keys = spilled_keys;
+  }
+  const double work = call.work();
   for (std::size_t i = 0; i < n; ++i) {
     const KernelEntry* e = o.registry_order[i];
-    idx[i] = i;
-    key[i] = model.measured(call.op, e->implementation)
-                 ? model.predict_us(call.op, e->implementation, device, work)
-                 : std::numeric_limits<double>::infinity();
+    keys[i] = {model.measured(call.op, e->implementation)
+                   ? model.predict_us(call.op, e->implementation, device, work)
+                   : std::numeric_limits<double>::infinity(),
+               i};
   }
-  std::stable_sort(idx.begin(), idx.begin() + static_cast<std::ptrdiff_t>(n),
-                   [&](std::size_t x, std::size_t y) { return key[x] < key[y]; });
-  for (std::size_t i = 0; i < n; ++i) o.sorted[i] = o.registry_order[idx[i]];
+  std::stable_sort(keys.begin(), keys.end(),
+                   [](const Keyed& x, const Keyed& y) { return x.first < y.first; });
+  for (std::size_t i = 0; i < n; ++i) slots[i] = o.registry_order[keys[i].second];
   o.sorted_size = n;
   return o;
 }

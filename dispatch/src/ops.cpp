@@ -7,6 +7,7 @@
 #include <tandem/cuda/runtime.h>
 #include <tandem/error.h>
 #include <tandem/ops.h>
+#include <tandem/quantization_rules.h>
 
 #include "call.h"
 #include "checks.h"
@@ -386,11 +387,11 @@ Tensor quantized_matmul(const Tensor& a, const Tensor& b, int bits, const Option
   require_matmul_operands("quantized_matmul", a, b);
   require_inner_match("quantized_matmul", a, b, Transpose::no, Transpose::no);
   require_bits("quantized_matmul", x_shapes(a, b), bits);
-  if (a.dim(1) > cpu::reference::max_quantized_k(bits)) {
-    throw ArgumentError(
-        "quantized_matmul: K = " + std::to_string(a.dim(1)) + " in " + x_shapes(a, b) +
-        " can overflow int32 accumulation at " + std::to_string(bits) +
-        " bits (K <= " + std::to_string(cpu::reference::max_quantized_k(bits)) + ")");
+  if (a.dim(1) > quant::max_exact_k(bits)) {
+    throw ArgumentError("quantized_matmul: K = " + std::to_string(a.dim(1)) + " in " +
+                        x_shapes(a, b) + " can overflow int32 accumulation at " +
+                        std::to_string(bits) +
+                        " bits (K <= " + std::to_string(quant::max_exact_k(bits)) + ")");
   }
   Tensor c = Tensor::empty({a.dim(0), b.dim(1)}, DType::f32, a.device());
   const std::int64_t m = a.dim(0), n = b.dim(1), k = a.dim(1);

@@ -1,5 +1,8 @@
-// The registry's table and the three backends' entry points: one switch over the
-// operations per backend, so that adding an operation touches one place each.
+// The registry: one table of rows, one per implementation of an op (a CPU row once
+// per path), in order of preference per op and device kind. A row names its
+// implementation, says what it is, and holds the adapter that calls its kernel.
+// Adding an implementation is adding a row; adding an op is its row in op.cpp and its
+// rows here.
 #include "registry.h"
 
 #include <array>
@@ -14,131 +17,240 @@ namespace tandem::detail {
 namespace {
 namespace ref = cpu::reference;
 
-constexpr std::size_t kOpCount = static_cast<std::size_t>(Op::batch_apply) + 1;
-
-template <typename T>
-T* out_as(const Call& c) {
-  return static_cast<T*>(c.out);
+// ---- The Call's operands, typed ------------------------------------------------------
+const float* x_of(const Call& c) { return static_cast<const float*>(c.in[0]); }
+const float* y_of(const Call& c) { return static_cast<const float*>(c.in[1]); }
+float* out_of(const Call& c) { return static_cast<float*>(c.out); }
+template <typename Q>
+Q* q_out(const Call& c) {
+  return static_cast<Q*>(c.out);
 }
-template <typename T>
-const T* in_as(const Call& c, int i) {
-  return static_cast<const T*>(c.in[i]);
+template <typename Q>
+const Q* q_in(const Call& c) {
+  return static_cast<const Q*>(c.in[0]);
 }
-
-// ---- The reference kernels ---------------------------------------------------------
-void run_reference(Call& c) {
-  const float* x = in_as<float>(c, 0);
-  const float* y = in_as<float>(c, 1);
-  switch (c.op) {
-    case Op::matmul:
-    case Op::gemm:
-      ref::gemm(c.trans_a, c.trans_b, c.m, c.n, c.k, c.alpha, x, c.lda, y, c.ldb, c.beta,
-                out_as<float>(c), c.ldc);
-      return;
-    case Op::relu:
-      ref::relu(x, out_as<float>(c), c.count);
-      return;
-    case Op::add:
-      ref::add(x, y, out_as<float>(c), c.count);
-      return;
-    case Op::multiply:
-      ref::multiply(x, y, out_as<float>(c), c.count);
-      return;
-    case Op::squared_difference:
-      ref::squared_difference(x, y, out_as<float>(c), c.count);
-      return;
-    case Op::dot:
-      c.result = ref::dot(x, y, c.count);
-      return;
-    case Op::euclidean_distance:
-      c.result = ref::euclidean_distance(x, y, c.count);
-      return;
-    case Op::cosine_similarity:
-      c.result = ref::cosine_similarity(x, y, c.count);
-      return;
-    case Op::quantize:
-      c.scale = ref::quantize_scale(x, c.count, c.bits);
-      if (c.bits == 8) {
-        ref::quantize(x, c.count, c.scale, out_as<std::int8_t>(c));
-      } else {
-        ref::quantize(x, c.count, c.scale, out_as<std::int16_t>(c));
-      }
-      return;
-    case Op::dequantize:
-      if (c.bits == 8) {
-        ref::dequantize(in_as<std::int8_t>(c, 0), c.count, c.scale, out_as<float>(c));
-      } else {
-        ref::dequantize(in_as<std::int16_t>(c, 0), c.count, c.scale, out_as<float>(c));
-      }
-      return;
-    case Op::quantized_matmul:
-      ref::quantized_matmul(x, y, out_as<float>(c), c.m, c.n, c.k, c.bits);
-      return;
-    case Op::quantized_relu:
-      ref::quantized_relu(x, out_as<float>(c), c.count, c.bits);
-      return;
-    case Op::batch_apply:
-      ref::batch_apply(*c.row_function, x, out_as<float>(c), c.rows, c.cols, c.workers);
-      return;
+// f(Q) with Q = int8_t or int16_t as c.bits says (validated before dispatch).
+template <typename F>
+void by_width(const Call& c, F&& f) {
+  if (c.bits == 8) {
+    f(std::int8_t{});
+  } else {
+    f(std::int16_t{});
   }
 }
 
-// ---- The CPU paths ------------------------------------------------------------------
-void run_cpu(const KernelEntry& e, Call& c) {
-  const cpu::RunOptions run{e.isa, c.threads};
-  const float* x = in_as<float>(c, 0);
-  const float* y = in_as<float>(c, 1);
-  switch (c.op) {
-    case Op::matmul:
-    case Op::gemm:
-      cpu::sgemm(c.trans_a, c.trans_b, c.m, c.n, c.k, c.alpha, x, c.lda, y, c.ldb, c.beta,
-                 out_as<float>(c), c.ldc, run, c.blocking);
-      return;
-    case Op::relu:
-      cpu::relu(x, out_as<float>(c), c.count, run);
-      return;
-    case Op::add:
-      cpu::add(x, y, out_as<float>(c), c.count, run);
-      return;
-    case Op::multiply:
-      cpu::multiply(x, y, out_as<float>(c), c.count, run);
-      return;
-    case Op::squared_difference:
-      cpu::squared_difference(x, y, out_as<float>(c), c.count, run);
-      return;
-    case Op::dot:
-      c.result = cpu::dot(x, y, c.count, run);
-      return;
-    case Op::euclidean_distance:
-      c.result = cpu::euclidean_distance(x, y, c.count, run);
-      return;
-    case Op::cosine_similarity:
-      c.result = cpu::cosine_similarity(x, y, c.count, run);
-      return;
-    case Op::quantize:
-      c.scale = c.bits == 8 ? cpu::quantize(x, c.count, out_as<std::int8_t>(c), run)
-                            : cpu::quantize(x, c.count, out_as<std::int16_t>(c), run);
-      return;
-    case Op::dequantize:
-      if (c.bits == 8) {
-        cpu::dequantize(in_as<std::int8_t>(c, 0), c.count, c.scale, out_as<float>(c), run);
-      } else {
-        cpu::dequantize(in_as<std::int16_t>(c, 0), c.count, c.scale, out_as<float>(c), run);
-      }
-      return;
-    case Op::quantized_matmul:
-      cpu::quantized_matmul(x, y, out_as<float>(c), c.m, c.n, c.k, c.bits, run);
-      return;
-    case Op::quantized_relu:
-      cpu::quantized_relu(x, out_as<float>(c), c.count, c.bits, run);
-      return;
-    case Op::batch_apply:
-      cpu::batch_apply(*c.row_function, x, out_as<float>(c), c.rows, c.cols, c.workers);
-      return;
-  }
+// ---- Adapters used by more than one row ----------------------------------------------
+void reference_gemm(Call& c, const Context&) {
+  ref::gemm(c.trans_a, c.trans_b, c.m, c.n, c.k, c.alpha, x_of(c), c.lda, y_of(c), c.ldb, c.beta,
+            out_of(c), c.ldc);
+}
+void cpu_gemm(Call& c, const Context& w) {
+  cpu::sgemm(c.trans_a, c.trans_b, c.m, c.n, c.k, c.alpha, x_of(c), c.lda, y_of(c), c.ldb, c.beta,
+             out_of(c), c.ldc, w.run, c.blocking);
+}
+template <cuda::SgemmImpl impl>
+void cuda_gemm(Call& c, const Context& w) {
+  cuda::sgemm(impl, c.trans_a, c.trans_b, c.m, c.n, c.k, c.alpha, x_of(c), c.lda, y_of(c), c.ldb,
+              c.beta, out_of(c), c.ldc, *w.stream);
 }
 
-// ---- The GPU kernels -----------------------------------------------------------------
+// Which implementations a row stands for.
+enum class Paths : std::uint8_t {
+  cpu_isas,   // one per CPU path, best first: "cpu.avx512", "cpu.avx2", "cpu.baseline"
+  cpu_one,    // one CPU implementation, named by the row
+  reference,  // "reference"
+  cuda,       // one GPU implementation, named by the row
+};
+
+struct Row {
+  Op op;
+  Paths paths;
+  const char* implementation;  // nullptr for Paths::cpu_isas
+  const char* summary;
+  Adapter adapter;
+  bool needs_vnni = false;  // its avx512 path needs AVX-512 VNNI
+};
+
+constexpr const char* kSgemmCpu = "packed SGEMM, register microkernel";
+constexpr const char* kCublas = "cublasSgemm, pedantic FP32";
+constexpr const char* kTiled = "register-blocked tiles, cp.async pipeline";
+constexpr const char* kTiledBasic = "one-level shared-memory tiles (teaching baseline)";
+
+// clang-format off
+constexpr Row kRows[] = {
+  // matmul: gemm with alpha = 1, beta = 0; both run the same kernels.
+  {Op::matmul, Paths::cpu_isas, nullptr, kSgemmCpu, cpu_gemm},
+  {Op::matmul, Paths::reference, "reference", "triple loop, double accumulation", reference_gemm},
+  {Op::matmul, Paths::cuda, "cuda.cublas", kCublas, cuda_gemm<cuda::SgemmImpl::cublas>},
+  {Op::matmul, Paths::cuda, "cuda.tiled", kTiled, cuda_gemm<cuda::SgemmImpl::tiled>},
+  {Op::matmul, Paths::cuda, "cuda.tiled_basic", kTiledBasic, cuda_gemm<cuda::SgemmImpl::tiled_basic>},
+
+  {Op::gemm, Paths::cpu_isas, nullptr, kSgemmCpu, cpu_gemm},
+  {Op::gemm, Paths::reference, "reference", "BLAS semantics, double accumulation", reference_gemm},
+  {Op::gemm, Paths::cuda, "cuda.cublas", kCublas, cuda_gemm<cuda::SgemmImpl::cublas>},
+  {Op::gemm, Paths::cuda, "cuda.tiled", kTiled, cuda_gemm<cuda::SgemmImpl::tiled>},
+  {Op::gemm, Paths::cuda, "cuda.tiled_basic", kTiledBasic, cuda_gemm<cuda::SgemmImpl::tiled_basic>},
+
+  {Op::relu, Paths::cpu_isas, nullptr, "vector max, NaN propagates",
+   [](Call& c, const Context& w) { cpu::relu(x_of(c), out_of(c), c.count, w.run); }},
+  {Op::relu, Paths::reference, "reference", "scalar loop, NaN propagates",
+   [](Call& c, const Context&) { ref::relu(x_of(c), out_of(c), c.count); }},
+  {Op::relu, Paths::cuda, "cuda", "grid-stride float4",
+   [](Call& c, const Context& w) { cuda::relu(x_of(c), out_of(c), c.count, *w.stream); }},
+
+  {Op::add, Paths::cpu_isas, nullptr, "vector add",
+   [](Call& c, const Context& w) { cpu::add(x_of(c), y_of(c), out_of(c), c.count, w.run); }},
+  {Op::add, Paths::reference, "reference", "scalar loop",
+   [](Call& c, const Context&) { ref::add(x_of(c), y_of(c), out_of(c), c.count); }},
+  {Op::add, Paths::cuda, "cuda", "grid-stride float4",
+   [](Call& c, const Context& w) { cuda::add(x_of(c), y_of(c), out_of(c), c.count, *w.stream); }},
+
+  {Op::multiply, Paths::cpu_isas, nullptr, "vector multiply",
+   [](Call& c, const Context& w) { cpu::multiply(x_of(c), y_of(c), out_of(c), c.count, w.run); }},
+  {Op::multiply, Paths::reference, "reference", "scalar loop",
+   [](Call& c, const Context&) { ref::multiply(x_of(c), y_of(c), out_of(c), c.count); }},
+  {Op::multiply, Paths::cuda, "cuda", "grid-stride float4",
+   [](Call& c, const Context& w) { cuda::multiply(x_of(c), y_of(c), out_of(c), c.count, *w.stream); }},
+
+  {Op::squared_difference, Paths::cpu_isas, nullptr, "vector (x - y)^2",
+   [](Call& c, const Context& w) {
+     cpu::squared_difference(x_of(c), y_of(c), out_of(c), c.count, w.run);
+   }},
+  {Op::squared_difference, Paths::reference, "reference", "scalar loop",
+   [](Call& c, const Context&) { ref::squared_difference(x_of(c), y_of(c), out_of(c), c.count); }},
+  {Op::squared_difference, Paths::cuda, "cuda", "grid-stride float4",
+   [](Call& c, const Context& w) {
+     cuda::squared_difference(x_of(c), y_of(c), out_of(c), c.count, *w.stream);
+   }},
+
+  {Op::dot, Paths::cpu_isas, nullptr, "vector accumulators, double flush",
+   [](Call& c, const Context& w) { c.result = cpu::dot(x_of(c), y_of(c), c.count, w.run); }},
+  {Op::dot, Paths::reference, "reference", "double accumulation",
+   [](Call& c, const Context&) { c.result = ref::dot(x_of(c), y_of(c), c.count); }},
+  {Op::dot, Paths::cuda, "cuda", "CUB reduction in double",
+   [](Call& c, const Context& w) { c.result = cuda::dot(x_of(c), y_of(c), c.count, *w.stream); }},
+
+  {Op::euclidean_distance, Paths::cpu_isas, nullptr, "vector accumulators, double flush",
+   [](Call& c, const Context& w) {
+     c.result = cpu::euclidean_distance(x_of(c), y_of(c), c.count, w.run);
+   }},
+  {Op::euclidean_distance, Paths::reference, "reference", "double accumulation",
+   [](Call& c, const Context&) { c.result = ref::euclidean_distance(x_of(c), y_of(c), c.count); }},
+  {Op::euclidean_distance, Paths::cuda, "cuda", "CUB reduction in double",
+   [](Call& c, const Context& w) {
+     c.result = cuda::euclidean_distance(x_of(c), y_of(c), c.count, *w.stream);
+   }},
+
+  {Op::cosine_similarity, Paths::cpu_isas, nullptr, "one pass, three accumulators",
+   [](Call& c, const Context& w) {
+     c.result = cpu::cosine_similarity(x_of(c), y_of(c), c.count, w.run);
+   }},
+  {Op::cosine_similarity, Paths::reference, "reference", "double accumulation, eps 1e-8",
+   [](Call& c, const Context&) { c.result = ref::cosine_similarity(x_of(c), y_of(c), c.count); }},
+  {Op::cosine_similarity, Paths::cuda, "cuda", "CUB reduction in double",
+   [](Call& c, const Context& w) {
+     c.result = cuda::cosine_similarity(x_of(c), y_of(c), c.count, *w.stream);
+   }},
+
+  {Op::quantize, Paths::cpu_isas, nullptr, "max|x| scan, then vector rounding",
+   [](Call& c, const Context& w) {
+     by_width(c, [&]<typename Q>(Q) { c.scale = cpu::quantize(x_of(c), c.count, q_out<Q>(c), w.run); });
+   }},
+  {Op::quantize, Paths::reference, "reference", "symmetric per tensor, round half to even",
+   [](Call& c, const Context&) {
+     c.scale = ref::quantize_scale(x_of(c), c.count, c.bits);
+     by_width(c, [&]<typename Q>(Q) { ref::quantize(x_of(c), c.count, c.scale, q_out<Q>(c)); });
+   }},
+  {Op::quantize, Paths::cuda, "cuda", "CUB max|x|, then rounding",
+   [](Call& c, const Context& w) {
+     c.scale = cuda::quantize_scale(x_of(c), c.count, c.bits, *w.stream);
+     by_width(c, [&]<typename Q>(Q) {
+       cuda::quantize(x_of(c), c.count, c.scale, q_out<Q>(c), *w.stream);
+     });
+   }},
+
+  {Op::dequantize, Paths::cpu_isas, nullptr, "vector convert and scale",
+   [](Call& c, const Context& w) {
+     by_width(c, [&]<typename Q>(Q) { cpu::dequantize(q_in<Q>(c), c.count, c.scale, out_of(c), w.run); });
+   }},
+  {Op::dequantize, Paths::reference, "reference", "q * scale",
+   [](Call& c, const Context&) {
+     by_width(c, [&]<typename Q>(Q) { ref::dequantize(q_in<Q>(c), c.count, c.scale, out_of(c)); });
+   }},
+  {Op::dequantize, Paths::cuda, "cuda", "convert and scale",
+   [](Call& c, const Context& w) {
+     by_width(c, [&]<typename Q>(Q) {
+       cuda::dequantize(q_in<Q>(c), c.count, c.scale, out_of(c), *w.stream);
+     });
+   }},
+
+  {Op::quantized_matmul, Paths::cpu_isas, nullptr, "integer GEMM, dequantizing store",
+   [](Call& c, const Context& w) {
+     cpu::quantized_matmul(x_of(c), y_of(c), out_of(c), c.m, c.n, c.k, c.bits, w.run);
+   }, /*needs_vnni=*/true},
+  {Op::quantized_matmul, Paths::reference, "reference", "quantize, int32 GEMM, dequantize",
+   [](Call& c, const Context&) {
+     ref::quantized_matmul(x_of(c), y_of(c), out_of(c), c.m, c.n, c.k, c.bits);
+   }},
+  {Op::quantized_matmul, Paths::cuda, "cuda", "dp4a / int16 GEMM, dequantizing store",
+   [](Call& c, const Context& w) {
+     cuda::quantized_matmul(x_of(c), y_of(c), out_of(c), c.m, c.n, c.k, c.bits, *w.stream);
+   }},
+
+  {Op::quantized_relu, Paths::cpu_isas, nullptr, "fused quantize, max, dequantize",
+   [](Call& c, const Context& w) {
+     cpu::quantized_relu(x_of(c), out_of(c), c.count, c.bits, w.run);
+   }},
+  {Op::quantized_relu, Paths::reference, "reference", "max(q, 0) in the integer domain",
+   [](Call& c, const Context&) { ref::quantized_relu(x_of(c), out_of(c), c.count, c.bits); }},
+  {Op::quantized_relu, Paths::cuda, "cuda", "fused quantize, max, dequantize",
+   [](Call& c, const Context& w) {
+     cuda::quantized_relu(x_of(c), out_of(c), c.count, c.bits, *w.stream);
+   }},
+
+  // batch_apply runs the caller's function: no SIMD paths and no GPU kernel.
+  {Op::batch_apply, Paths::cpu_one, "cpu.openmp", "row blocks on an OpenMP team",
+   [](Call& c, const Context&) {
+     cpu::batch_apply(*c.row_function, x_of(c), out_of(c), c.rows, c.cols, c.workers);
+   }},
+  {Op::batch_apply, Paths::reference, "reference", "row blocks on std::threads",
+   [](Call& c, const Context&) {
+     ref::batch_apply(*c.row_function, x_of(c), out_of(c), c.rows, c.cols, c.workers);
+   }},
+};
+// clang-format on
+
+// The rows as entries: a Paths::cpu_isas row once per path.
+std::vector<KernelEntry> build_table() {
+  std::vector<KernelEntry> table;
+  for (const Row& row : kRows) {
+    const auto add = [&](DeviceKind device, Backend backend, std::string name) -> KernelEntry& {
+      table.push_back({row.op, device, backend, std::move(name), row.summary, row.adapter});
+      return table.back();
+    };
+    switch (row.paths) {
+      case Paths::cpu_isas:
+        for (const cpu::Isa isa : cpu::all_isas()) {
+          KernelEntry& e =
+              add(DeviceKind::cpu, Backend::cpu, "cpu." + std::string(cpu::isa_name(isa)));
+          e.isa = isa;
+          e.needs_vnni = row.needs_vnni && isa == cpu::Isa::avx512;
+        }
+        break;
+      case Paths::cpu_one:
+        add(DeviceKind::cpu, Backend::cpu, row.implementation);
+        break;
+      case Paths::reference:
+        add(DeviceKind::cpu, Backend::reference, row.implementation);
+        break;
+      case Paths::cuda:
+        add(DeviceKind::cuda, Backend::cuda, row.implementation);
+        break;
+    }
+  }
+  return table;
+}
+
 // One stream per thread and device: concurrent callers do not serialise on a stream,
 // and a call waits only for its own work.
 const cuda::Stream& thread_stream(int device) {
@@ -151,146 +263,11 @@ const cuda::Stream& thread_stream(int device) {
   return *stream;
 }
 
-void run_cuda(const KernelEntry& e, Call& c) {
-  const cuda::Stream& s = thread_stream(c.cuda_device);
-  const float* x = in_as<float>(c, 0);
-  const float* y = in_as<float>(c, 1);
-  switch (c.op) {
-    case Op::matmul:
-    case Op::gemm:
-      cuda::sgemm(e.sgemm, c.trans_a, c.trans_b, c.m, c.n, c.k, c.alpha, x, c.lda, y, c.ldb, c.beta,
-                  out_as<float>(c), c.ldc, s);
-      break;
-    case Op::relu:
-      cuda::relu(x, out_as<float>(c), c.count, s);
-      break;
-    case Op::add:
-      cuda::add(x, y, out_as<float>(c), c.count, s);
-      break;
-    case Op::multiply:
-      cuda::multiply(x, y, out_as<float>(c), c.count, s);
-      break;
-    case Op::squared_difference:
-      cuda::squared_difference(x, y, out_as<float>(c), c.count, s);
-      break;
-    case Op::dot:
-      c.result = cuda::dot(x, y, c.count, s);
-      break;
-    case Op::euclidean_distance:
-      c.result = cuda::euclidean_distance(x, y, c.count, s);
-      break;
-    case Op::cosine_similarity:
-      c.result = cuda::cosine_similarity(x, y, c.count, s);
-      break;
-    case Op::quantize:
-      c.scale = cuda::quantize_scale(x, c.count, c.bits, s);
-      if (c.bits == 8) {
-        cuda::quantize(x, c.count, c.scale, out_as<std::int8_t>(c), s);
-      } else {
-        cuda::quantize(x, c.count, c.scale, out_as<std::int16_t>(c), s);
-      }
-      break;
-    case Op::dequantize:
-      if (c.bits == 8) {
-        cuda::dequantize(in_as<std::int8_t>(c, 0), c.count, c.scale, out_as<float>(c), s);
-      } else {
-        cuda::dequantize(in_as<std::int16_t>(c, 0), c.count, c.scale, out_as<float>(c), s);
-      }
-      break;
-    case Op::quantized_matmul:
-      cuda::quantized_matmul(x, y, out_as<float>(c), c.m, c.n, c.k, c.bits, s);
-      break;
-    case Op::quantized_relu:
-      cuda::quantized_relu(x, out_as<float>(c), c.count, c.bits, s);
-      break;
-    case Op::batch_apply:
-      throw DeviceError("batch_apply: runs a host function; there is no GPU kernel");
-  }
-  s.synchronize();  // errors of the kernels surface here, before the call returns
-}
-
-// ---- The table -------------------------------------------------------------------------
-struct OpText {
-  Op op;
-  const char* dtypes;
-  const char* reference;  // what the reference does
-  const char* cpu;        // what the SIMD paths do
-  const char* cuda;       // what the GPU kernel does; nullptr: none
-};
-
-constexpr OpText kOpTexts[] = {
-    {Op::matmul, "f32", "triple loop, double accumulation", "packed SGEMM, register microkernel",
-     nullptr},
-    {Op::gemm, "f32", "BLAS semantics, double accumulation", "packed SGEMM, register microkernel",
-     nullptr},
-    {Op::relu, "f32", "scalar loop, NaN propagates", "vector max, NaN propagates",
-     "grid-stride float4"},
-    {Op::add, "f32", "scalar loop", "vector add", "grid-stride float4"},
-    {Op::multiply, "f32", "scalar loop", "vector multiply", "grid-stride float4"},
-    {Op::squared_difference, "f32", "scalar loop", "vector (x - y)^2", "grid-stride float4"},
-    {Op::dot, "f32", "double accumulation", "vector accumulators, double flush",
-     "CUB reduction in double"},
-    {Op::euclidean_distance, "f32", "double accumulation", "vector accumulators, double flush",
-     "CUB reduction in double"},
-    {Op::cosine_similarity, "f32", "double accumulation, eps 1e-8", "one pass, three accumulators",
-     "CUB reduction in double"},
-    {Op::quantize, "f32 -> i8/i16", "symmetric per tensor, round half to even",
-     "max|x| scan, then vector rounding", "CUB max|x|, then rounding"},
-    {Op::dequantize, "i8/i16 -> f32", "q * scale", "vector convert and scale", "convert and scale"},
-    {Op::quantized_matmul, "f32 (i8/i16 inside)", "quantize, int32 GEMM, dequantize",
-     "integer GEMM, dequantizing store", "dp4a / int16 GEMM, dequantizing store"},
-    {Op::quantized_relu, "f32 (i8/i16 inside)", "max(q, 0) in the integer domain",
-     "fused quantize, max, dequantize", "fused quantize, max, dequantize"},
-    {Op::batch_apply, "f32", "row blocks on std::threads", "row blocks on an OpenMP team", nullptr},
-};
-
-bool is_sgemm(Op op) { return op == Op::matmul || op == Op::gemm; }
-
-std::vector<KernelEntry> build_table() {
-  std::vector<KernelEntry> table;
-  for (const OpText& t : kOpTexts) {
-    const auto add = [&](DeviceKind device, Backend backend, std::string name,
-                         std::string summary) {
-      KernelEntry e{t.op, device, backend, std::move(name), t.dtypes, std::move(summary)};
-      table.push_back(std::move(e));
-      return &table.back();
-    };
-    // The CPU: the SIMD paths best first, then the reference (batch_apply has one
-    // OpenMP implementation, its work being the caller's function).
-    if (t.op == Op::batch_apply) {
-      add(DeviceKind::cpu, Backend::cpu, "cpu.openmp", t.cpu);
-    } else {
-      for (const cpu::Isa isa : cpu::all_isas()) {
-        KernelEntry* e =
-            add(DeviceKind::cpu, Backend::cpu, "cpu." + std::string(cpu::isa_name(isa)), t.cpu);
-        e->isa = isa;
-        e->needs_vnni = t.op == Op::quantized_matmul && isa == cpu::Isa::avx512;
-      }
-    }
-    add(DeviceKind::cpu, Backend::reference, "reference", t.reference);
-    // The GPU: cuBLAS first for the SGEMMs (until a profile says otherwise).
-    if (is_sgemm(t.op)) {
-      for (const cuda::SgemmImpl impl :
-           {cuda::SgemmImpl::cublas, cuda::SgemmImpl::tiled, cuda::SgemmImpl::tiled_basic}) {
-        KernelEntry* e = add(DeviceKind::cuda, Backend::cuda, cuda::sgemm_impl_name(impl),
-                             impl == cuda::SgemmImpl::cublas ? "cublasSgemm, pedantic FP32"
-                             : impl == cuda::SgemmImpl::tiled
-                                 ? "register-blocked tiles, cp.async pipeline"
-                                 : "one-level shared-memory tiles (teaching baseline)");
-        e->sgemm = impl;
-      }
-    } else if (t.cuda != nullptr) {
-      add(DeviceKind::cuda, Backend::cuda, "cuda", t.cuda);
-    }
-  }
-  return table;
-}
-
 struct Registry {
   std::vector<KernelEntry> table;
-  std::array<std::array<std::vector<const KernelEntry*>, 2>, kOpCount> by_op;
+  std::vector<std::array<std::vector<const KernelEntry*>, 2>> by_op;
 
-  Registry() : table(build_table()) {
+  Registry() : table(build_table()), by_op(all_ops().size()) {
     table.shrink_to_fit();
     for (const KernelEntry& e : table) {
       by_op[static_cast<std::size_t>(e.op)][static_cast<std::size_t>(e.device)].push_back(&e);
@@ -335,17 +312,13 @@ std::string KernelEntry::unavailable_reason() const {
 }
 
 void KernelEntry::run(Call& call) const {
-  switch (backend) {
-    case Backend::reference:
-      run_reference(call);
-      return;
-    case Backend::cpu:
-      run_cpu(*this, call);
-      return;
-    case Backend::cuda:
-      run_cuda(*this, call);
-      return;
+  if (backend != Backend::cuda) {
+    adapter(call, Context{cpu::RunOptions{isa, call.threads}});
+    return;
   }
+  const cuda::Stream& stream = thread_stream(call.cuda_device);
+  adapter(call, Context{cpu::RunOptions{}, &stream});
+  stream.synchronize();  // errors of the kernels surface here, before the call returns
 }
 
 std::span<const KernelEntry* const> candidates(Op op, DeviceKind device) {

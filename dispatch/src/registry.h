@@ -18,16 +18,26 @@ namespace tandem::detail {
 
 enum class Backend : std::uint8_t { reference, cpu, cuda };
 
+// Where an adapter runs a call: the CPU path and threads, or the GPU stream.
+struct Context {
+  cpu::RunOptions run;
+  const cuda::Stream* stream = nullptr;
+};
+
+// Calls one kernel with the Call's operands: a line or two per row (registry.cpp).
+using Adapter = void (*)(Call& call, const Context& where);
+
+// One implementation of one op, as the registry holds it: a row of registry.cpp's
+// table (a CPU row once per path).
 struct KernelEntry {
   Op op;
   DeviceKind device;
   Backend backend;
   std::string implementation;  // "reference", "cpu.avx2", "cuda.cublas", ...
-  std::string dtypes;
   std::string summary;
-  cpu::Isa isa = cpu::Isa::baseline;               // Backend::cpu: the path
-  bool needs_vnni = false;                         // Backend::cpu: the int8 avx512 path
-  cuda::SgemmImpl sgemm = cuda::SgemmImpl::tiled;  // Backend::cuda, GEMMs: which one
+  Adapter adapter = nullptr;
+  cpu::Isa isa = cpu::Isa::baseline;  // Backend::cpu: the path
+  bool needs_vnni = false;            // Backend::cpu: the int8 avx512 path
 
   // Whether it can run in this process at all (path supported and under the cap; a
   // GPU present): cheap, asked on every call.

@@ -8,6 +8,7 @@
 #include <cmath>
 #include <cstdint>
 #include <cstdio>
+#include <limits>
 #include <string>
 
 #include <tandem/error.h>
@@ -21,6 +22,30 @@ inline void require_bits(const char* op, int bits) {
   if (bits != 8 && bits != 16) {
     throw ArgumentError(std::string(op) + ": unsupported bit width " + std::to_string(bits) +
                         " (8 or 16)");
+  }
+}
+
+// Q's range as floats, for the clamp before rounding (clamping to integral bounds
+// first equals rounding first): [-128, 127] and [-32768, 32767]. Usable in CUDA
+// device code (constexpr scalars).
+template <typename Q>
+struct QuantRange {
+  static constexpr float lo = static_cast<float>(std::numeric_limits<Q>::min());
+  static constexpr float hi = static_cast<float>(std::numeric_limits<Q>::max());
+};
+
+// The largest K for which k * quant_max(bits)^2 fits in int32: the integer GEMM's
+// sums cannot wrap (133144 at 8 bits, 2 at 16).
+constexpr std::int64_t max_exact_k(int bits) {
+  const std::int64_t q = quant_max(bits);
+  return std::int64_t{INT32_MAX} / (q * q);
+}
+
+inline void require_exact_k(const char* op, std::int64_t k, int bits) {
+  if (k > max_exact_k(bits)) {
+    throw ArgumentError(std::string(op) + ": K = " + std::to_string(k) + " can overflow int32 at " +
+                        std::to_string(bits) + " bits (at most " +
+                        std::to_string(max_exact_k(bits)) + ")");
   }
 }
 

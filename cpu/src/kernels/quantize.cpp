@@ -15,6 +15,8 @@
 #include <stdint.h>
 #include <string.h>
 
+#include <tandem/quantization_rules.h>
+
 #include "simd.h"
 #include "tables.h"
 
@@ -113,22 +115,19 @@ inline void load_s16(const int16_t* q, I32* v) {
 
 #endif
 
-// Per integer type: elements per block, range, and the block-wise pack and widen.
+// Per integer type: elements per block, and the block-wise pack and widen (the range
+// is quant::QuantRange).
 template <typename Q>
 struct Traits;
 template <>
 struct Traits<int8_t> {
   static constexpr size_t kPack = kPack8;
-  static constexpr float kLo = -128.0f;
-  static constexpr float kHi = 127.0f;
   static void store(int8_t* q, const I32* v) { store_s8(q, v); }
   static void load(const int8_t* q, I32* v) { load_s8(q, v); }
 };
 template <>
 struct Traits<int16_t> {
   static constexpr size_t kPack = kPack16;
-  static constexpr float kLo = -32768.0f;
-  static constexpr float kHi = 32767.0f;
   static void store(int16_t* q, const I32* v) { store_s16(q, v); }
   static void load(const int16_t* q, I32* v) { load_s16(q, v); }
 };
@@ -243,7 +242,7 @@ template <typename Q>
 void quantize_blocks(const float* x, int64_t blocks, float scale, Q* q) {
   constexpr size_t kPack = Traits<Q>::kPack;
   const F32 inv = simd::set1(1.0f / scale);
-  const F32 lo = simd::set1(Traits<Q>::kLo), hi = simd::set1(Traits<Q>::kHi);
+  const F32 lo = simd::set1(quant::QuantRange<Q>::lo), hi = simd::set1(quant::QuantRange<Q>::hi);
   for (int64_t b = 0; b < blocks; ++b) {
     I32 v[kPack];
     for (size_t k = 0; k < kPack; ++k)
@@ -331,7 +330,7 @@ void dequantize_stream(const Q* q, int64_t n, float scale, float* x) {
 template <typename Q>
 void quantized_relu_any(const float* x, float* y, int64_t n, float scale) {
   const F32 s = simd::set1(scale), inv = simd::set1(1.0f / scale);
-  const F32 lo = simd::zero(), hi = simd::set1(Traits<Q>::kHi);
+  const F32 lo = simd::zero(), hi = simd::set1(quant::QuantRange<Q>::hi);
   const auto one = [&](F32 v) { return simd::mul(to_float(quantize_vector(v, inv, lo, hi)), s); };
   int64_t i = 0;
   for (; i + 2 * kLanes <= n; i += 2 * kLanes) {

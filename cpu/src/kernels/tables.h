@@ -1,6 +1,6 @@
 // The kernel tables: each kernel family, compiled once per path, fills one table per
 // path with pointers to that path's functions. The public entry points
-// (cpu/src/*_api.cpp) pick a table with `table_for(isa)`.
+// (cpu/src/*_api.cpp) pick a path's table with `detail::select(op, isa, ...)` (run.h).
 //
 // Adding a family: a struct here, `extern const` declarations of its table in the
 // three path namespaces below, a source in cpu/src/kernels/ that defines

@@ -112,18 +112,14 @@ void dequantize(const std::int16_t* q, std::int64_t n, float scale, float* x) {
 }
 
 std::int64_t max_quantized_k(int bits) {
-  const std::int64_t q = quant_max(bits);
-  return std::int64_t{std::numeric_limits<std::int32_t>::max()} / (q * q);
+  require_bits("quantized_matmul", bits);
+  return quant::max_exact_k(bits);
 }
 
 void quantized_matmul(const float* a, const float* b, float* c, std::int64_t m, std::int64_t n,
                       std::int64_t k, int bits) {
   require_bits("quantized_matmul", bits);
-  if (k > max_quantized_k(bits)) {
-    throw ArgumentError("quantized_matmul: K = " + std::to_string(k) + " can overflow int32 at " +
-                        std::to_string(bits) + " bits (at most " +
-                        std::to_string(max_quantized_k(bits)) + ")");
-  }
+  quant::require_exact_k("quantized_matmul", k, bits);
   const float scale_a = scale_of("quantized_matmul", "A", a, m * k, bits);
   const float scale_b = scale_of("quantized_matmul", "B", b, k * n, bits);
   (void)quant::dequantization_scale("quantized_matmul", scale_a, scale_b);
