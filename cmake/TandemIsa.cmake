@@ -1,17 +1,37 @@
 # The CPU paths Tandem compiles its kernels for, best first, and the flags of each:
 # configuration as data. A kernel family is one source file compiled once per path;
 # the copies live in namespaces tandem::cpu::<isa> (see cpu/src/kernels/isa_namespace.h).
-set(TANDEM_CPU_ISAS avx512 avx2 baseline)
+# The list itself is the C++ one, TANDEM_CPU_ISA_LIST in tandem/cpu/isa_list.h, read here.
+file(STRINGS ${PROJECT_SOURCE_DIR}/cpu/include/tandem/cpu/isa_list.h tandem_isa_line
+     REGEX "^#define TANDEM_CPU_ISA_LIST\\(X\\)")
+string(REGEX MATCHALL "X\\(([a-z0-9_]+)\\)" tandem_isa_items "${tandem_isa_line}")
+set(TANDEM_CPU_ISAS "")
+foreach(item ${tandem_isa_items})
+  string(REGEX REPLACE "X\\(([a-z0-9_]+)\\)" "\\1" isa "${item}")
+  list(APPEND TANDEM_CPU_ISAS ${isa})
+endforeach()
+if(NOT TANDEM_CPU_ISAS)
+  message(FATAL_ERROR "cannot read TANDEM_CPU_ISA_LIST from cpu/include/tandem/cpu/isa_list.h")
+endif()
 set(TANDEM_ISA_FLAGS_avx512 -mavx512f -mavx512bw -mavx512dq -mavx512vl -mavx2 -mfma -mf16c -mbmi2)
 set(TANDEM_ISA_FLAGS_avx2 -mavx2 -mfma -mf16c -mbmi2)
 set(TANDEM_ISA_FLAGS_baseline "")
+foreach(isa ${TANDEM_CPU_ISAS})
+  if(NOT DEFINED TANDEM_ISA_FLAGS_${isa})
+    message(FATAL_ERROR "TANDEM_CPU_ISA_LIST names ${isa}, which has no TANDEM_ISA_FLAGS_${isa} here")
+  endif()
+endforeach()
 
 # tandem_cpu_kernel_family(<target> <source> [EXTRA_<isa> flags...])
 # Compiles <source> once per path into <target>, each copy with its path's flags,
 # TANDEM_CPU_ISA=<isa>, and any extra flags given for that path (for example
 # EXTRA_avx512 -mavx512vnni for the integer GEMM).
 function(tandem_cpu_kernel_family target source)
-  cmake_parse_arguments(PARSE_ARGV 2 ARG "" "" "EXTRA_avx512;EXTRA_avx2;EXTRA_baseline")
+  set(extra_keywords "")
+  foreach(isa ${TANDEM_CPU_ISAS})
+    list(APPEND extra_keywords EXTRA_${isa})
+  endforeach()
+  cmake_parse_arguments(PARSE_ARGV 2 ARG "" "" "${extra_keywords}")
   get_filename_component(family ${source} NAME_WE)
   foreach(isa ${TANDEM_CPU_ISAS})
     set(objects ${target}_${family}_${isa})

@@ -33,8 +33,9 @@ inline std::string isa_param_name(const ::testing::TestParamInfo<cpu::Isa>& info
 
 }  // namespace tandem::testing
 
-#define TANDEM_INSTANTIATE_PER_ISA(suite)                                                          \
-  INSTANTIATE_TEST_SUITE_P(Isa, suite,                                                             \
-                           ::testing::Values(::tandem::cpu::Isa::avx512, ::tandem::cpu::Isa::avx2, \
-                                             ::tandem::cpu::Isa::baseline),                        \
-                           ::tandem::testing::isa_param_name)
+// Every path of TANDEM_CPU_ISA_LIST (cpu::all_isas()).
+#define TANDEM_INSTANTIATE_PER_ISA(suite)                                                      \
+  INSTANTIATE_TEST_SUITE_P(                                                                    \
+      Isa, suite,                                                                              \
+      ::testing::ValuesIn(::tandem::cpu::all_isas().begin(), ::tandem::cpu::all_isas().end()), \
+      ::tandem::testing::isa_param_name)

@@ -12,7 +12,7 @@ namespace tandem::cpu {
 namespace {
 
 const ElementwiseKernels& kernels(const char* op, Isa isa) {
-  return detail::select(op, isa, avx512::elementwise, avx2::elementwise, baseline::elementwise);
+  return detail::select(op, isa, kElementwiseByPath);
 }
 
 // [a, a + n) and [b, b + n) share at least one element.

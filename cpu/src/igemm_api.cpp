@@ -42,7 +42,7 @@ const IgemmKernels& kernels(const char* op, Isa isa) {
                       ": the cpu.avx512 path of the integer GEMM needs AVX-512 VNNI, which this "
                       "CPU lacks");
   }
-  return detail::select(op, isa, avx512::igemm, avx2::igemm, baseline::igemm);
+  return detail::select(op, isa, kIgemmByPath);
 }
 
 // Panel sizes in bytes for kc k values: 32-bit lanes of k_group k values each.
@@ -133,7 +133,7 @@ Problem integer_problem(Index m, Index n, Index k, const T* a, Index lda, const 
 // ---- Quantization: the path's quantize kernels (kernels/quantize.cpp) -----------------
 
 const QuantizeKernels& quantize_kernels(const char* op, Isa isa) {
-  return detail::select(op, isa, avx512::quantize, avx2::quantize, baseline::quantize);
+  return detail::select(op, isa, kQuantizeByPath);
 }
 
 // As reference::quantize_scale, in one pass that also refuses NaN/Inf (worded as the

@@ -13,7 +13,9 @@
 namespace tandem::cpu {
 namespace {
 
-constexpr std::array kIsas = {Isa::avx512, Isa::avx2, Isa::baseline};
+#define TANDEM_ISA_VALUE(isa) Isa::isa,
+constexpr Isa kIsas[] = {TANDEM_CPU_ISA_LIST(TANDEM_ISA_VALUE)};
+#undef TANDEM_ISA_VALUE
 
 struct IsaState {
   std::mutex mutex;
@@ -47,14 +49,10 @@ thread_local std::optional<Isa> t_last_isa;
 std::span<const Isa> all_isas() { return kIsas; }
 
 std::string_view isa_name(Isa isa) {
-  switch (isa) {
-    case Isa::avx512:
-      return "avx512";
-    case Isa::avx2:
-      return "avx2";
-    case Isa::baseline:
-      return "baseline";
-  }
+#define TANDEM_ISA_NAME(name) \
+  if (isa == Isa::name) return #name;
+  TANDEM_CPU_ISA_LIST(TANDEM_ISA_NAME)
+#undef TANDEM_ISA_NAME
   return "?";
 }
 

@@ -27,7 +27,7 @@ namespace {
 constexpr std::int64_t kAlign = 64;
 
 const QuantizeKernels& kernels(const char* op, Isa isa) {
-  return detail::select(op, isa, avx512::quantize, avx2::quantize, baseline::quantize);
+  return detail::select(op, isa, kQuantizeByPath);
 }
 
 using quant::require_bits;

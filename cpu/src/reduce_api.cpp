@@ -17,7 +17,7 @@ namespace tandem::cpu {
 namespace {
 
 const ReduceKernels& kernels(const char* op, Isa isa) {
-  return detail::select(op, isa, avx512::reduce, avx2::reduce, baseline::reduce);
+  return detail::select(op, isa, kReduceByPath);
 }
 
 // Float lanes overflow where the double result does not (dot of [2e19] with itself is

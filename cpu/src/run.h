@@ -2,6 +2,7 @@
 // here, record it as the path that ran, and hand back that path's table.
 #pragma once
 
+#include <cstddef>
 #include <string>
 
 #include <tandem/cpu/isa.h>
@@ -16,20 +17,14 @@ inline void require_supported(const char* op, Isa isa) {
   }
 }
 
-template <typename Table>
-const Table& select(const char* op, Isa isa, const Table& avx512, const Table& avx2,
-                    const Table& baseline) {
+// The path's table from a family's tables in TANDEM_CPU_ISA_LIST's order
+// (kernels/tables.h, k<Family>ByPath).
+template <typename Table, std::size_t N>
+const Table& select(const char* op, Isa isa, const Table* const (&by_path)[N]) {
+  static_assert(N == kIsaCount, "one table per path");
   require_supported(op, isa);
   set_last_isa(isa);
-  switch (isa) {
-    case Isa::avx512:
-      return avx512;
-    case Isa::avx2:
-      return avx2;
-    case Isa::baseline:
-      break;
-  }
-  return baseline;
+  return *by_path[kIsaCount - 1 - static_cast<std::size_t>(isa)];
 }
 
 }  // namespace tandem::cpu::detail

@@ -22,9 +22,7 @@ namespace {
 
 using Index = std::int64_t;
 
-const SgemmKernels& kernels(Isa isa) {
-  return detail::select("sgemm", isa, avx512::sgemm, avx2::sgemm, baseline::sgemm);
-}
+const SgemmKernels& kernels(Isa isa) { return detail::select("sgemm", isa, kSgemmByPath); }
 
 // A view of op(X) for X stored row-major with leading dimension ld.
 struct Operand {

@@ -1,14 +1,17 @@
 // The kernel tables: each kernel family, compiled once per path, fills one table per
 // path with pointers to that path's functions. The public entry points
-// (cpu/src/*_api.cpp) pick a path's table with `detail::select(op, isa, ...)` (run.h).
+// (cpu/src/*_api.cpp) pick a path's table with `detail::select(op, isa, k<Family>ByPath)`
+// (run.h). The paths are TANDEM_CPU_ISA_LIST's (tandem/cpu/isa_list.h).
 //
-// Adding a family: a struct here, `extern const` declarations of its table in the
-// three path namespaces below, a source in cpu/src/kernels/ that defines
+// Adding a family: a struct here, its line in TANDEM_DECLARE_PATH_TABLES and its
+// k<Family>ByPath array below, a source in cpu/src/kernels/ that defines
 // `const <Struct> <name> = {...};` inside TANDEM_ISA_NAMESPACE, and a
 // tandem_cpu_kernel_family() line in cpu/CMakeLists.txt.
 #pragma once
 
 #include <stdint.h>
+
+#include <tandem/cpu/isa_list.h>
 
 namespace tandem::cpu {
 
@@ -99,26 +102,37 @@ struct QuantizeKernels {
   void (*dequantize_s16_stream)(const int16_t* q, int64_t n, float scale, float* x);
 };
 
-namespace avx512 {
-extern const ElementwiseKernels elementwise;
-extern const ReduceKernels reduce;
-extern const QuantizeKernels quantize;
-extern const SgemmKernels sgemm;
-extern const IgemmKernels igemm;
-}  // namespace avx512
-namespace avx2 {
-extern const ElementwiseKernels elementwise;
-extern const ReduceKernels reduce;
-extern const QuantizeKernels quantize;
-extern const SgemmKernels sgemm;
-extern const IgemmKernels igemm;
-}  // namespace avx2
-namespace baseline {
-extern const ElementwiseKernels elementwise;
-extern const ReduceKernels reduce;
-extern const QuantizeKernels quantize;
-extern const SgemmKernels sgemm;
-extern const IgemmKernels igemm;
-}  // namespace baseline
+// Each path's tables, declared once per entry of TANDEM_CPU_ISA_LIST.
+#define TANDEM_DECLARE_PATH_TABLES(isa)        \
+  namespace isa {                              \
+  extern const ElementwiseKernels elementwise; \
+  extern const ReduceKernels reduce;           \
+  extern const QuantizeKernels quantize;       \
+  extern const SgemmKernels sgemm;             \
+  extern const IgemmKernels igemm;             \
+  }
+TANDEM_CPU_ISA_LIST(TANDEM_DECLARE_PATH_TABLES)
+#undef TANDEM_DECLARE_PATH_TABLES
+
+// Each family's tables in the list's order, for detail::select (run.h).
+#define TANDEM_TABLE_OF_PATH(isa) &isa::TANDEM_FAMILY,
+#define TANDEM_FAMILY elementwise
+inline constexpr const ElementwiseKernels* kElementwiseByPath[] = {
+    TANDEM_CPU_ISA_LIST(TANDEM_TABLE_OF_PATH)};
+#undef TANDEM_FAMILY
+#define TANDEM_FAMILY reduce
+inline constexpr const ReduceKernels* kReduceByPath[] = {TANDEM_CPU_ISA_LIST(TANDEM_TABLE_OF_PATH)};
+#undef TANDEM_FAMILY
+#define TANDEM_FAMILY quantize
+inline constexpr const QuantizeKernels* kQuantizeByPath[] = {
+    TANDEM_CPU_ISA_LIST(TANDEM_TABLE_OF_PATH)};
+#undef TANDEM_FAMILY
+#define TANDEM_FAMILY sgemm
+inline constexpr const SgemmKernels* kSgemmByPath[] = {TANDEM_CPU_ISA_LIST(TANDEM_TABLE_OF_PATH)};
+#undef TANDEM_FAMILY
+#define TANDEM_FAMILY igemm
+inline constexpr const IgemmKernels* kIgemmByPath[] = {TANDEM_CPU_ISA_LIST(TANDEM_TABLE_OF_PATH)};
+#undef TANDEM_FAMILY
+#undef TANDEM_TABLE_OF_PATH
 
 }  // namespace tandem::cpu

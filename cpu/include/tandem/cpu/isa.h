@@ -14,11 +14,23 @@
 #include <span>
 #include <string_view>
 
+#include <tandem/cpu/isa_list.h>
+
 namespace tandem::cpu {
 
-enum class Isa : std::uint8_t { baseline = 0, avx2 = 1, avx512 = 2 };
+namespace detail {
+// Positions in TANDEM_CPU_ISA_LIST, best first.
+#define TANDEM_ISA_POSITION(isa) isa##_position,
+enum IsaPosition : std::uint8_t { TANDEM_CPU_ISA_LIST(TANDEM_ISA_POSITION) kIsaCount };
+#undef TANDEM_ISA_POSITION
+}  // namespace detail
 
-// Best first: avx512, avx2, baseline.
+// The paths, ordered so that a better path compares greater (baseline lowest).
+#define TANDEM_ISA_ENUMERATOR(isa) isa = detail::kIsaCount - 1 - detail::isa##_position,
+enum class Isa : std::uint8_t { TANDEM_CPU_ISA_LIST(TANDEM_ISA_ENUMERATOR) };
+#undef TANDEM_ISA_ENUMERATOR
+
+// Best first: the order of TANDEM_CPU_ISA_LIST.
 std::span<const Isa> all_isas();
 
 std::string_view isa_name(Isa isa);  // "avx512", "avx2", "baseline"
