@@ -20,149 +20,48 @@
 #include <stdint.h>
 #include <string.h>
 
-#include "isa_namespace.h"
+#include "simd.h"
 #include "tables.h"
 
 namespace TANDEM_ISA_NAMESPACE {
 namespace {
 
-inline int32_t load32(const void* p) {
-  int32_t x;
-  memcpy(&x, p, sizeof x);
-  return x;
-}
+using simd::I32;
+using simd::kLanes;
 
-// ---- The int32 vector of this path ------------------------------------------------
+// The microkernel's tile per path, as data: MR rows by NV vectors of B (NR = NV x
+// lanes). avx512 12 x 32: 24 accumulators + 2 of B of the 32 registers; avx2 4 x 16
+// and baseline 4 x 8: 8 accumulators + 2 of B + A + a product, of 16.
+struct Tile {
+  int mr, nv;
+};
+namespace tiles {
+constexpr Tile avx512{12, 2}, avx2{4, 2}, baseline{4, 2};
+}  // namespace tiles
+constexpr int kMR = tiles::TANDEM_CPU_ISA.mr;
+constexpr int kNV = tiles::TANDEM_CPU_ISA.nv;
 
-#if defined(__AVX512F__)
-
-#if !defined(__AVX512VNNI__)
+#if defined(__AVX512F__) && !defined(__AVX512VNNI__)
 #error "the avx512 integer GEMM needs -mavx512vnni (EXTRA_avx512 in cpu/CMakeLists.txt)"
 #endif
 
-using I32 = __m512i;
-constexpr int kLanes = 16;
-constexpr int kMR = 12;
-constexpr int kNV = 2;  // 12 x 32: 24 accumulators + 2 of B of the 32 registers
-
-inline __mmask16 mask(int64_t n) { return static_cast<__mmask16>((1u << n) - 1u); }
-inline I32 zero() { return _mm512_setzero_si512(); }
-inline I32 load(const void* p) { return _mm512_loadu_si512(p); }
-// The masked forms throughout: GCC 12's unmasked ones start from an "undefined"
-// vector that trips -Wmaybe-uninitialized.
-inline I32 broadcast(const void* p) {
-  return _mm512_maskz_set1_epi32(static_cast<__mmask16>(0xFFFF), load32(p));
-}
-inline I32 dot_s16(I32 acc, I32 a, I32 b) { return _mm512_dpwssd_epi32(acc, a, b); }
-inline I32 dot_u8s8(I32 acc, I32 a, I32 b) { return _mm512_dpbusd_epi32(acc, a, b); }
-inline I32 add(I32 a, I32 b) { return _mm512_add_epi32(a, b); }
-inline I32 load_i32(const int32_t* p, int64_t n) {
-  return n == kLanes ? _mm512_loadu_si512(p) : _mm512_maskz_loadu_epi32(mask(n), p);
-}
-inline void store_i32(int32_t* p, I32 v, int64_t n) {
-  if (n == kLanes) {
-    _mm512_storeu_si512(p, v);
-  } else {
-    _mm512_mask_storeu_epi32(p, mask(n), v);
-  }
-}
+// float(v) * scale into the first n lanes at p.
 inline void store_scaled(float* p, I32 v, float scale, int64_t n) {
-  const __m512 x = _mm512_mul_ps(_mm512_maskz_cvtepi32_ps(static_cast<__mmask16>(0xFFFF), v),
-                                 _mm512_set1_ps(scale));
+  const simd::F32 x = simd::mul(simd::to_float(v), simd::set1(scale));
   if (n == kLanes) {
-    _mm512_storeu_ps(p, x);
+    simd::store(p, x);
   } else {
-    _mm512_mask_storeu_ps(p, mask(n), x);
+    simd::store_partial(p, x, n);
   }
 }
-
-#elif defined(__AVX2__)
-
-using I32 = __m256i;
-constexpr int kLanes = 8;
-constexpr int kMR = 4;
-constexpr int kNV = 2;  // 4 x 16: 8 accumulators + 2 of B + A + a product, of 16
-
-inline __m256i mask(int64_t n) {
-  return _mm256_cmpgt_epi32(_mm256_set1_epi32(static_cast<int>(n)),
-                            _mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7));
-}
-inline I32 zero() { return _mm256_setzero_si256(); }
-inline I32 load(const void* p) { return _mm256_loadu_si256(static_cast<const __m256i*>(p)); }
-inline I32 broadcast(const void* p) { return _mm256_set1_epi32(load32(p)); }
-inline I32 dot_s16(I32 acc, I32 a, I32 b) { return _mm256_add_epi32(acc, _mm256_madd_epi16(a, b)); }
-inline I32 add(I32 a, I32 b) { return _mm256_add_epi32(a, b); }
-inline I32 load_i32(const int32_t* p, int64_t n) {
-  return n == kLanes ? load(p) : _mm256_maskload_epi32(reinterpret_cast<const int*>(p), mask(n));
-}
-inline void store_i32(int32_t* p, I32 v, int64_t n) {
-  if (n == kLanes) {
-    _mm256_storeu_si256(reinterpret_cast<__m256i*>(p), v);
-  } else {
-    _mm256_maskstore_epi32(reinterpret_cast<int*>(p), mask(n), v);
-  }
-}
-inline void store_scaled(float* p, I32 v, float scale, int64_t n) {
-  const __m256 x = _mm256_mul_ps(_mm256_cvtepi32_ps(v), _mm256_set1_ps(scale));
-  if (n == kLanes) {
-    _mm256_storeu_ps(p, x);
-  } else {
-    _mm256_maskstore_ps(p, mask(n), x);
-  }
-}
-
-#else  // baseline: SSE2
-
-using I32 = __m128i;
-constexpr int kLanes = 4;
-constexpr int kMR = 4;
-constexpr int kNV = 2;  // 4 x 8: 8 accumulators + 2 of B + A + a product, of 16
-
-inline I32 zero() { return _mm_setzero_si128(); }
-inline I32 load(const void* p) { return _mm_loadu_si128(static_cast<const __m128i*>(p)); }
-inline I32 broadcast(const void* p) { return _mm_set1_epi32(load32(p)); }
-inline I32 dot_s16(I32 acc, I32 a, I32 b) { return _mm_add_epi32(acc, _mm_madd_epi16(a, b)); }
-inline I32 add(I32 a, I32 b) { return _mm_add_epi32(a, b); }
-inline I32 load_i32(const int32_t* p, int64_t n) {
-  if (n == kLanes) return load(p);
-  alignas(16) int32_t buf[4] = {0, 0, 0, 0};
-  memcpy(buf, p, static_cast<size_t>(n) * sizeof(int32_t));
-  return _mm_load_si128(reinterpret_cast<const __m128i*>(buf));
-}
-inline void store_i32(int32_t* p, I32 v, int64_t n) {
-  if (n == kLanes) {
-    _mm_storeu_si128(reinterpret_cast<__m128i*>(p), v);
-    return;
-  }
-  alignas(16) int32_t buf[4];
-  _mm_store_si128(reinterpret_cast<__m128i*>(buf), v);
-  memcpy(p, buf, static_cast<size_t>(n) * sizeof(int32_t));
-}
-inline void store_scaled(float* p, I32 v, float scale, int64_t n) {
-  const __m128 x = _mm_mul_ps(_mm_cvtepi32_ps(v), _mm_set1_ps(scale));
-  if (n == kLanes) {
-    _mm_storeu_ps(p, x);
-    return;
-  }
-  alignas(16) float buf[4];
-  _mm_store_ps(buf, x);
-  memcpy(p, buf, static_cast<size_t>(n) * sizeof(float));
-}
-
-#endif
 
 constexpr int kNR = kNV * kLanes;
 
 // ---- The microkernel ----------------------------------------------------------------
 
 struct DotS16 {
-  static I32 apply(I32 acc, I32 a, I32 b) { return dot_s16(acc, a, b); }
+  static I32 apply(I32 acc, I32 a, I32 b) { return simd::dot_s16(acc, a, b); }
 };
-#if defined(__AVX512F__)
-struct DotU8S8 {
-  static I32 apply(I32 acc, I32 a, I32 b) { return dot_u8s8(acc, a, b); }
-};
-#endif
 
 // C[0:mr, 0:nr] (=|+=) A * B over kc k values of packed panels; see IgemmOps.
 template <typename Dot, int G, bool kOffsets>
@@ -177,18 +76,19 @@ void microkernel(int64_t kc, const void* a, const void* b, void* c, int64_t ldc,
   I32 acc[kMR][kNV];
 #pragma GCC unroll 4
   for (int v = 0; v < kNV; ++v) {
-    const I32 start = kOffsets ? load(bp + 4 * (groups * kNR + v * kLanes)) : zero();
+    const I32 start =
+        kOffsets ? simd::load_i32(bp + 4 * (groups * kNR + v * kLanes)) : simd::zero_i32();
 #pragma GCC unroll 16
     for (int i = 0; i < kMR; ++i) acc[i][v] = start;
   }
   for (int64_t g = 0; g < groups; ++g) {
     I32 bv[kNV];
 #pragma GCC unroll 4
-    for (int v = 0; v < kNV; ++v) bv[v] = load(bp + 4 * (g * kNR + v * kLanes));
+    for (int v = 0; v < kNV; ++v) bv[v] = simd::load_i32(bp + 4 * (g * kNR + v * kLanes));
     const unsigned char* ag = ap + 4 * g * kMR;
 #pragma GCC unroll 16
     for (int i = 0; i < kMR; ++i) {
-      const I32 av = broadcast(ag + 4 * i);
+      const I32 av = simd::broadcast_i32(ag + 4 * i);
 #pragma GCC unroll 4
       for (int v = 0; v < kNV; ++v) acc[i][v] = Dot::apply(acc[i][v], av, bv[v]);
     }
@@ -204,11 +104,17 @@ void microkernel(int64_t kc, const void* a, const void* b, void* c, int64_t ldc,
       if (col >= nr) break;
       const int64_t width = nr - col < kLanes ? nr - col : kLanes;
       I32 sum = acc[i][v];
-      if (flags & kIgemmAccumulate) sum = add(sum, load_i32(row + col, width));
+      const bool full = width == kLanes;
+      if (flags & kIgemmAccumulate) {
+        sum = simd::add(
+            sum, full ? simd::load_i32(row + col) : simd::load_i32_partial(row + col, width));
+      }
       if (flags & kIgemmDequantize) {
         store_scaled(reinterpret_cast<float*>(row + col), sum, scale, width);
+      } else if (full) {
+        simd::store_i32(row + col, sum);
       } else {
-        store_i32(row + col, sum, width);
+        simd::store_i32_partial(row + col, sum, width);
       }
     }
   }
@@ -250,11 +156,9 @@ void pack_b_pairs(const void* src, int64_t ldb, int64_t kc, int64_t cols, void* 
   }
 }
 
-#if defined(__AVX512F__)
-
 // Quads of k values, A as unsigned bytes A + 128: G = 4. The padding (rows past
 // `rows`, k past kc) multiplies B's zero padding or lands in rows never stored.
-void pack_a_u8(const void* src, int64_t lda, int64_t rows, int64_t kc, void* dst) {
+[[maybe_unused]] void pack_a_u8(const void* src, int64_t lda, int64_t rows, int64_t kc, void* dst) {
   const int8_t* a = static_cast<const int8_t*>(src);
   uint8_t* d = static_cast<uint8_t*>(dst);
   const int64_t groups = (kc + 3) / 4;
@@ -274,7 +178,8 @@ void pack_a_u8(const void* src, int64_t lda, int64_t rows, int64_t kc, void* dst
 }
 
 // Quads of k values of B as signed bytes, then NR int32 lanes of -128 * colsum(B).
-void pack_b_quads(const void* src, int64_t ldb, int64_t kc, int64_t cols, void* dst) {
+[[maybe_unused]] void pack_b_quads(const void* src, int64_t ldb, int64_t kc, int64_t cols,
+                                   void* dst) {
   const int8_t* b = static_cast<const int8_t*>(src);
   int8_t* d = static_cast<int8_t*>(dst);
   const int64_t groups = (kc + 3) / 4;
@@ -305,24 +210,25 @@ void pack_b_quads(const void* src, int64_t ldb, int64_t kc, int64_t cols, void* 
   memcpy(d + 4 * groups * kNR, offsets, sizeof offsets);
 }
 
+// The int8 scheme: VNNI's unsigned-by-signed bytes where the path has it (avx512,
+// G = 4), int8 widened to int16 pairs elsewhere (G = 2).
+#if defined(__AVX512VNNI__)
+struct DotU8S8 {
+  static I32 apply(I32 acc, I32 a, I32 b) { return simd::dot_u8s8(acc, a, b); }
+};
+constexpr IgemmOps kS8{4, true, pack_a_u8, pack_b_quads, microkernel<DotU8S8, 4, true>};
+#else
+constexpr IgemmOps kS8{2, false, pack_a_pairs<int8_t>, pack_b_pairs<int8_t>,
+                       microkernel<DotS16, 2, false>};
 #endif
 
 }  // namespace
 
-#if defined(__AVX512F__)
 const IgemmKernels igemm = {
     kMR,
     kNR,
-    {4, true, pack_a_u8, pack_b_quads, microkernel<DotU8S8, 4, true>},
+    kS8,
     {2, false, pack_a_pairs<int16_t>, pack_b_pairs<int16_t>, microkernel<DotS16, 2, false>},
 };
-#else
-const IgemmKernels igemm = {
-    kMR,
-    kNR,
-    {2, false, pack_a_pairs<int8_t>, pack_b_pairs<int8_t>, microkernel<DotS16, 2, false>},
-    {2, false, pack_a_pairs<int16_t>, pack_b_pairs<int16_t>, microkernel<DotS16, 2, false>},
-};
-#endif
 
 }  // namespace TANDEM_ISA_NAMESPACE

@@ -26,94 +26,15 @@ namespace {
 using simd::F32;
 using simd::kLanes;
 
-// ---- The integer side of each path: rounding conversion, packing, widening. ----
-
-#if defined(__AVX512F__)
-
-using I32 = __m512i;
-// The zero-masked forms with an all-ones mask: GCC 12's unmasked ones trip
-// -Wmaybe-uninitialized (see simd.h).
-inline I32 round_to_int(F32 a) { return _mm512_maskz_cvtps_epi32(0xFFFF, a.v); }
-inline F32 to_float(I32 a) { return {_mm512_maskz_cvtepi32_ps(0xFFFF, a)}; }
-// Vectors per block.
-constexpr size_t kPack8 = 1;
-constexpr size_t kPack16 = 1;
-inline void store_s8(int8_t* q, const I32* v) {
-  _mm_storeu_si128(reinterpret_cast<__m128i*>(q), _mm512_maskz_cvtsepi32_epi8(0xFFFF, v[0]));
-}
-inline void store_s16(int16_t* q, const I32* v) {
-  _mm256_storeu_si256(reinterpret_cast<__m256i*>(q), _mm512_maskz_cvtsepi32_epi16(0xFFFF, v[0]));
-}
-inline void load_s8(const int8_t* q, I32* v) {
-  v[0] = _mm512_maskz_cvtepi8_epi32(0xFFFF, _mm_loadu_si128(reinterpret_cast<const __m128i*>(q)));
-}
-inline void load_s16(const int16_t* q, I32* v) {
-  v[0] =
-      _mm512_maskz_cvtepi16_epi32(0xFFFF, _mm256_loadu_si256(reinterpret_cast<const __m256i*>(q)));
-}
-
-#elif defined(__AVX2__)
-
-using I32 = __m256i;
-inline I32 round_to_int(F32 a) { return _mm256_cvtps_epi32(a.v); }
-inline F32 to_float(I32 a) { return {_mm256_cvtepi32_ps(a)}; }
-constexpr size_t kPack8 = 4;
-constexpr size_t kPack16 = 2;
-// The packs work within 128-bit halves; the permutes put the elements back in order.
-inline void store_s8(int8_t* q, const I32* v) {
-  const __m256i lo = _mm256_packs_epi32(v[0], v[1]);
-  const __m256i hi = _mm256_packs_epi32(v[2], v[3]);
-  const __m256i bytes = _mm256_permutevar8x32_epi32(_mm256_packs_epi16(lo, hi),
-                                                    _mm256_setr_epi32(0, 4, 1, 5, 2, 6, 3, 7));
-  _mm256_storeu_si256(reinterpret_cast<__m256i*>(q), bytes);
-}
-inline void store_s16(int16_t* q, const I32* v) {
-  const __m256i words = _mm256_permute4x64_epi64(_mm256_packs_epi32(v[0], v[1]), 0xD8);
-  _mm256_storeu_si256(reinterpret_cast<__m256i*>(q), words);
-}
-inline void load_s8(const int8_t* q, I32* v) {
-  for (size_t k = 0; k < kPack8; ++k) {
-    v[k] = _mm256_cvtepi8_epi32(_mm_loadl_epi64(reinterpret_cast<const __m128i*>(q + 8 * k)));
-  }
-}
-inline void load_s16(const int16_t* q, I32* v) {
-  for (size_t k = 0; k < kPack16; ++k) {
-    v[k] = _mm256_cvtepi16_epi32(_mm_loadu_si128(reinterpret_cast<const __m128i*>(q + 8 * k)));
-  }
-}
-
-#else  // baseline: SSE2 (no pmovsx, no pmaxsd)
-
-using I32 = __m128i;
-inline I32 round_to_int(F32 a) { return _mm_cvtps_epi32(a.v); }
-inline F32 to_float(I32 a) { return {_mm_cvtepi32_ps(a)}; }
-constexpr size_t kPack8 = 4;
-constexpr size_t kPack16 = 2;
-inline void store_s8(int8_t* q, const I32* v) {
-  const __m128i lo = _mm_packs_epi32(v[0], v[1]);
-  const __m128i hi = _mm_packs_epi32(v[2], v[3]);
-  _mm_storeu_si128(reinterpret_cast<__m128i*>(q), _mm_packs_epi16(lo, hi));
-}
-inline void store_s16(int16_t* q, const I32* v) {
-  _mm_storeu_si128(reinterpret_cast<__m128i*>(q), _mm_packs_epi32(v[0], v[1]));
-}
-// Sign extension by interleaving a value with itself and shifting arithmetically.
-inline void load_s8(const int8_t* q, I32* v) {
-  const __m128i b = _mm_loadu_si128(reinterpret_cast<const __m128i*>(q));
-  const __m128i lo = _mm_srai_epi16(_mm_unpacklo_epi8(b, b), 8);
-  const __m128i hi = _mm_srai_epi16(_mm_unpackhi_epi8(b, b), 8);
-  v[0] = _mm_srai_epi32(_mm_unpacklo_epi16(lo, lo), 16);
-  v[1] = _mm_srai_epi32(_mm_unpackhi_epi16(lo, lo), 16);
-  v[2] = _mm_srai_epi32(_mm_unpacklo_epi16(hi, hi), 16);
-  v[3] = _mm_srai_epi32(_mm_unpackhi_epi16(hi, hi), 16);
-}
-inline void load_s16(const int16_t* q, I32* v) {
-  const __m128i w = _mm_loadu_si128(reinterpret_cast<const __m128i*>(q));
-  v[0] = _mm_srai_epi32(_mm_unpacklo_epi16(w, w), 16);
-  v[1] = _mm_srai_epi32(_mm_unpackhi_epi16(w, w), 16);
-}
-
-#endif
+using simd::I32;
+using simd::kPack16;
+using simd::kPack8;
+using simd::load_s16;
+using simd::load_s8;
+using simd::round_to_int;
+using simd::store_s16;
+using simd::store_s8;
+using simd::to_float;
 
 // Per integer type: elements per block, and the block-wise pack and widen (the range
 // is quant::QuantRange).
@@ -149,42 +70,25 @@ int64_t first_non_finite(const float* x, int64_t n) {
   return -1;
 }
 
-#if defined(__AVX2__)  // avx2 and avx512
-
 // |x| as int32 bits orders like |x| as a float, and every NaN or Inf is at least
 // 0x7F800000: one integer max finds both max|x| and whether anything was not finite.
-#if defined(__AVX512F__)
-inline I32 abs_bits(F32 a) {
-  return _mm512_and_si512(_mm512_castps_si512(a.v), _mm512_set1_epi32(0x7FFFFFFF));
-}
-// The masked form: GCC 12's _mm512_max_epi32 trips -Wmaybe-uninitialized.
-inline I32 max_i32(I32 a, I32 b) { return _mm512_mask_max_epi32(a, 0xFFFF, a, b); }
-inline I32 zero_i32() { return _mm512_setzero_si512(); }
-inline void store_i32(int32_t* p, I32 a) { _mm512_storeu_si512(p, a); }
-#else
-inline I32 abs_bits(F32 a) {
-  return _mm256_and_si256(_mm256_castps_si256(a.v), _mm256_set1_epi32(0x7FFFFFFF));
-}
-inline I32 max_i32(I32 a, I32 b) { return _mm256_max_epi32(a, b); }
-inline I32 zero_i32() { return _mm256_setzero_si256(); }
-inline void store_i32(int32_t* p, I32 a) { _mm256_storeu_si256(reinterpret_cast<__m256i*>(p), a); }
-#endif
-
 int64_t scan(const float* x, int64_t n, float* max_abs) {
-  I32 m0 = zero_i32(), m1 = zero_i32(), m2 = zero_i32(), m3 = zero_i32();
+  using simd::abs_bits;
+  using simd::max;
+  I32 m0 = simd::zero_i32(), m1 = simd::zero_i32(), m2 = simd::zero_i32(), m3 = simd::zero_i32();
   int64_t i = 0;
   for (; i + 4 * kLanes <= n; i += 4 * kLanes) {
-    m0 = max_i32(m0, abs_bits(simd::load(x + i)));
-    m1 = max_i32(m1, abs_bits(simd::load(x + i + kLanes)));
-    m2 = max_i32(m2, abs_bits(simd::load(x + i + 2 * kLanes)));
-    m3 = max_i32(m3, abs_bits(simd::load(x + i + 3 * kLanes)));
+    m0 = max(m0, abs_bits(simd::load(x + i)));
+    m1 = max(m1, abs_bits(simd::load(x + i + kLanes)));
+    m2 = max(m2, abs_bits(simd::load(x + i + 2 * kLanes)));
+    m3 = max(m3, abs_bits(simd::load(x + i + 3 * kLanes)));
   }
   for (; i < n; i += kLanes) {
     const F32 a = n - i >= kLanes ? simd::load(x + i) : simd::load_partial(x + i, n - i);
-    m0 = max_i32(m0, abs_bits(a));
+    m0 = max(m0, abs_bits(a));
   }
   alignas(64) int32_t lanes[kLanes];
-  store_i32(lanes, max_i32(max_i32(m0, m1), max_i32(m2, m3)));
+  simd::store_i32(lanes, max(max(m0, m1), max(m2, m3)));
   int32_t largest = 0;
   for (int j = 0; j < kLanes; ++j) largest = lanes[j] > largest ? lanes[j] : largest;
   if (largest < 0x7F800000) {  // every element finite
@@ -194,47 +98,6 @@ int64_t scan(const float* x, int64_t n, float* max_abs) {
   *max_abs = 0.0f;
   return first_non_finite(x, n);
 }
-
-#else  // baseline: SSE2 has no pmaxsd, so float max plus a NaN-sticky sum
-
-int64_t scan(const float* x, int64_t n, float* max_abs) {
-  // x - x is 0 for finite x and NaN for NaN or +-Inf; the sum of those stays NaN once
-  // it is, so one check at the end tells whether anything was not finite.
-  F32 m0 = simd::zero(), m1 = simd::zero(), m2 = simd::zero(), m3 = simd::zero();
-  F32 bad0 = simd::zero(), bad1 = simd::zero();
-  int64_t i = 0;
-  for (; i + 4 * kLanes <= n; i += 4 * kLanes) {
-    const F32 a = simd::load(x + i), b = simd::load(x + i + kLanes);
-    const F32 c = simd::load(x + i + 2 * kLanes), d = simd::load(x + i + 3 * kLanes);
-    m0 = simd::max(m0, simd::abs(a));
-    m1 = simd::max(m1, simd::abs(b));
-    m2 = simd::max(m2, simd::abs(c));
-    m3 = simd::max(m3, simd::abs(d));
-    bad0 = simd::add(bad0, simd::add(simd::sub(a, a), simd::sub(b, b)));
-    bad1 = simd::add(bad1, simd::add(simd::sub(c, c), simd::sub(d, d)));
-  }
-  for (; i < n; i += kLanes) {
-    const F32 a = n - i >= kLanes ? simd::load(x + i) : simd::load_partial(x + i, n - i);
-    m0 = simd::max(m0, simd::abs(a));
-    bad0 = simd::add(bad0, simd::sub(a, a));
-  }
-  alignas(16) float lanes[2 * kLanes];
-  simd::store(lanes, simd::add(bad0, bad1));
-  simd::store(lanes + kLanes, simd::max(simd::max(m0, m1), simd::max(m2, m3)));
-  float bad = 0.0f, largest = 0.0f;
-  for (int j = 0; j < kLanes; ++j) {
-    bad += lanes[j];
-    largest = lanes[kLanes + j] > largest ? lanes[kLanes + j] : largest;
-  }
-  if (bad == bad) {  // not NaN: every element is finite, so the max is exact
-    *max_abs = largest;
-    return -1;
-  }
-  *max_abs = 0.0f;
-  return first_non_finite(x, n);
-}
-
-#endif
 
 // ---- quantize, dequantize, quantized relu ---------------------------------------
 

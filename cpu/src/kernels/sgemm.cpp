@@ -10,15 +10,18 @@ namespace {
 using simd::F32;
 using simd::kLanes;
 
-// Registers: MR * NV accumulators + NV for B + 1 for the broadcast of A must fit in
-// the register file (16 vector registers before AVX-512, 32 with it).
-#if defined(__AVX512F__)
-constexpr int kMR = 12;
-constexpr int kNV = 2;  // 12 x 32: 24 accumulators
-#else
-constexpr int kMR = 6;
-constexpr int kNV = 2;  // 6 x 16 (avx2) or 6 x 8 (sse2): 12 accumulators
-#endif
+// The tile per path, as data: MR rows by NV vectors of B (NR = NV x lanes). MR * NV
+// accumulators + NV for B + 1 for the broadcast of A must fit in the register file
+// (16 vector registers before AVX-512, 32 with it): avx512 12 x 32 (24 accumulators),
+// avx2 6 x 16 and baseline 6 x 8 (12).
+struct Tile {
+  int mr, nv;
+};
+namespace tiles {
+constexpr Tile avx512{12, 2}, avx2{6, 2}, baseline{6, 2};
+}  // namespace tiles
+constexpr int kMR = tiles::TANDEM_CPU_ISA.mr;
+constexpr int kNV = tiles::TANDEM_CPU_ISA.nv;
 constexpr int kNR = kNV * kLanes;
 
 void microkernel(int64_t kc, const float* a, const float* b, float* c, int64_t ldc, float alpha,

@@ -1,5 +1,6 @@
-// The float vector type of the path being compiled, and the handful of operations
-// the kernels need: one definition per path, so each kernel family is written once.
+// The vector types of the path being compiled - F32 (float lanes) and I32 (int32
+// lanes) - and the handful of operations the kernels need: one definition per path,
+// so each kernel family is written once. This is the only #if ladder of the kernels.
 //   avx512: 16 lanes (__m512), masked tails
 //   avx2:    8 lanes (__m256), masked tails
 //   baseline: 4 lanes (__m128, SSE2, which every x86-64 CPU has), scalar tails
@@ -64,6 +65,58 @@ inline float reduce_max(F32 a) {
   return _mm_cvtss_f32(s);
 }
 
+// ---- int32 lanes (the integer GEMM and quantization) ----
+using I32 = __m512i;
+inline __mmask16 lane_mask(int64_t n) { return static_cast<__mmask16>((1u << n) - 1u); }
+inline I32 zero_i32() { return _mm512_setzero_si512(); }
+inline I32 load_i32(const void* p) { return _mm512_loadu_si512(p); }
+// The first n (< kLanes) lanes; the others are zero.
+inline I32 load_i32_partial(const int32_t* p, int64_t n) {
+  return _mm512_maskz_loadu_epi32(lane_mask(n), p);
+}
+inline void store_i32(int32_t* p, I32 a) { _mm512_storeu_si512(p, a); }
+inline void store_i32_partial(int32_t* p, I32 a, int64_t n) {
+  _mm512_mask_storeu_epi32(p, lane_mask(n), a);
+}
+// The 4 bytes at p (any alignment) in every lane. (The masked forms throughout: GCC
+// 12's unmasked ones start from an "undefined" vector that trips -Wmaybe-uninitialized.)
+inline I32 broadcast_i32(const void* p) {
+  int32_t x;
+  __builtin_memcpy(&x, p, sizeof x);
+  return _mm512_maskz_set1_epi32(static_cast<__mmask16>(0xFFFF), x);
+}
+inline I32 add(I32 a, I32 b) { return _mm512_add_epi32(a, b); }
+inline I32 max(I32 a, I32 b) { return _mm512_mask_max_epi32(a, 0xFFFF, a, b); }
+// |a| as int32 bits: orders like |a| as a float; NaN and Inf are >= 0x7F800000.
+inline I32 abs_bits(F32 a) {
+  return _mm512_and_si512(_mm512_castps_si512(a.v), _mm512_set1_epi32(0x7FFFFFFF));
+}
+// Round to nearest even (the default mode), and back.
+inline I32 round_to_int(F32 a) { return _mm512_maskz_cvtps_epi32(0xFFFF, a.v); }
+inline F32 to_float(I32 a) { return {_mm512_maskz_cvtepi32_ps(0xFFFF, a)}; }
+// int8/int16 <-> int32 by blocks of kPack8 / kPack16 vectors, saturating when packing.
+inline constexpr int kPack8 = 1;
+inline constexpr int kPack16 = 1;
+inline void store_s8(int8_t* q, const I32* v) {
+  _mm_storeu_si128(reinterpret_cast<__m128i*>(q), _mm512_maskz_cvtsepi32_epi8(0xFFFF, v[0]));
+}
+inline void store_s16(int16_t* q, const I32* v) {
+  _mm256_storeu_si256(reinterpret_cast<__m256i*>(q), _mm512_maskz_cvtsepi32_epi16(0xFFFF, v[0]));
+}
+inline void load_s8(const int8_t* q, I32* v) {
+  v[0] = _mm512_maskz_cvtepi8_epi32(0xFFFF, _mm_loadu_si128(reinterpret_cast<const __m128i*>(q)));
+}
+inline void load_s16(const int16_t* q, I32* v) {
+  v[0] =
+      _mm512_maskz_cvtepi16_epi32(0xFFFF, _mm256_loadu_si256(reinterpret_cast<const __m256i*>(q)));
+}
+// acc + the sums of adjacent int16 products (pairs per lane).
+#if defined(__AVX512VNNI__)
+inline I32 dot_s16(I32 acc, I32 a, I32 b) { return _mm512_dpwssd_epi32(acc, a, b); }
+// acc + the sums of four unsigned-by-signed byte products per lane.
+inline I32 dot_u8s8(I32 acc, I32 a, I32 b) { return _mm512_dpbusd_epi32(acc, a, b); }
+#endif
+
 #elif defined(__AVX2__)
 
 struct F32 {
@@ -102,6 +155,55 @@ inline float reduce_max(F32 a) {
   s = _mm_max_ss(s, _mm_movehdup_ps(s));
   return _mm_cvtss_f32(s);
 }
+
+// ---- int32 lanes (the integer GEMM and quantization) ----
+using I32 = __m256i;
+inline I32 zero_i32() { return _mm256_setzero_si256(); }
+inline I32 load_i32(const void* p) { return _mm256_loadu_si256(static_cast<const __m256i*>(p)); }
+inline I32 load_i32_partial(const int32_t* p, int64_t n) {
+  return _mm256_maskload_epi32(reinterpret_cast<const int*>(p), tail_mask(n));
+}
+inline void store_i32(int32_t* p, I32 a) { _mm256_storeu_si256(reinterpret_cast<__m256i*>(p), a); }
+inline void store_i32_partial(int32_t* p, I32 a, int64_t n) {
+  _mm256_maskstore_epi32(reinterpret_cast<int*>(p), tail_mask(n), a);
+}
+inline I32 broadcast_i32(const void* p) {
+  int32_t x;
+  __builtin_memcpy(&x, p, sizeof x);
+  return _mm256_set1_epi32(x);
+}
+inline I32 add(I32 a, I32 b) { return _mm256_add_epi32(a, b); }
+inline I32 max(I32 a, I32 b) { return _mm256_max_epi32(a, b); }
+inline I32 abs_bits(F32 a) {
+  return _mm256_and_si256(_mm256_castps_si256(a.v), _mm256_set1_epi32(0x7FFFFFFF));
+}
+inline I32 round_to_int(F32 a) { return _mm256_cvtps_epi32(a.v); }
+inline F32 to_float(I32 a) { return {_mm256_cvtepi32_ps(a)}; }
+inline constexpr int kPack8 = 4;
+inline constexpr int kPack16 = 2;
+// The packs work within 128-bit halves; the permutes put the elements back in order.
+inline void store_s8(int8_t* q, const I32* v) {
+  const __m256i lo = _mm256_packs_epi32(v[0], v[1]);
+  const __m256i hi = _mm256_packs_epi32(v[2], v[3]);
+  const __m256i bytes = _mm256_permutevar8x32_epi32(_mm256_packs_epi16(lo, hi),
+                                                    _mm256_setr_epi32(0, 4, 1, 5, 2, 6, 3, 7));
+  _mm256_storeu_si256(reinterpret_cast<__m256i*>(q), bytes);
+}
+inline void store_s16(int16_t* q, const I32* v) {
+  const __m256i words = _mm256_permute4x64_epi64(_mm256_packs_epi32(v[0], v[1]), 0xD8);
+  _mm256_storeu_si256(reinterpret_cast<__m256i*>(q), words);
+}
+inline void load_s8(const int8_t* q, I32* v) {
+  for (int k = 0; k < kPack8; ++k) {
+    v[k] = _mm256_cvtepi8_epi32(_mm_loadl_epi64(reinterpret_cast<const __m128i*>(q + 8 * k)));
+  }
+}
+inline void load_s16(const int16_t* q, I32* v) {
+  for (int k = 0; k < kPack16; ++k) {
+    v[k] = _mm256_cvtepi16_epi32(_mm_loadu_si128(reinterpret_cast<const __m128i*>(q + 8 * k)));
+  }
+}
+inline I32 dot_s16(I32 acc, I32 a, I32 b) { return _mm256_add_epi32(acc, _mm256_madd_epi16(a, b)); }
 
 #else  // baseline: SSE2
 
@@ -145,6 +247,63 @@ inline float reduce_max(F32 a) {
   return _mm_cvtss_f32(s);
 }
 
+// ---- int32 lanes (the integer GEMM and quantization) ----
+using I32 = __m128i;
+inline I32 zero_i32() { return _mm_setzero_si128(); }
+inline I32 load_i32(const void* p) { return _mm_loadu_si128(static_cast<const __m128i*>(p)); }
+inline I32 load_i32_partial(const int32_t* p, int64_t n) {
+  alignas(16) int32_t buf[4] = {0, 0, 0, 0};
+  for (int64_t i = 0; i < n; ++i) buf[i] = p[i];
+  return _mm_load_si128(reinterpret_cast<const __m128i*>(buf));
+}
+inline void store_i32(int32_t* p, I32 a) { _mm_storeu_si128(reinterpret_cast<__m128i*>(p), a); }
+inline void store_i32_partial(int32_t* p, I32 a, int64_t n) {
+  alignas(16) int32_t buf[4];
+  _mm_store_si128(reinterpret_cast<__m128i*>(buf), a);
+  for (int64_t i = 0; i < n; ++i) p[i] = buf[i];
+}
+inline I32 broadcast_i32(const void* p) {
+  int32_t x;
+  __builtin_memcpy(&x, p, sizeof x);
+  return _mm_set1_epi32(x);
+}
+inline I32 add(I32 a, I32 b) { return _mm_add_epi32(a, b); }
+// SSE2 has no pmaxsd: a compare and a select.
+inline I32 max(I32 a, I32 b) {
+  const __m128i a_greater = _mm_cmpgt_epi32(a, b);
+  return _mm_or_si128(_mm_and_si128(a_greater, a), _mm_andnot_si128(a_greater, b));
+}
+inline I32 abs_bits(F32 a) {
+  return _mm_and_si128(_mm_castps_si128(a.v), _mm_set1_epi32(0x7FFFFFFF));
+}
+inline I32 round_to_int(F32 a) { return _mm_cvtps_epi32(a.v); }
+inline F32 to_float(I32 a) { return {_mm_cvtepi32_ps(a)}; }
+inline constexpr int kPack8 = 4;
+inline constexpr int kPack16 = 2;
+inline void store_s8(int8_t* q, const I32* v) {
+  const __m128i lo = _mm_packs_epi32(v[0], v[1]);
+  const __m128i hi = _mm_packs_epi32(v[2], v[3]);
+  _mm_storeu_si128(reinterpret_cast<__m128i*>(q), _mm_packs_epi16(lo, hi));
+}
+inline void store_s16(int16_t* q, const I32* v) {
+  _mm_storeu_si128(reinterpret_cast<__m128i*>(q), _mm_packs_epi32(v[0], v[1]));
+}
+// Sign extension (no pmovsx in SSE2): interleave a value with itself, shift arithmetically.
+inline void load_s8(const int8_t* q, I32* v) {
+  const __m128i b = _mm_loadu_si128(reinterpret_cast<const __m128i*>(q));
+  const __m128i lo = _mm_srai_epi16(_mm_unpacklo_epi8(b, b), 8);
+  const __m128i hi = _mm_srai_epi16(_mm_unpackhi_epi8(b, b), 8);
+  v[0] = _mm_srai_epi32(_mm_unpacklo_epi16(lo, lo), 16);
+  v[1] = _mm_srai_epi32(_mm_unpackhi_epi16(lo, lo), 16);
+  v[2] = _mm_srai_epi32(_mm_unpacklo_epi16(hi, hi), 16);
+  v[3] = _mm_srai_epi32(_mm_unpackhi_epi16(hi, hi), 16);
+}
+inline void load_s16(const int16_t* q, I32* v) {
+  const __m128i w = _mm_loadu_si128(reinterpret_cast<const __m128i*>(q));
+  v[0] = _mm_srai_epi32(_mm_unpacklo_epi16(w, w), 16);
+  v[1] = _mm_srai_epi32(_mm_unpackhi_epi16(w, w), 16);
+}
+inline I32 dot_s16(I32 acc, I32 a, I32 b) { return _mm_add_epi32(acc, _mm_madd_epi16(a, b)); }
 #endif
 
 // Elements before `out` reaches the vector alignment that stream() needs (at most n);
