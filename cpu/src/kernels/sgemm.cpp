@@ -14,11 +14,8 @@ using simd::kLanes;
 // accumulators + NV for B + 1 for the broadcast of A must fit in the register file
 // (16 vector registers before AVX-512, 32 with it): avx512 12 x 32 (24 accumulators),
 // avx2 6 x 16 and baseline 6 x 8 (12).
-struct Tile {
-  int mr, nv;
-};
 namespace tiles {
-constexpr Tile avx512{12, 2}, avx2{6, 2}, baseline{6, 2};
+constexpr MicroTile avx512{12, 2}, avx2{6, 2}, baseline{6, 2};
 }  // namespace tiles
 constexpr int kMR = tiles::TANDEM_CPU_ISA.mr;
 constexpr int kNV = tiles::TANDEM_CPU_ISA.nv;

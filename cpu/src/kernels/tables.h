@@ -31,6 +31,12 @@ struct ElementwiseKernels {
   void (*squared_difference_stream)(const float* x, const float* y, float* out, int64_t n);
 };
 
+// A microkernel's tile: MR rows of C by NV vectors of B (NR = NV x lanes), chosen per
+// path in the kernel's source (`namespace tiles { constexpr MicroTile avx512{...}; }`).
+struct MicroTile {
+  int mr, nv;
+};
+
 // The SGEMM microkernel of one path (BLIS's contract, row-major):
 //   C[0:mr, 0:nr] = alpha * A * B + beta * C, for packed panels
 //   A: kc x MR, stored a[p * MR + i];  B: kc x NR, stored b[p * NR + j]
