@@ -247,27 +247,9 @@ __global__ void __launch_bounds__(Cfg::THREADS, Cfg::MIN_BLOCKS)
 #pragma unroll
     for (int q = 0; q < Cfg::QUADS; ++q) {
       int fa[TM], fb[TN];
-#pragma unroll
-      for (int i4 = 0; i4 < TM / 4; ++i4) {
-        const int4 t = *reinterpret_cast<const int4*>(sa + q * Cfg::LDS_A + (i4 * TY + ty) * 4);
-        fa[i4 * 4 + 0] = t.x;
-        fa[i4 * 4 + 1] = t.y;
-        fa[i4 * 4 + 2] = t.z;
-        fa[i4 * 4 + 3] = t.w;
-      }
-#pragma unroll
-      for (int j4 = 0; j4 < TN / 4; ++j4) {
-        const int4 t = *reinterpret_cast<const int4*>(sb + q * Cfg::LDS_B + (j4 * TX + tx) * 4);
-        fb[j4 * 4 + 0] = t.x;
-        fb[j4 * 4 + 1] = t.y;
-        fb[j4 * 4 + 2] = t.z;
-        fb[j4 * 4 + 3] = t.w;
-      }
-#pragma unroll
-      for (int i = 0; i < TM; ++i) {
-#pragma unroll
-        for (int j = 0; j < TN; ++j) acc[i][j] = __dp4a(fa[i], fb[j], acc[i][j]);
-      }
+      load_fragments<TM, TN, TX, TY, int4>(sa + q * Cfg::LDS_A, sb + q * Cfg::LDS_B, tx, ty, fa,
+                                           fb);
+      outer_product(fa, fb, acc, [](int x, int y, int z) { return __dp4a(x, y, z); });
     }
     // Buffer cur ^ 1 was released by the previous slice's barrier. (After the last
     // slice this stores zeros nobody reads.)
@@ -276,19 +258,12 @@ __global__ void __launch_bounds__(Cfg::THREADS, Cfg::MIN_BLOCKS)
     __syncthreads();
   }
 
-#pragma unroll
-  for (int i = 0; i < TM; ++i) {
-    const std::int64_t row = m0 + (i / 4 * TY + ty) * 4 + i % 4;
-    if (row >= p.m) continue;
-#pragma unroll
-    for (int j4 = 0; j4 < TN / 4; ++j4) {
-      const std::int64_t col = n0 + (j4 * TX + tx) * 4;
-      if (col >= p.n) continue;
-      const int v[4] = {acc[i][j4 * 4 + 0], acc[i][j4 * 4 + 1], acc[i][j4 * 4 + 2],
-                        acc[i][j4 * 4 + 3]};
-      store.four(row, col, p.n, v);
-    }
-  }
+  for_each_output_quad<TM, TN, TX, TY>(m0, n0, tx, ty, p.m, p.n,
+                                       [&](int i, int j4, std::int64_t row, std::int64_t col) {
+                                         const int v[4] = {acc[i][j4 * 4 + 0], acc[i][j4 * 4 + 1],
+                                                           acc[i][j4 * 4 + 2], acc[i][j4 * 4 + 3]};
+                                         store.four(row, col, p.n, v);
+                                       });
 }
 
 template <class Cfg, class Store>

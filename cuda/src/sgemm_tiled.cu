@@ -192,27 +192,9 @@ __global__ void __launch_bounds__(Cfg::THREADS, Cfg::MIN_BLOCKS) sgemm_tiled_ker
 #pragma unroll
     for (int q = 0; q < BK; ++q) {
       float fa[TM], fb[TN];
-#pragma unroll
-      for (int i4 = 0; i4 < TM / 4; ++i4) {
-        const float4 t = *reinterpret_cast<const float4*>(sa + q * Cfg::LDS_A + (i4 * TY + ty) * 4);
-        fa[i4 * 4 + 0] = t.x;
-        fa[i4 * 4 + 1] = t.y;
-        fa[i4 * 4 + 2] = t.z;
-        fa[i4 * 4 + 3] = t.w;
-      }
-#pragma unroll
-      for (int j4 = 0; j4 < TN / 4; ++j4) {
-        const float4 t = *reinterpret_cast<const float4*>(sb + q * Cfg::LDS_B + (j4 * TX + tx) * 4);
-        fb[j4 * 4 + 0] = t.x;
-        fb[j4 * 4 + 1] = t.y;
-        fb[j4 * 4 + 2] = t.z;
-        fb[j4 * 4 + 3] = t.w;
-      }
-#pragma unroll
-      for (int i = 0; i < TM; ++i) {
-#pragma unroll
-        for (int j = 0; j < TN; ++j) acc[i][j] = fmaf(fa[i], fb[j], acc[i][j]);
-      }
+      load_fragments<TM, TN, TX, TY, float4>(sa + q * Cfg::LDS_A, sb + q * Cfg::LDS_B, tx, ty, fa,
+                                             fb);
+      outer_product(fa, fb, acc, [](float x, float y, float z) { return fmaf(x, y, z); });
     }
     cur = cur + 1 == STAGES ? 0 : cur + 1;
   }
