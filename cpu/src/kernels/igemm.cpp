@@ -33,7 +33,7 @@ using simd::kLanes;
 // lanes). avx512 12 x 32: 24 accumulators + 2 of B of the 32 registers; avx2 4 x 16
 // and baseline 4 x 8: 8 accumulators + 2 of B + A + a product, of 16.
 namespace tiles {
-constexpr MicroTile avx512{12, 2}, avx2{4, 2}, baseline{4, 2};
+[[maybe_unused]] constexpr MicroTile avx512{12, 2}, avx2{4, 2}, baseline{4, 2};
 }  // namespace tiles
 constexpr int kMR = tiles::TANDEM_CPU_ISA.mr;
 constexpr int kNV = tiles::TANDEM_CPU_ISA.nv;

@@ -15,7 +15,7 @@ using simd::kLanes;
 // (16 vector registers before AVX-512, 32 with it): avx512 12 x 32 (24 accumulators),
 // avx2 6 x 16 and baseline 6 x 8 (12).
 namespace tiles {
-constexpr MicroTile avx512{12, 2}, avx2{6, 2}, baseline{6, 2};
+[[maybe_unused]] constexpr MicroTile avx512{12, 2}, avx2{6, 2}, baseline{6, 2};
 }  // namespace tiles
 constexpr int kMR = tiles::TANDEM_CPU_ISA.mr;
 constexpr int kNV = tiles::TANDEM_CPU_ISA.nv;
