@@ -18,10 +18,12 @@ struct MatmulShape {
 
 // The reference is a plain triple loop: small sizes only.
 constexpr MatmulShape kReferenceShapes[] = {{64, 64, 64}, {128, 128, 128}, {256, 256, 256}};
-// The targets: square sizes, an MLP layer (batch 128, 784 -> 256), and a short-K
-// product with a large output (4096 x 64 times 64 x 4096).
-constexpr MatmulShape kShapes[] = {
-    {256, 256, 256}, {1024, 1024, 1024}, {2048, 2048, 2048}, {128, 784, 256}, {4096, 64, 4096}};
+// The targets: square sizes, an MLP layer (batch 128, 784 -> 256), a short-K product
+// with a large output (4096 x 64 times 64 x 4096), small squares, and the skinny
+// extremes: a row vector times a matrix (m = 1) and a matrix times a column (n = 1).
+constexpr MatmulShape kShapes[] = {{256, 256, 256}, {1024, 1024, 1024}, {2048, 2048, 2048},
+                                   {128, 784, 256}, {4096, 64, 4096},   {32, 32, 32},
+                                   {64, 64, 64},    {1, 4096, 4096},    {4096, 4096, 1}};
 
 double flops(MatmulShape s) { return 2.0 * static_cast<double>(s.m * s.n * s.k); }
 

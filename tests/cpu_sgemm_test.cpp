@@ -106,6 +106,42 @@ TEST_P(CpuSgemm, TransposesLeadingDimensionsAlphaBeta) {
   }
 }
 
+// m == 1 and n == 1 run as matrix-vector products (dot_rows, axpy_rows), reading the
+// matrix in place: every transpose, a strided vector (padding), C's strided column,
+// beta, and a second thread splitting the outputs.
+TEST_P(CpuSgemm, MatrixVectorShapesEveryTransposeAndStride) {
+  const Case shapes[] = {{1, 300, 77},   {300, 1, 77}, {1, 1, 50},  {1, 1000, 33},
+                         {513, 1, 1000}, {1, 37, 1},   {70, 1, 17}, {1, 16, 16}};
+  for (const Case& shape : shapes) {
+    for (const auto ta : {Transpose::no, Transpose::yes}) {
+      for (const auto tb : {Transpose::no, Transpose::yes}) {
+        for (const std::int64_t pad : {0, 3}) {
+          for (const int threads : {1, 2}) {
+            check({shape.m, shape.n, shape.k, ta, tb, 1.0f, 0.0f, pad, threads}, true);
+            check({shape.m, shape.n, shape.k, ta, tb, 2.0f, -1.0f, pad, threads}, true);
+          }
+        }
+      }
+    }
+  }
+  check({1, 500, 300}, false);
+  check({500, 1, 300}, false);
+}
+
+// Threads own regions of C (a grid over its MR-row and NR-column panels): shapes
+// whose panels split unevenly, or into fewer regions than threads, on 2, 3 and 5 threads.
+TEST_P(CpuSgemm, ThreadRegionsCoverCExactlyOnce) {
+  const Case shapes[] = {{13, 200, 40}, {200, 13, 40}, {25, 33, 64}, {64, 64, 64}, {2, 2, 300}};
+  for (const Case& shape : shapes) {
+    for (const int threads : {2, 3, 5}) {
+      check({shape.m, shape.n, shape.k, Transpose::no, Transpose::no, 1.0f, 1.0f, 1, threads},
+            true);
+      check({shape.m, shape.n, shape.k, Transpose::yes, Transpose::yes, 1.0f, 0.0f, 0, threads},
+            true);
+    }
+  }
+}
+
 TEST_P(CpuSgemm, BetaZeroNeverReadsNaNInC) {
   check({40, 40, 40, Transpose::no, Transpose::no, 1.0f, 0.0f}, true);
   check({3, 5, 0, Transpose::no, Transpose::no, 1.0f, 0.0f}, true);  // K = 0: C = 0

@@ -2,14 +2,13 @@
 // (igemm_api.cpp) share: BLIS's five loops with their threading, the blocking rule,
 // cache-line aligned packing buffers, and how many threads a problem gets.
 //
-//   for jc in n, step nc:          B panel  kc x nc, packed once, shared by all threads
+//   for jc in n, step nc:          B panel  kc x nc, packed by the thread that uses it
 //     for pc in k, step kc:
 //       for ic in m, step mc:      A block  mc x kc, packed by the thread that uses it
 //         for jr in nc, step NR:
 //           for ir in mc, step MR: microkernel(C[ir:ir+MR, jr:jr+NR] (+)= A_ir * B_jr)
 //
-// Threads split the (ic, jr) work: by blocks of A when there are enough of them, and
-// also by ranges of B's micro-panels when m is short.
+// Threads own disjoint regions of C (thread_grid below): no barrier inside a call.
 #pragma once
 
 #include <omp.h>
@@ -17,8 +16,10 @@
 #include <algorithm>
 #include <cstdint>
 #include <cstdlib>
+#include <exception>
 #include <memory>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include <tandem/checked.h>
@@ -101,10 +102,58 @@ inline GemmBlocking derive_blocking(const BlockingRule& r) {
   return b;
 }
 
+// ---- Threads -------------------------------------------------------------------------
+
+// Threads own disjoint regions of C (oneDNN's brgemm matmul does the same): a grid of
+// rows x cols regions, each a run of whole MR-row and NR-column panels. A thread packs
+// what it reads (its rows of A, its columns of B) and never waits for another, so a
+// call has no barrier besides the parallel region's end. A is packed once per grid
+// column and B once per grid row, so the rule is: the fewest panels on the busiest
+// thread (balance), then the least packing repeated (`cols - 1` copies of A's m rows,
+// `rows - 1` copies of B's n columns).
+struct ThreadGrid {
+  int rows, cols;
+};
+
+inline ThreadGrid thread_grid(Index m, Index n, Index mr, Index nr, int threads) {
+  const Index row_panels = ceil_div(m, mr), col_panels = ceil_div(n, nr);
+  ThreadGrid best{threads, 1};
+  Index best_load = -1, best_repeat = 0;
+  for (int rows = 1; rows <= threads; ++rows) {
+    if (threads % rows != 0) continue;
+    const int cols = threads / rows;
+    const Index load = ceil_div(row_panels, rows) * ceil_div(col_panels, cols);
+    const Index repeat = (cols - 1) * m + (rows - 1) * n;
+    if (best_load < 0 || load < best_load || (load == best_load && repeat < best_repeat)) {
+      best = {rows, cols};
+      best_load = load;
+      best_repeat = repeat;
+    }
+  }
+  return best;
+}
+
+// Thread t's region of C: [row0, row0 + rows) x [col0, col0 + cols), maybe empty.
+struct Region {
+  Index row0, rows, col0, cols;
+};
+
+inline Region region_of(int t, ThreadGrid grid, Index m, Index n, Index mr, Index nr) {
+  // Panels [begin, end) of `panels` split into `parts` near-equal runs.
+  const auto run = [](Index panels, Index parts, Index part, Index size, Index extent) {
+    const Index begin = std::min(panels * part / parts * size, extent);
+    const Index end = std::min(panels * (part + 1) / parts * size, extent);
+    return std::pair{begin, end - begin};
+  };
+  const auto [row0, rows] = run(ceil_div(m, mr), grid.rows, t / grid.cols, mr, m);
+  const auto [col0, cols] = run(ceil_div(n, nr), grid.cols, t % grid.cols, nr, n);
+  return {row0, rows, col0, cols};
+}
+
 // The blocking a call runs with: the caller's values (bounded by the problem) or the
-// derived ones; then mc shrunk so that the blocks of A divide evenly among the threads,
-// k split into equal blocks (784 = 4 x 196, not 3 x 256 + 16: a short last block pays
-// the microkernel's C load and store for little work), nc no wider than N.
+// derived ones, fitted to the busiest thread's region: mc and nc no larger than it and
+// even blocks of it, k split into equal blocks (784 = 4 x 196, not 3 x 256 + 16: a
+// short last block pays the microkernel's C load and store for little work).
 inline GemmBlocking blocking_used(const BlockingRule& r, Index m, Index n, Index k, int threads,
                                   const GemmBlocking& given) {
   const GemmBlocking bounded = bounded_by_problem(given, m, n, k);
@@ -112,17 +161,36 @@ inline GemmBlocking blocking_used(const BlockingRule& r, Index m, Index n, Index
   const Index mc = bounded.mc > 0 ? round_up(bounded.mc, r.mr) : derived.mc;
   const Index kc = bounded.kc > 0 ? round_up(bounded.kc, r.k_group) : derived.kc;
   const Index nc = bounded.nc > 0 ? round_up(bounded.nc, r.nr) : derived.nc;
-  const Index ic_blocks = round_up(ceil_div(m, mc), threads);
+  const ThreadGrid grid = thread_grid(m, n, r.mr, r.nr, threads);
+  const Index rows = round_up(ceil_div(m, grid.rows), r.mr);
+  const Index cols = round_up(ceil_div(n, grid.cols), r.nr);
   GemmBlocking used;
-  used.mc = std::min(round_up(ceil_div(m, ic_blocks), r.mr), round_up(m, r.mr));
+  used.mc = round_up(ceil_div(rows, ceil_div(rows, mc)), r.mr);
   used.kc = std::max<Index>(round_up(ceil_div(k, ceil_div(k, kc)), r.k_group), 1);
-  used.nc = std::min(nc, round_up(n, r.nr));
+  used.nc = std::min(nc, cols);
   return used;
 }
 
 // ---- The loops -----------------------------------------------------------------------
 
-// Runs BLIS's loops over an m x n x k problem (m, n, k > 0) with blocking `used`.
+// A thread's packing space, kept from call to call (as OpenBLAS's and oneDNN's
+// scratchpads are) so that a small GEMM pays for no allocation: it grows to the
+// largest blocks the thread has packed, at most its A block and B panel (blocking
+// from the caches: a few MiB).
+inline unsigned char* thread_scratch(const char* op, Index bytes) {
+  thread_local std::unique_ptr<unsigned char[], FreeDeleter> space;
+  thread_local Index capacity = 0;
+  if (bytes > capacity) {
+    space.reset();
+    capacity = 0;
+    space = allocate_packing<unsigned char>(op, bytes);
+    capacity = bytes;
+  }
+  return space.get();
+}
+
+// Runs BLIS's loops over an m x n x k problem (m, n, k > 0) with blocking `used`, on
+// `threads` threads that each own a region of C (thread_grid).
 // `Gemm` is one family's view of its operands and microkernel, in packed units P:
 //   Index a_panel(Index kc), b_panel(Index kc): units per MR-row / NR-column panel
 //   void pack_a(Index ic, Index pc, Index rows, Index kc, P* dst): rows of A as panels
@@ -133,58 +201,64 @@ template <typename P, typename Gemm>
 void blis_loops(const char* op, const Gemm& gemm, Index m, Index n, Index k,
                 const GemmBlocking& used, Index mr, Index nr, int threads) {
   const Index mc = used.mc, kc = used.kc, nc = used.nc;
-  using Buffer = std::unique_ptr<P[], FreeDeleter>;
-  const Buffer packed_b = allocate_packing<P>(op, ceil_div(nc, nr) * gemm.b_panel(kc));
-  std::vector<Buffer> packed_a;
-  for (int t = 0; t < threads; ++t) {
-    packed_a.push_back(allocate_packing<P>(op, ceil_div(mc, mr) * gemm.a_panel(kc)));
-  }
+  const ThreadGrid grid = thread_grid(m, n, mr, nr, threads);
+  const Index panels_max = ceil_div(nc, nr);
+  // One thread's space: its A block, then its B panels.
+  const auto bytes = [&](Index units) { return round_up(units * Index{sizeof(P)}, 64); };
+  const Index a_bytes = bytes(ceil_div(mc, mr) * gemm.a_panel(kc));
+  const Index b_bytes = bytes(panels_max * gemm.b_panel(kc));
 
-#pragma omp parallel num_threads(threads)
-  {
-    P* my_a = packed_a[static_cast<std::size_t>(omp_get_thread_num())].get();
-    for (Index jc = 0; jc < n; jc += nc) {
-      const Index nc_now = std::min(nc, n - jc);
+  const auto run = [&](int t) {
+    const Region region = region_of(t, grid, m, n, mr, nr);
+    if (region.rows == 0 || region.cols == 0) return;
+    unsigned char* space = thread_scratch(op, a_bytes + b_bytes);
+    P* my_a = reinterpret_cast<P*>(space);
+    P* my_b = reinterpret_cast<P*>(space + a_bytes);
+    const Index row_end = region.row0 + region.rows, col_end = region.col0 + region.cols;
+    for (Index jc = region.col0; jc < col_end; jc += nc) {
+      const Index nc_now = std::min(nc, col_end - jc);
       const Index panels = ceil_div(nc_now, nr);
       for (Index pc = 0; pc < k; pc += kc) {
         const Index kc_now = std::min(kc, k - pc);
         const Index a_units = gemm.a_panel(kc_now);
         const Index b_units = gemm.b_panel(kc_now);
         const bool last_k = pc + kc_now == k;
-
-#pragma omp for schedule(static)
         for (Index jp = 0; jp < panels; ++jp) {
           gemm.pack_b(pc, jc + jp * nr, kc_now, std::min(nr, nc_now - jp * nr),
-                      packed_b.get() + jp * b_units);
-        }  // implicit barrier: B is packed
-
-        const Index blocks = ceil_div(m, mc);
-        const Index splits = std::max<Index>(1, threads / blocks);
-        const Index panels_per_split = ceil_div(panels, splits);
-        Index packed_block = -1;
-#pragma omp for schedule(static)
-        for (Index item = 0; item < blocks * splits; ++item) {
-          const Index block = item / splits;
-          const Index ic = block * mc;
-          const Index mc_now = std::min(mc, m - ic);
-          if (block != packed_block) {
-            gemm.pack_a(ic, pc, mc_now, kc_now, my_a);
-            packed_block = block;
-          }
-          const Index jp_begin = (item % splits) * panels_per_split;
-          const Index jp_end = std::min(panels, jp_begin + panels_per_split);
-          for (Index jp = jp_begin; jp < jp_end; ++jp) {
+                      my_b + jp * b_units);
+        }
+        for (Index ic = region.row0; ic < row_end; ic += mc) {
+          const Index mc_now = std::min(mc, row_end - ic);
+          gemm.pack_a(ic, pc, mc_now, kc_now, my_a);
+          for (Index jp = 0; jp < panels; ++jp) {
             const Index jr = jp * nr;
-            const P* b_panel = packed_b.get() + jp * b_units;
             for (Index ir = 0; ir < mc_now; ir += mr) {
-              gemm.micro(kc_now, my_a + ir / mr * a_units, b_panel, ic + ir, jc + jr,
+              gemm.micro(kc_now, my_a + ir / mr * a_units, my_b + jp * b_units, ic + ir, jc + jr,
                          std::min(mr, mc_now - ir), std::min(nr, nc_now - jr), pc, last_k);
             }
           }
-        }  // implicit barrier: B may be repacked, C's sums are complete
+        }
       }
     }
+  };
+
+  if (threads == 1) {
+    run(0);
+    return;
   }
+  // A thread that cannot get its space leaves its region of C unwritten; the first
+  // such error is rethrown here, after the parallel region (exceptions cannot cross it).
+  std::exception_ptr error;
+#pragma omp parallel num_threads(threads)
+  {
+    try {
+      run(omp_get_thread_num());
+    } catch (...) {
+#pragma omp critical(tandem_gemm_error)
+      if (!error) error = std::current_exception();
+    }
+  }
+  if (error) std::rethrow_exception(error);
 }
 
 }  // namespace tandem::cpu::detail

@@ -13,9 +13,12 @@ namespace tandem::cpu::detail {
 // The most threads a kernel starts: tuning::kMaxThreadsPerProcessor per processor
 // OpenMP sees, and no more than OMP_THREAD_LIMIT. More only oversubscribes the cores;
 // far more (threads = 100000) makes libgomp fail to create them, which ends the process.
+// Read once: omp_get_num_procs() is a system call (sched_getaffinity), which cost a
+// 32^3 GEMM a tenth of its time when asked on every call.
 inline int max_threads() {
-  return std::max(
+  static const int cap = std::max(
       1, std::min(tuning::kMaxThreadsPerProcessor * omp_get_num_procs(), omp_get_thread_limit()));
+  return cap;
 }
 
 // requested (0: OpenMP's default), capped at max_threads().

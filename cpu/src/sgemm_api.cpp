@@ -1,6 +1,5 @@
 // The packed SGEMM: the shared BLIS loops (gemm_driver.h) around the path's f32
-// packing and microkernel (kernels/sgemm.cpp). The packing is plain C++ (its cost is
-// O(mk + kn) against the microkernel's O(mnk)).
+// packing and microkernel (kernels/sgemm.cpp).
 #include <algorithm>
 #include <cstdlib>
 #include <memory>
@@ -29,43 +28,13 @@ struct Operand {
   const float* data;
   Index ld;
   bool trans;
-  float at(Index row, Index col) const {
-    return trans ? data[col * ld + row] : data[row * ld + col];
+  // Where op(X)[row][col] is, and how far one row / one column is from the next.
+  const float* at(Index row, Index col) const {
+    return trans ? data + col * ld + row : data + row * ld + col;
   }
+  Index row_stride() const { return trans ? 1 : ld; }
+  Index col_stride() const { return trans ? ld : 1; }
 };
-
-// A[ic:ic+mc, pc:pc+kc] as micro-panels of MR rows, a[p * MR + i], zero-padded.
-void pack_a(const Operand& a, Index ic, Index pc, Index mc, Index kc, Index mr, float* dst) {
-  for (Index ir = 0; ir < mc; ir += mr) {
-    float* panel = dst + ir * kc;
-    const Index rows = std::min(mr, mc - ir);
-    for (Index i = 0; i < mr; ++i) {
-      if (i < rows && !a.trans) {
-        const float* src = a.data + (ic + ir + i) * a.ld + pc;
-        for (Index p = 0; p < kc; ++p) panel[p * mr + i] = src[p];
-      } else if (i < rows) {
-        for (Index p = 0; p < kc; ++p) panel[p * mr + i] = a.at(ic + ir + i, pc + p);
-      } else {
-        for (Index p = 0; p < kc; ++p) panel[p * mr + i] = 0.0f;
-      }
-    }
-  }
-}
-
-// B[pc:pc+kc, jc+jr:jc+jr+NR] as one micro-panel b[p * NR + j], zero-padded.
-void pack_b_panel(const Operand& b, Index pc, Index col0, Index kc, Index cols, Index nr,
-                  float* dst) {
-  for (Index p = 0; p < kc; ++p) {
-    float* row = dst + p * nr;
-    if (!b.trans) {
-      const float* src = b.data + (pc + p) * b.ld + col0;
-      for (Index j = 0; j < cols; ++j) row[j] = src[j];
-    } else {
-      for (Index j = 0; j < cols; ++j) row[j] = b.at(pc + p, col0 + j);
-    }
-    for (Index j = cols; j < nr; ++j) row[j] = 0.0f;
-  }
-}
 
 // C = beta * C, without reading C when beta == 0: all of GEMM when k == 0 or alpha == 0.
 void scale_c(Index m, Index n, float beta, float* c, Index ldc) {
@@ -94,11 +63,16 @@ struct SgemmView {
 
   Index a_panel(Index kc) const { return kern.mr * kc; }
   Index b_panel(Index kc) const { return kern.nr * kc; }
+  // A[ic:ic+rows, pc:pc+kc] as micro-panels of MR rows.
   void pack_a(Index ic, Index pc, Index rows, Index kc, float* dst) const {
-    cpu::pack_a(a, ic, pc, rows, kc, kern.mr, dst);
+    for (Index ir = 0; ir < rows; ir += kern.mr) {
+      kern.pack_panel(a.at(ic + ir, pc), a.row_stride(), a.col_stride(),
+                      std::min<Index>(kern.mr, rows - ir), kc, kern.mr, dst + ir * kc);
+    }
   }
+  // B[pc:pc+kc, col:col+cols] as one micro-panel of NR columns.
   void pack_b(Index pc, Index col, Index kc, Index cols, float* dst) const {
-    pack_b_panel(b, pc, col, kc, cols, kern.nr, dst);
+    kern.pack_panel(b.at(pc, col), b.col_stride(), b.row_stride(), cols, kc, kern.nr, dst);
   }
   void micro(Index kc, const float* pa, const float* pb, Index row, Index col, Index rows,
              Index cols, Index pc, bool /*last_k*/) const {
@@ -106,6 +80,41 @@ struct SgemmView {
                      cols);
   }
 };
+
+// A GEMM with m == 1 or n == 1 is a matrix-vector product: each element of the matrix
+// is used once, so packing it would only double its memory traffic, and a 12 x 32
+// microkernel would do 12 (or 32) times the useful work. The matrix is read in place
+// by dot_rows (its rows are along k) or axpy_rows (its rows are along the output),
+// threads splitting the output. Returns false for any other shape.
+bool run_as_matrix_vector(const SgemmKernels& kern, const Operand& a, const Operand& b, Index m,
+                          Index n, Index k, float alpha, float beta, float* c, Index ldc,
+                          int threads) {
+  if (m != 1 && n != 1) return false;
+  // The matrix X (outputs x k), the vector v (k values, `inc` apart) and the output's
+  // stride: C's column for n == 1, C's row for m == 1.
+  const bool column = n == 1;
+  const Operand& x = column ? a : b;
+  const Index outputs = column ? m : n, incy = column ? ldc : 1;
+  const float* v = column ? b.at(0, 0) : a.at(0, 0);
+  const Index inc = column ? b.row_stride() : a.col_stride();
+  // op(X)[out][p]: for n == 1, op(A)[i][p]; for m == 1, op(B)[p][j], read as [j][p].
+  const bool rows_along_k = column ? !x.trans : x.trans;
+  std::vector<float> gathered;
+  if (inc != 1) {
+    gathered.resize(static_cast<std::size_t>(k));
+    for (Index p = 0; p < k; ++p) gathered[static_cast<std::size_t>(p)] = v[p * inc];
+    v = gathered.data();
+  }
+  detail::parallel_chunks(outputs, threads, 1, tuning::kFloatsPerLine, [&](Index begin, Index end) {
+    if (rows_along_k) {
+      kern.dot_rows(x.data + begin * x.ld, x.ld, end - begin, k, v, alpha, beta, c + begin * incy,
+                    incy);
+    } else {
+      kern.axpy_rows(x.data + begin, x.ld, k, end - begin, v, alpha, beta, c + begin * incy, incy);
+    }
+  });
+  return true;
+}
 
 }  // namespace
 
@@ -126,13 +135,9 @@ void sgemm(Transpose trans_a, Transpose trans_b, Index m, Index n, Index k, floa
     return;
   }
   const int threads = detail::gemm_threads(m, n, k, tuning::kGemmMinMacsPerThread, run.threads);
-  const SgemmView view{kern,
-                       {a, lda, trans_a == Transpose::yes},
-                       {b, ldb, trans_b == Transpose::yes},
-                       alpha,
-                       beta,
-                       c,
-                       ldc};
+  const Operand op_a{a, lda, trans_a == Transpose::yes}, op_b{b, ldb, trans_b == Transpose::yes};
+  if (run_as_matrix_vector(kern, op_a, op_b, m, n, k, alpha, beta, c, ldc, threads)) return;
+  const SgemmView view{kern, op_a, op_b, alpha, beta, c, ldc};
   detail::blis_loops<float>("sgemm", view, m, n, k,
                             detail::blocking_used(blocking_rule(kern), m, n, k, threads, blocking),
                             kern.mr, kern.nr, threads);

@@ -1,6 +1,11 @@
 // The SGEMM microkernel: an MR x NR block of C held in MR * NV vector registers
 // (NR = NV * lanes), updated once per k by one broadcast of A per row and NV loads
-// of B. Written once over simd::F32; the tile per path is data below.
+// of B; and the packing of its panels. Written once over simd::F32; the tile per path
+// is data below.
+#include <array>
+#include <cstddef>
+#include <utility>
+
 #include "simd.h"
 #include "tables.h"
 
@@ -21,22 +26,25 @@ constexpr int kMR = tiles::TANDEM_CPU_ISA.mr;
 constexpr int kNV = tiles::TANDEM_CPU_ISA.nv;
 constexpr int kNR = kNV * kLanes;
 
-void microkernel(int64_t kc, const float* a, const float* b, float* c, int64_t ldc, float alpha,
-                 float beta, int64_t mr, int64_t nr) {
+// C[0:kRows, 0:nr] for a panel with kRows live rows: the FMAs of the zero-padded
+// rows are skipped (m = 1, a row vector times a matrix, pays for one row, not MR).
+template <int kRows>
+void microkernel_rows(int64_t kc, const float* a, const float* b, float* c, int64_t ldc,
+                      float alpha, float beta, int64_t nr) {
   // C is touched only after the k loop: start its lines on their way now, so the
   // microkernel does not stall on them at the end (C is usually far out of cache).
-  for (int64_t i = 0; i < mr; ++i) {
+  for (int64_t i = 0; i < kRows; ++i) {
     __builtin_prefetch(c + i * ldc, 1, 3);
     __builtin_prefetch(c + i * ldc + nr - 1, 1, 3);
   }
-  F32 acc[kMR][kNV];
-  for (int i = 0; i < kMR; ++i) {
+  F32 acc[static_cast<std::size_t>(kRows)][kNV];
+  for (int i = 0; i < kRows; ++i) {
     for (int v = 0; v < kNV; ++v) acc[i][v] = simd::zero();
   }
   for (int64_t p = 0; p < kc; ++p) {
     F32 bv[kNV];
     for (int v = 0; v < kNV; ++v) bv[v] = simd::load(b + p * kNR + v * kLanes);
-    for (int i = 0; i < kMR; ++i) {
+    for (int i = 0; i < kRows; ++i) {
       const F32 av = simd::set1(a[p * kMR + i]);
       for (int v = 0; v < kNV; ++v) acc[i][v] = simd::fmadd(av, bv[v], acc[i][v]);
     }
@@ -44,7 +52,7 @@ void microkernel(int64_t kc, const float* a, const float* b, float* c, int64_t l
 
   const F32 alpha_v = simd::set1(alpha);
   const F32 beta_v = simd::set1(beta);
-  for (int i = 0; i < mr; ++i) {
+  for (int i = 0; i < kRows; ++i) {
     float* row = c + i * ldc;
     for (int v = 0; v < kNV; ++v) {
       const int64_t col = v * kLanes;
@@ -63,8 +71,138 @@ void microkernel(int64_t kc, const float* a, const float* b, float* c, int64_t l
   }
 }
 
+// microkernel_rows<1..MR>, indexed by rows - 1.
+using RowsKernel = void (*)(int64_t, const float*, const float*, float*, int64_t, float, float,
+                            int64_t);
+template <int... kRows>
+constexpr auto rows_kernels(std::integer_sequence<int, kRows...>) {
+  return std::array<RowsKernel, sizeof...(kRows)>{microkernel_rows<kRows + 1>...};
+}
+constexpr auto kByRows = rows_kernels(std::make_integer_sequence<int, kMR>{});
+
+void microkernel(int64_t kc, const float* a, const float* b, float* c, int64_t ldc, float alpha,
+                 float beta, int64_t mr, int64_t nr) {
+  kByRows[static_cast<std::size_t>(mr - 1)](kc, a, b, c, ldc, alpha, beta, nr);
+}
+
+// dst[p * width + i] = x[i * row_stride + p * k_stride] for i < rows, 0 for
+// rows <= i < width. One of the strides is 1: either each k's `rows` values are
+// contiguous (a copy, in vectors) or each row's kc values are (a transpose).
+void pack_panel(const float* x, int64_t row_stride, int64_t k_stride, int64_t rows, int64_t kc,
+                int64_t width, float* dst) {
+  if (row_stride == 1) {
+    for (int64_t p = 0; p < kc; ++p) {
+      const float* src = x + p * k_stride;
+      float* out = dst + p * width;
+      for (int64_t i = 0; i < width; i += kLanes) {
+        const int64_t have = rows - i < kLanes ? rows - i : kLanes;
+        const F32 v = have >= kLanes ? simd::load(src + i)
+                      : have > 0     ? simd::load_partial(src + i, have)
+                                     : simd::zero();
+        if (width - i >= kLanes) {
+          simd::store(out + i, v);
+        } else {
+          simd::store_partial(out + i, v, width - i);
+        }
+      }
+    }
+    return;
+  }
+  // Transpose, a kLanes x kLanes tile at a time: rows i0.. (up to kLanes of them, the
+  // missing ones zero) by k values p0.. become rows p0.. of the panel.
+  for (int64_t i0 = 0; i0 < width; i0 += kLanes) {
+    const int64_t tile_rows = rows - i0 < kLanes ? (rows > i0 ? rows - i0 : 0) : kLanes;
+    const int64_t tile_width = width - i0 < kLanes ? width - i0 : kLanes;
+    for (int64_t p0 = 0; p0 < kc; p0 += kLanes) {
+      const int64_t ks = kc - p0 < kLanes ? kc - p0 : kLanes;
+      F32 tile[kLanes];
+      for (int64_t i = 0; i < kLanes; ++i) {
+        const float* src = x + (i0 + i) * row_stride + p0;
+        tile[i] = i >= tile_rows ? simd::zero()
+                  : ks == kLanes ? simd::load(src)
+                                 : simd::load_partial(src, ks);
+      }
+      simd::transpose(tile);
+      for (int64_t q = 0; q < ks; ++q) {
+        float* out = dst + (p0 + q) * width + i0;
+        if (tile_width == kLanes) {
+          simd::store(out, tile[q]);
+        } else {
+          simd::store_partial(out, tile[q], tile_width);
+        }
+      }
+    }
+  }
+}
+
+// ---- Matrix-vector products (m == 1 or n == 1): no packing, each element read once ----
+
+// y[i * incy] = alpha * (x[i * ldx + 0..k) . v) + beta * y[i * incy] for i < rows; beta
+// == 0 never reads y. Four rows at a time, each in its own vector accumulator.
+void dot_rows(const float* x, int64_t ldx, int64_t rows, int64_t k, const float* v, float alpha,
+              float beta, float* y, int64_t incy) {
+  constexpr int kRowsAtOnce = 4;
+  for (int64_t i0 = 0; i0 < rows; i0 += kRowsAtOnce) {
+    const int64_t count = rows - i0 < kRowsAtOnce ? rows - i0 : kRowsAtOnce;
+    F32 acc[kRowsAtOnce] = {simd::zero(), simd::zero(), simd::zero(), simd::zero()};
+    const float* row = x + i0 * ldx;
+    int64_t p = 0;
+    for (; p + kLanes <= k; p += kLanes) {
+      const F32 vv = simd::load(v + p);
+      for (int64_t r = 0; r < count; ++r) {
+        acc[r] = simd::fmadd(simd::load(row + r * ldx + p), vv, acc[r]);
+      }
+    }
+    if (p < k) {
+      const F32 vv = simd::load_partial(v + p, k - p);
+      for (int64_t r = 0; r < count; ++r) {
+        acc[r] = simd::fmadd(simd::load_partial(row + r * ldx + p, k - p), vv, acc[r]);
+      }
+    }
+    alignas(64) float lanes[kRowsAtOnce][kLanes];
+    for (int r = 0; r < kRowsAtOnce; ++r) simd::store(lanes[r], acc[r]);
+    for (int64_t r = 0; r < count; ++r) {
+      float* out = y + (i0 + r) * incy;
+      float dot = 0.0f;
+      for (int l = 0; l < kLanes; ++l) dot += lanes[r][l];
+      const float sum = alpha * dot;
+      *out = beta == 0.0f ? sum : sum + beta * *out;
+    }
+  }
+}
+
+// y[j * incy] = alpha * sum_p v[p] * x[p * ldx + j] + beta * y[j * incy] for j < cols:
+// kAxpyVectors vectors of columns at a time, held in registers across all of k.
+void axpy_rows(const float* x, int64_t ldx, int64_t k, int64_t cols, const float* v, float alpha,
+               float beta, float* y, int64_t incy) {
+  constexpr int kAxpyVectors = 4;
+  constexpr int64_t kBlock = kAxpyVectors * kLanes;
+  for (int64_t j0 = 0; j0 < cols; j0 += kBlock) {
+    const int64_t width = cols - j0 < kBlock ? cols - j0 : kBlock;
+    F32 acc[kAxpyVectors] = {simd::zero(), simd::zero(), simd::zero(), simd::zero()};
+    for (int64_t p = 0; p < k; ++p) {
+      const F32 vp = simd::set1(v[p]);
+      const float* src = x + p * ldx + j0;
+      for (int u = 0; u < kAxpyVectors; ++u) {
+        const int64_t have = width - u * kLanes;
+        if (have <= 0) break;
+        const F32 xv = have >= kLanes ? simd::load(src + u * kLanes)
+                                      : simd::load_partial(src + u * kLanes, have);
+        acc[u] = simd::fmadd(vp, xv, acc[u]);
+      }
+    }
+    alignas(64) float sums[kBlock];
+    for (int u = 0; u < kAxpyVectors; ++u) simd::store(sums + u * kLanes, acc[u]);
+    for (int64_t j = 0; j < width; ++j) {
+      float* out = y + (j0 + j) * incy;
+      const float sum = alpha * sums[j];
+      *out = beta == 0.0f ? sum : sum + beta * *out;
+    }
+  }
+}
+
 }  // namespace
 
-const SgemmKernels sgemm = {kMR, kNR, microkernel};
+const SgemmKernels sgemm = {kMR, kNR, microkernel, pack_panel, dot_rows, axpy_rows};
 
 }  // namespace TANDEM_ISA_NAMESPACE

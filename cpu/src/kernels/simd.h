@@ -65,6 +65,50 @@ inline float reduce_max(F32 a) {
   return _mm_cvtss_f32(s);
 }
 
+// 128-bit lanes of x and y, as _mm512_shuffle_f32x4 picks them.
+template <int kPick>
+inline __m512 lanes128(__m512 x, __m512 y) {
+  return _mm512_mask_shuffle_f32x4(x, 0xFFFF, x, y, kPick);
+}
+
+// The kLanes x kLanes tile r[0..kLanes) transposed in registers (r[i] lane j becomes
+// r[j] lane i): packing's transposes (kernels/sgemm.cpp).
+inline void transpose(F32 (&r)[kLanes]) {
+  // The masked forms, all lanes on: gcc 12 warns about the unmasked ones'
+  // _mm512_undefined_ps() (as for max and min above).
+  const auto lo_ps = [](__m512 x, __m512 y) { return _mm512_mask_unpacklo_ps(x, 0xFFFF, x, y); };
+  const auto hi_ps = [](__m512 x, __m512 y) { return _mm512_mask_unpackhi_ps(x, 0xFFFF, x, y); };
+  const auto lo_pd = [](__m512 x, __m512 y) {
+    const __m512d xd = _mm512_castps_pd(x);
+    return _mm512_castpd_ps(_mm512_mask_unpacklo_pd(xd, 0xFF, xd, _mm512_castps_pd(y)));
+  };
+  const auto hi_pd = [](__m512 x, __m512 y) {
+    const __m512d xd = _mm512_castps_pd(x);
+    return _mm512_castpd_ps(_mm512_mask_unpackhi_pd(xd, 0xFF, xd, _mm512_castps_pd(y)));
+  };
+  __m512 t[16], u[16];
+  for (int i = 0; i < 16; i += 2) {  // pairs of rows, interleaved per 128-bit lane
+    t[i] = lo_ps(r[i].v, r[i + 1].v);
+    t[i + 1] = hi_ps(r[i].v, r[i + 1].v);
+  }
+  for (int g = 0; g < 16; g += 4) {  // u[g + j] lane L: column 4L + j of rows g..g+3
+    u[g + 0] = lo_pd(t[g], t[g + 2]);
+    u[g + 1] = hi_pd(t[g], t[g + 2]);
+    u[g + 2] = lo_pd(t[g + 1], t[g + 3]);
+    u[g + 3] = hi_pd(t[g + 1], t[g + 3]);
+  }
+  for (int j = 0; j < 4; ++j) {  // gather lane L of the four row groups
+    const __m512 lo01 = lanes128<0x44>(u[j], u[4 + j]);
+    const __m512 hi01 = lanes128<0xEE>(u[j], u[4 + j]);
+    const __m512 lo23 = lanes128<0x44>(u[8 + j], u[12 + j]);
+    const __m512 hi23 = lanes128<0xEE>(u[8 + j], u[12 + j]);
+    r[j].v = lanes128<0x88>(lo01, lo23);
+    r[4 + j].v = lanes128<0xDD>(lo01, lo23);
+    r[8 + j].v = lanes128<0x88>(hi01, hi23);
+    r[12 + j].v = lanes128<0xDD>(hi01, hi23);
+  }
+}
+
 // ---- int32 lanes (the integer GEMM and quantization) ----
 using I32 = __m512i;
 inline __mmask16 lane_mask(int64_t n) { return static_cast<__mmask16>((1u << n) - 1u); }
@@ -157,6 +201,26 @@ inline float reduce_max(F32 a) {
 }
 
 // ---- int32 lanes (the integer GEMM and quantization) ----
+// The kLanes x kLanes tile r[0..kLanes) transposed in registers (r[i] lane j becomes
+// r[j] lane i): packing's transposes (kernels/sgemm.cpp).
+inline void transpose(F32 (&r)[kLanes]) {
+  __m256 t[8] = {}, u[8] = {};
+  for (int i = 0; i < 8; i += 2) {
+    t[i] = _mm256_unpacklo_ps(r[i].v, r[i + 1].v);
+    t[i + 1] = _mm256_unpackhi_ps(r[i].v, r[i + 1].v);
+  }
+  for (int g = 0; g < 8; g += 4) {  // u[g + j] lane L: column 4L + j of rows g..g+3
+    u[g + 0] = _mm256_shuffle_ps(t[g], t[g + 2], 0x44);
+    u[g + 1] = _mm256_shuffle_ps(t[g], t[g + 2], 0xEE);
+    u[g + 2] = _mm256_shuffle_ps(t[g + 1], t[g + 3], 0x44);
+    u[g + 3] = _mm256_shuffle_ps(t[g + 1], t[g + 3], 0xEE);
+  }
+  for (int j = 0; j < 4; ++j) {
+    r[j].v = _mm256_permute2f128_ps(u[j], u[4 + j], 0x20);
+    r[4 + j].v = _mm256_permute2f128_ps(u[j], u[4 + j], 0x31);
+  }
+}
+
 using I32 = __m256i;
 inline I32 zero_i32() { return _mm256_setzero_si256(); }
 inline I32 load_i32(const void* p) { return _mm256_loadu_si256(static_cast<const __m256i*>(p)); }
@@ -248,6 +312,10 @@ inline float reduce_max(F32 a) {
 }
 
 // ---- int32 lanes (the integer GEMM and quantization) ----
+// The kLanes x kLanes tile r[0..kLanes) transposed in registers (r[i] lane j becomes
+// r[j] lane i): packing's transposes (kernels/sgemm.cpp).
+inline void transpose(F32 (&r)[kLanes]) { _MM_TRANSPOSE4_PS(r[0].v, r[1].v, r[2].v, r[3].v); }
+
 using I32 = __m128i;
 inline I32 zero_i32() { return _mm_setzero_si128(); }
 inline I32 load_i32(const void* p) { return _mm_loadu_si128(static_cast<const __m128i*>(p)); }

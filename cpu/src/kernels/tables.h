@@ -41,12 +41,24 @@ struct MicroTile {
 //   C[0:mr, 0:nr] = alpha * A * B + beta * C, for packed panels
 //   A: kc x MR, stored a[p * MR + i];  B: kc x NR, stored b[p * NR + j]
 // with mr <= MR, nr <= NR (the panels are zero-padded to full size). beta == 0 never
-// reads C.
+// reads C. pack_panel packs either operand (kernels/sgemm.cpp).
 struct SgemmKernels {
   int mr;  // MR: rows of C per microkernel call
   int nr;  // NR: columns of C per call, a multiple of the vector width
   void (*microkernel)(int64_t kc, const float* a, const float* b, float* c, int64_t ldc,
                       float alpha, float beta, int64_t mr, int64_t nr);
+  // dst[p * width + i] = x[i * row_stride + p * k_stride] (i < rows, zero up to width);
+  // row_stride or k_stride is 1.
+  void (*pack_panel)(const float* x, int64_t row_stride, int64_t k_stride, int64_t rows, int64_t kc,
+                     int64_t width, float* dst);
+  // The matrix-vector products that GEMMs with m == 1 or n == 1 become (v contiguous,
+  // beta == 0 never reads y):
+  //   dot_rows:  y[i * incy] = alpha * sum_p x[i * ldx + p] * v[p] + beta * y[i * incy]
+  //   axpy_rows: y[j * incy] = alpha * sum_p v[p] * x[p * ldx + j] + beta * y[j * incy]
+  void (*dot_rows)(const float* x, int64_t ldx, int64_t rows, int64_t k, const float* v,
+                   float alpha, float beta, float* y, int64_t incy);
+  void (*axpy_rows)(const float* x, int64_t ldx, int64_t k, int64_t cols, const float* v,
+                    float alpha, float beta, float* y, int64_t incy);
 };
 
 // The integer GEMM of one path (cpu/src/kernels/igemm.cpp describes the layouts).
