@@ -1,4 +1,4 @@
-// Thresholds measured on the development machine (2 vCPUs, AVX2; docs/cpu-kernels.md),
+// Thresholds measured on the development machines (2 vCPUs; docs/cpu-kernels.md),
 // not guessed. The thread thresholds say where a second thread starts to pay; they
 // come from the sweep `tandem_bench --benchmark_filter='^threads/'` (bench/threading_bench.cpp).
 #pragma once
@@ -24,9 +24,11 @@ inline constexpr std::int64_t kReduceMinPerThread = std::int64_t{1} << 15;
 // elements and 0.82x at 8192; so at least 8192 elements per thread.
 inline constexpr std::int64_t kQuantizeMinPerThread = std::int64_t{1} << 13;
 
-// SGEMM: 2 threads are 1.24x faster than one at 32^3 and even at 24^3; so a thread per
-// 16384 multiply-adds at least.
-inline constexpr double kGemmMinMacsPerThread = 1 << 14;
+// SGEMM: a thread per 32768 multiply-adds at least, so 2 threads from about 41^3. The
+// sweep's rows split across 2 threads (Zen 4, AVX-512, after threads came to own
+// regions of C): 0.76x one thread at 32^3 (1535 vs 1163 ns), 1.19x at 48^3 (3111 vs
+// 3693 ns), 1.28x at 64^3.
+inline constexpr double kGemmMinMacsPerThread = 1 << 15;
 
 // Integer GEMM: SGEMM's figure (not swept separately: its microkernels run at the
 // same rate here, ~35 G multiply-adds/s on one thread, with the same packing).

@@ -153,63 +153,82 @@ void pack_b_pairs(const void* src, int64_t ldb, int64_t kc, int64_t cols, void* 
   }
 }
 
-// Quads of k values, A as unsigned bytes A + 128: G = 4. The padding (rows past
-// `rows`, k past kc) multiplies B's zero padding or lands in rows never stored.
-[[maybe_unused]] void pack_a_u8(const void* src, int64_t lda, int64_t rows, int64_t kc, void* dst) {
-  const int8_t* a = static_cast<const int8_t*>(src);
-  uint8_t* d = static_cast<uint8_t*>(dst);
-  const int64_t groups = (kc + 3) / 4;
-  for (int64_t i = 0; i < kMR; ++i) {
-    const int8_t* row = i < rows ? a + i * lda : nullptr;
-    for (int64_t g = 0; g < groups; ++g) {
-      uint8_t* lane = d + 4 * (g * kMR + i);
-      for (int64_t t = 0; t < 4; ++t) {
-        const int64_t p = 4 * g + t;
-        // a + 128 == the byte of a with its top bit flipped.
-        lane[t] = row != nullptr && p < kc
-                      ? static_cast<uint8_t>(static_cast<uint8_t>(row[p]) ^ 0x80u)
-                      : uint8_t{0x80};
-      }
-    }
-  }
-}
-
-// Quads of k values of B as signed bytes, then NR int32 lanes of -128 * colsum(B).
-[[maybe_unused]] void pack_b_quads(const void* src, int64_t ldb, int64_t kc, int64_t cols,
-                                   void* dst) {
-  const int8_t* b = static_cast<const int8_t*>(src);
-  int8_t* d = static_cast<int8_t*>(dst);
-  const int64_t groups = (kc + 3) / 4;
-  int32_t colsum[kNR];
-  for (int j = 0; j < kNR; ++j) colsum[j] = 0;
-  for (int64_t g = 0; g < groups; ++g) {
-    int8_t* out = d + 4 * g * kNR;
-    for (int64_t t = 0; t < 4; ++t) {
-      const int64_t p = 4 * g + t;
-      if (p < kc) {
-        const int8_t* row = b + p * ldb;
-        for (int64_t j = 0; j < cols; ++j) {
-          out[4 * j + t] = row[j];
-          colsum[j] += row[j];
-        }
-        for (int64_t j = cols; j < kNR; ++j) out[4 * j + t] = 0;
-      } else {
-        for (int64_t j = 0; j < kNR; ++j) out[4 * j + t] = 0;
-      }
-    }
-  }
-  // |colsum| <= 128 * kc: the product fits int32 for any kc below 2^17; computed in
-  // unsigned arithmetic all the same, so that it wraps rather than overflows.
-  int32_t offsets[kNR];
-  for (int j = 0; j < kNR; ++j) {
-    offsets[j] = static_cast<int32_t>(0u - 128u * static_cast<uint32_t>(colsum[j]));
-  }
-  memcpy(d + 4 * groups * kNR, offsets, sizeof offsets);
-}
-
 // The int8 scheme: VNNI's unsigned-by-signed bytes where the path has it (avx512,
 // G = 4), int8 widened to int16 pairs elsewhere (G = 2).
 #if defined(__AVX512VNNI__)
+// Quads of k values, A as unsigned bytes A + 128: G = 4. A row's quad g is the row's
+// g-th 4 bytes, so the panel is a transpose of 32-bit lanes (rows x groups into groups
+// x MR), done 16 x 16 at a time in registers. The padding (rows past `rows`, k past kc)
+// is 0x80, zero after the flip: it multiplies B's zero padding or lands in rows never
+// stored.
+void pack_a_u8(const void* src, int64_t lda, int64_t rows, int64_t kc, void* dst) {
+  static_assert(kMR <= kLanes, "one transposed tile holds a panel's rows");
+  const int8_t* a = static_cast<const int8_t*>(src);
+  uint8_t* d = static_cast<uint8_t*>(dst);
+  const int64_t groups = (kc + 3) / 4;
+  const __m512i flip = _mm512_set1_epi8(static_cast<char>(0x80));  // a + 128: top bit flipped
+  for (int64_t g0 = 0; g0 < groups; g0 += kLanes) {
+    const int64_t bytes = kc - 4 * g0 < 64 ? kc - 4 * g0 : 64;
+    const __mmask64 mask = bytes == 64 ? ~__mmask64{0} : (__mmask64{1} << bytes) - 1;
+    simd::F32 tile[kLanes];
+    for (int64_t i = 0; i < kLanes; ++i) {
+      const __m512i row =
+          i < rows ? _mm512_maskz_loadu_epi8(mask, a + i * lda + 4 * g0) : _mm512_setzero_si512();
+      tile[i].v = _mm512_castsi512_ps(_mm512_xor_si512(row, flip));
+    }
+    simd::transpose(tile);  // bits moved, not converted
+    const int64_t count = groups - g0 < kLanes ? groups - g0 : kLanes;
+    for (int64_t q = 0; q < count; ++q) {
+      _mm512_mask_storeu_epi32(d + 4 * (g0 + q) * kMR, static_cast<__mmask16>((1u << kMR) - 1u),
+                               _mm512_castps_si512(tile[q].v));
+    }
+  }
+}
+
+// Quads of k values of B as signed bytes, then NR int32 lanes of -128 * colsum(B). Four
+// rows of 32 columns are interleaved into quads with byte and word unpacks; the column
+// sums come from the same quads with vpdpbusd against ones.
+void pack_b_quads(const void* src, int64_t ldb, int64_t kc, int64_t cols, void* dst) {
+  static_assert(kNR == 32, "a B panel row is one 256-bit vector");
+  const int8_t* b = static_cast<const int8_t*>(src);
+  int8_t* d = static_cast<int8_t*>(dst);
+  const int64_t groups = (kc + 3) / 4;
+  const __mmask32 mask = cols >= 32 ? ~__mmask32{0} : (__mmask32{1} << cols) - 1;
+  const __m256i ones = _mm256_set1_epi8(1);
+  __m256i colsum[4] = {_mm256_setzero_si256(), _mm256_setzero_si256(), _mm256_setzero_si256(),
+                       _mm256_setzero_si256()};
+  for (int64_t g = 0; g < groups; ++g) {
+    __m256i r[4];
+    for (int t = 0; t < 4; ++t) {
+      const int64_t p = 4 * g + t;
+      r[t] = p < kc ? _mm256_maskz_loadu_epi8(mask, b + p * ldb) : _mm256_setzero_si256();
+    }
+    // Per 128-bit half: pairs of rows 0,1 and 2,3, then quads (columns 0-3 | 16-19, ...).
+    const __m256i p01_lo = _mm256_unpacklo_epi8(r[0], r[1]),
+                  p01_hi = _mm256_unpackhi_epi8(r[0], r[1]);
+    const __m256i p23_lo = _mm256_unpacklo_epi8(r[2], r[3]),
+                  p23_hi = _mm256_unpackhi_epi8(r[2], r[3]);
+    const __m256i q0 = _mm256_unpacklo_epi16(p01_lo, p23_lo);  // columns 0-3 | 16-19
+    const __m256i q1 = _mm256_unpackhi_epi16(p01_lo, p23_lo);  // 4-7 | 20-23
+    const __m256i q2 = _mm256_unpacklo_epi16(p01_hi, p23_hi);  // 8-11 | 24-27
+    const __m256i q3 = _mm256_unpackhi_epi16(p01_hi, p23_hi);  // 12-15 | 28-31
+    const __m256i out[4] = {
+        _mm256_permute2x128_si256(q0, q1, 0x20), _mm256_permute2x128_si256(q2, q3, 0x20),
+        _mm256_permute2x128_si256(q0, q1, 0x31), _mm256_permute2x128_si256(q2, q3, 0x31)};
+    for (int v = 0; v < 4; ++v) {
+      _mm256_storeu_si256(reinterpret_cast<__m256i*>(d + 4 * g * kNR + 32 * v), out[v]);
+      colsum[v] = _mm256_dpbusd_epi32(colsum[v], ones, out[v]);
+    }
+  }
+  // |colsum| <= 128 * kc: the product fits int32 for any kc below 2^17; vector integer
+  // arithmetic wraps all the same, as the microkernel's sums do.
+  for (int v = 0; v < 4; ++v) {
+    const __m256i offsets =
+        _mm256_sub_epi32(_mm256_setzero_si256(), _mm256_slli_epi32(colsum[v], 7));
+    _mm256_storeu_si256(reinterpret_cast<__m256i*>(d + 4 * groups * kNR + 32 * v), offsets);
+  }
+}
+
 struct DotU8S8 {
   static I32 apply(I32 acc, I32 a, I32 b) { return simd::dot_u8s8(acc, a, b); }
 };
