@@ -20,6 +20,7 @@
 #include <stdint.h>
 #include <string.h>
 
+#include "pack.h"
 #include "simd.h"
 #include "tables.h"
 
@@ -119,12 +120,28 @@ void microkernel(int64_t kc, const void* a, const void* b, void* c, int64_t ldc,
 
 // ---- Packing (plain loops: O(mk + kn) against the microkernel's O(mnk)) ----------------
 
-// Pairs of k values as int16 (int8 sign-extended): G = 2.
+// Pairs of k values as int16 (int8 sign-extended): G = 2. For int16 rows that start
+// on 4 bytes, a row's pair g is its g-th 32-bit lane, so the whole pairs are a 32-bit
+// transpose (pack.h); an odd kc's last pair, and everything else, by scalar loops.
 template <typename Src>
 void pack_a_pairs(const void* src, int64_t lda, int64_t rows, int64_t kc, void* dst) {
   const Src* a = static_cast<const Src*>(src);
   int16_t* d = static_cast<int16_t*>(dst);
   const int64_t groups = (kc + 1) / 2;
+  if constexpr (sizeof(Src) == 2) {
+    if (lda % 2 == 0 && reinterpret_cast<uintptr_t>(a) % 4 == 0) {
+      const int64_t whole = kc / 2;
+      transpose_pack(reinterpret_cast<const float*>(a), lda / 2, rows, whole, kMR,
+                     reinterpret_cast<float*>(d));
+      if (whole < groups) {  // kc odd: (A[i][kc - 1], 0)
+        for (int64_t i = 0; i < kMR; ++i) {
+          d[2 * (whole * kMR + i)] = i < rows ? a[i * lda + kc - 1] : Src{0};
+          d[2 * (whole * kMR + i) + 1] = 0;
+        }
+      }
+      return;
+    }
+  }
   for (int64_t i = 0; i < kMR; ++i) {
     if (i >= rows) {
       for (int64_t g = 0; g < groups; ++g) d[2 * (g * kMR + i)] = d[2 * (g * kMR + i) + 1] = 0;

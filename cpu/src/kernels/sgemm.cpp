@@ -6,6 +6,7 @@
 #include <cstddef>
 #include <utility>
 
+#include "pack.h"
 #include "simd.h"
 #include "tables.h"
 
@@ -108,31 +109,7 @@ void pack_panel(const float* x, int64_t row_stride, int64_t k_stride, int64_t ro
     }
     return;
   }
-  // Transpose, a kLanes x kLanes tile at a time: rows i0.. (up to kLanes of them, the
-  // missing ones zero) by k values p0.. become rows p0.. of the panel.
-  for (int64_t i0 = 0; i0 < width; i0 += kLanes) {
-    const int64_t tile_rows = rows - i0 < kLanes ? (rows > i0 ? rows - i0 : 0) : kLanes;
-    const int64_t tile_width = width - i0 < kLanes ? width - i0 : kLanes;
-    for (int64_t p0 = 0; p0 < kc; p0 += kLanes) {
-      const int64_t ks = kc - p0 < kLanes ? kc - p0 : kLanes;
-      F32 tile[kLanes];
-      for (int64_t i = 0; i < kLanes; ++i) {
-        const float* src = x + (i0 + i) * row_stride + p0;
-        tile[i] = i >= tile_rows ? simd::zero()
-                  : ks == kLanes ? simd::load(src)
-                                 : simd::load_partial(src, ks);
-      }
-      simd::transpose(tile);
-      for (int64_t q = 0; q < ks; ++q) {
-        float* out = dst + (p0 + q) * width + i0;
-        if (tile_width == kLanes) {
-          simd::store(out, tile[q]);
-        } else {
-          simd::store_partial(out, tile[q], tile_width);
-        }
-      }
-    }
-  }
+  transpose_pack(x, row_stride, rows, kc, width, dst);
 }
 
 // ---- Matrix-vector products (m == 1 or n == 1): no packing, each element read once ----
