@@ -142,6 +142,20 @@ TEST_P(CpuSgemm, ThreadRegionsCoverCExactlyOnce) {
   }
 }
 
+// Up to 64^3 multiply-adds, untransposed operands are read as stored (no packing);
+// just above, and transposed, they are packed: both sides of the line, with padded
+// leading dimensions, column counts off the tile (B's partial loads) and beta.
+TEST_P(CpuSgemm, SmallProblemsUnpackedAndJustAbove) {
+  const Case shapes[] = {{64, 64, 64}, {64, 64, 65}, {13, 45, 31}, {25, 70, 9}, {2, 3, 4000}};
+  for (const Case& shape : shapes) {
+    for (const std::int64_t pad : {0, 5}) {
+      check({shape.m, shape.n, shape.k, Transpose::no, Transpose::no, 1.0f, 0.0f, pad}, true);
+      check({shape.m, shape.n, shape.k, Transpose::no, Transpose::no, -2.0f, 3.0f, pad}, true);
+      check({shape.m, shape.n, shape.k, Transpose::yes, Transpose::no, 1.0f, 1.0f, pad}, true);
+    }
+  }
+}
+
 TEST_P(CpuSgemm, BetaZeroNeverReadsNaNInC) {
   check({40, 40, 40, Transpose::no, Transpose::no, 1.0f, 0.0f}, true);
   check({3, 5, 0, Transpose::no, Transpose::no, 1.0f, 0.0f}, true);  // K = 0: C = 0

@@ -116,6 +116,24 @@ bool run_as_matrix_vector(const SgemmKernels& kern, const Operand& a, const Oper
   return true;
 }
 
+// A problem this small (tuning::kSmallGemmMacs) with neither operand transposed runs
+// on one thread with no packing: its operands fit in L1, where the microkernel reads
+// them as stored, and packing would cost more than the reads it saves (each A panel
+// serves at most a few B panels). OpenBLAS's and oneDNN's small-matrix paths do the same.
+bool run_unpacked(const SgemmKernels& kern, const Operand& a, const Operand& b, Index m, Index n,
+                  Index k, float alpha, float beta, float* c, Index ldc) {
+  const double macs = static_cast<double>(m) * static_cast<double>(n) * static_cast<double>(k);
+  if (a.trans || b.trans || macs > tuning::kSmallGemmMacs) return false;
+  for (Index i = 0; i < m; i += kern.mr) {
+    for (Index j = 0; j < n; j += kern.nr) {
+      kern.microkernel_unpacked(k, a.data + i * a.ld, a.ld, b.data + j, b.ld, c + i * ldc + j, ldc,
+                                alpha, beta, std::min<Index>(kern.mr, m - i),
+                                std::min<Index>(kern.nr, n - j));
+    }
+  }
+  return true;
+}
+
 }  // namespace
 
 GemmBlocking gemm_blocking(Isa isa) { return detail::derive_blocking(blocking_rule(kernels(isa))); }
@@ -137,6 +155,7 @@ void sgemm(Transpose trans_a, Transpose trans_b, Index m, Index n, Index k, floa
   const int threads = detail::gemm_threads(m, n, k, tuning::kGemmMinMacsPerThread, run.threads);
   const Operand op_a{a, lda, trans_a == Transpose::yes}, op_b{b, ldb, trans_b == Transpose::yes};
   if (run_as_matrix_vector(kern, op_a, op_b, m, n, k, alpha, beta, c, ldc, threads)) return;
+  if (run_unpacked(kern, op_a, op_b, m, n, k, alpha, beta, c, ldc)) return;
   const SgemmView view{kern, op_a, op_b, alpha, beta, c, ldc};
   detail::blis_loops<float>("sgemm", view, m, n, k,
                             detail::blocking_used(blocking_rule(kern), m, n, k, threads, blocking),

@@ -30,6 +30,11 @@ inline constexpr std::int64_t kQuantizeMinPerThread = std::int64_t{1} << 13;
 // 3693 ns), 1.28x at 64^3.
 inline constexpr double kGemmMinMacsPerThread = 1 << 15;
 
+// SGEMM without packing (A and B read as stored, one thread) up to 64^3 multiply-adds:
+// there the operands fit in L1 and packing cost a 32^3 GEMM a quarter of its time
+// (`perf record`, Zen 4).
+inline constexpr double kSmallGemmMacs = 64.0 * 64.0 * 64.0;
+
 // Integer GEMM: SGEMM's figure (not swept separately: its microkernels run at the
 // same rate here, ~35 G multiply-adds/s on one thread, with the same packing).
 inline constexpr double kIgemmMinMacsPerThread = kGemmMinMacsPerThread;

@@ -158,6 +158,20 @@ void pack_b_pairs(const void* src, int64_t ldb, int64_t kc, int64_t cols, void* 
   const Src* b = static_cast<const Src*>(src);
   int16_t* d = static_cast<int16_t*>(dst);
   const int64_t groups = (kc + 1) / 2;
+  if constexpr (sizeof(Src) == 2 && kNV == 2) {
+    // A whole panel row of int16 is one vector: two rows interleave in registers.
+    if (cols == kNR) {
+      for (int64_t g = 0; g < groups; ++g) {
+        const I32 r0 = simd::load_i32(b + 2 * g * ldb);
+        const I32 r1 = 2 * g + 1 < kc ? simd::load_i32(b + (2 * g + 1) * ldb) : simd::zero_i32();
+        I32 first, second;
+        simd::interleave_s16(r0, r1, first, second);
+        simd::store_i32(reinterpret_cast<int32_t*>(d + 2 * g * kNR), first);
+        simd::store_i32(reinterpret_cast<int32_t*>(d + 2 * g * kNR) + kLanes, second);
+      }
+      return;
+    }
+  }
   for (int64_t g = 0; g < groups; ++g) {
     const Src* row0 = b + 2 * g * ldb;
     const Src* row1 = 2 * g + 1 < kc ? row0 + ldb : nullptr;

@@ -27,11 +27,13 @@ constexpr int kMR = tiles::TANDEM_CPU_ISA.mr;
 constexpr int kNV = tiles::TANDEM_CPU_ISA.nv;
 constexpr int kNR = kNV * kLanes;
 
-// C[0:kRows, 0:nr] for a panel with kRows live rows: the FMAs of the zero-padded
-// rows are skipped (m = 1, a row vector times a matrix, pays for one row, not MR).
-template <int kRows>
-void microkernel_rows(int64_t kc, const float* a, const float* b, float* c, int64_t ldc,
-                      float alpha, float beta, int64_t nr) {
+// C[0:kRows, 0:nr] for kRows live rows: the FMAs of the zero-padded rows are skipped
+// (m = 1 pays for one row, not MR). The operands are packed panels (A a[p * MR + i],
+// B b[p * NR + j]), or with kUnpacked A and B as the caller stores them (A a[i * lda
+// + p], B b[p * ldb + j], B's columns from nr on never read).
+template <int kRows, bool kUnpacked>
+void microkernel_rows(int64_t kc, const float* a, int64_t lda, const float* b, int64_t ldb,
+                      float* c, int64_t ldc, float alpha, float beta, int64_t nr) {
   // C is touched only after the k loop: start its lines on their way now, so the
   // microkernel does not stall on them at the end (C is usually far out of cache).
   for (int64_t i = 0; i < kRows; ++i) {
@@ -42,12 +44,29 @@ void microkernel_rows(int64_t kc, const float* a, const float* b, float* c, int6
   for (int i = 0; i < kRows; ++i) {
     for (int v = 0; v < kNV; ++v) acc[i][v] = simd::zero();
   }
-  for (int64_t p = 0; p < kc; ++p) {
-    F32 bv[kNV];
-    for (int v = 0; v < kNV; ++v) bv[v] = simd::load(b + p * kNR + v * kLanes);
+  const auto update = [&](int64_t p, const F32(&bv)[kNV]) {
     for (int i = 0; i < kRows; ++i) {
-      const F32 av = simd::set1(a[p * kMR + i]);
+      const F32 av = simd::set1(kUnpacked ? a[i * lda + p] : a[p * kMR + i]);
       for (int v = 0; v < kNV; ++v) acc[i][v] = simd::fmadd(av, bv[v], acc[i][v]);
+    }
+  };
+  if (!kUnpacked || nr == kNR) {
+    const int64_t b_step = kUnpacked ? ldb : kNR;
+    for (int64_t p = 0; p < kc; ++p) {
+      F32 bv[kNV];
+      for (int v = 0; v < kNV; ++v) bv[v] = simd::load(b + p * b_step + v * kLanes);
+      update(p, bv);
+    }
+  } else {  // B's last columns, in place: partial loads
+    for (int64_t p = 0; p < kc; ++p) {
+      F32 bv[kNV];
+      for (int v = 0; v < kNV; ++v) {
+        const int64_t have = nr - v * kLanes;
+        bv[v] = have >= kLanes ? simd::load(b + p * ldb + v * kLanes)
+                : have > 0     ? simd::load_partial(b + p * ldb + v * kLanes, have)
+                               : simd::zero();
+      }
+      update(p, bv);
     }
   }
 
@@ -72,18 +91,24 @@ void microkernel_rows(int64_t kc, const float* a, const float* b, float* c, int6
   }
 }
 
-// microkernel_rows<1..MR>, indexed by rows - 1.
-using RowsKernel = void (*)(int64_t, const float*, const float*, float*, int64_t, float, float,
-                            int64_t);
-template <int... kRows>
+// microkernel_rows<1..MR, kUnpacked>, indexed by rows - 1.
+using RowsKernel = void (*)(int64_t, const float*, int64_t, const float*, int64_t, float*, int64_t,
+                            float, float, int64_t);
+template <bool kUnpacked, int... kRows>
 constexpr auto rows_kernels(std::integer_sequence<int, kRows...>) {
-  return std::array<RowsKernel, sizeof...(kRows)>{microkernel_rows<kRows + 1>...};
+  return std::array<RowsKernel, sizeof...(kRows)>{microkernel_rows<kRows + 1, kUnpacked>...};
 }
-constexpr auto kByRows = rows_kernels(std::make_integer_sequence<int, kMR>{});
+constexpr auto kPackedByRows = rows_kernels<false>(std::make_integer_sequence<int, kMR>{});
+constexpr auto kUnpackedByRows = rows_kernels<true>(std::make_integer_sequence<int, kMR>{});
 
 void microkernel(int64_t kc, const float* a, const float* b, float* c, int64_t ldc, float alpha,
                  float beta, int64_t mr, int64_t nr) {
-  kByRows[static_cast<std::size_t>(mr - 1)](kc, a, b, c, ldc, alpha, beta, nr);
+  kPackedByRows[static_cast<std::size_t>(mr - 1)](kc, a, kMR, b, kNR, c, ldc, alpha, beta, nr);
+}
+
+void microkernel_unpacked(int64_t k, const float* a, int64_t lda, const float* b, int64_t ldb,
+                          float* c, int64_t ldc, float alpha, float beta, int64_t mr, int64_t nr) {
+  kUnpackedByRows[static_cast<std::size_t>(mr - 1)](k, a, lda, b, ldb, c, ldc, alpha, beta, nr);
 }
 
 // dst[p * width + i] = x[i * row_stride + p * k_stride] for i < rows, 0 for
@@ -180,6 +205,7 @@ void axpy_rows(const float* x, int64_t ldx, int64_t k, int64_t cols, const float
 
 }  // namespace
 
-const SgemmKernels sgemm = {kMR, kNR, microkernel, pack_panel, dot_rows, axpy_rows};
+const SgemmKernels sgemm = {kMR,        kNR,      microkernel, microkernel_unpacked,
+                            pack_panel, dot_rows, axpy_rows};
 
 }  // namespace TANDEM_ISA_NAMESPACE

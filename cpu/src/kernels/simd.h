@@ -129,6 +129,14 @@ inline I32 broadcast_i32(const void* p) {
   __builtin_memcpy(&x, p, sizeof x);
   return _mm512_maskz_set1_epi32(static_cast<__mmask16>(0xFFFF), x);
 }
+// Two rows of 2 * kLanes int16 interleaved into pairs: out[2j + t] = r_t[j], columns
+// 0..kLanes-1 in first, kLanes..2kLanes-1 in second (the integer GEMM's B pairs).
+inline void interleave_s16(I32 r0, I32 r1, I32& first, I32& second) {
+  const I32 lo = _mm512_mask_unpacklo_epi16(r0, ~__mmask32{0}, r0, r1);  // columns 8L + 0..3
+  const I32 hi = _mm512_mask_unpackhi_epi16(r0, ~__mmask32{0}, r0, r1);  // columns 8L + 4..7
+  first = _mm512_permutex2var_epi64(lo, _mm512_setr_epi64(0, 1, 8, 9, 2, 3, 10, 11), hi);
+  second = _mm512_permutex2var_epi64(lo, _mm512_setr_epi64(4, 5, 12, 13, 6, 7, 14, 15), hi);
+}
 inline I32 add(I32 a, I32 b) { return _mm512_add_epi32(a, b); }
 inline I32 max(I32 a, I32 b) { return _mm512_mask_max_epi32(a, 0xFFFF, a, b); }
 // |a| as int32 bits: orders like |a| as a float; NaN and Inf are >= 0x7F800000.
@@ -236,6 +244,14 @@ inline I32 broadcast_i32(const void* p) {
   __builtin_memcpy(&x, p, sizeof x);
   return _mm256_set1_epi32(x);
 }
+// Two rows of 2 * kLanes int16 interleaved into pairs: out[2j + t] = r_t[j], columns
+// 0..kLanes-1 in first, kLanes..2kLanes-1 in second (the integer GEMM's B pairs).
+inline void interleave_s16(I32 r0, I32 r1, I32& first, I32& second) {
+  const I32 lo = _mm256_unpacklo_epi16(r0, r1);  // columns 0-3 | 8-11
+  const I32 hi = _mm256_unpackhi_epi16(r0, r1);  // columns 4-7 | 12-15
+  first = _mm256_permute2x128_si256(lo, hi, 0x20);
+  second = _mm256_permute2x128_si256(lo, hi, 0x31);
+}
 inline I32 add(I32 a, I32 b) { return _mm256_add_epi32(a, b); }
 inline I32 max(I32 a, I32 b) { return _mm256_max_epi32(a, b); }
 inline I32 abs_bits(F32 a) {
@@ -334,6 +350,12 @@ inline I32 broadcast_i32(const void* p) {
   int32_t x;
   __builtin_memcpy(&x, p, sizeof x);
   return _mm_set1_epi32(x);
+}
+// Two rows of 2 * kLanes int16 interleaved into pairs: out[2j + t] = r_t[j], columns
+// 0..kLanes-1 in first, kLanes..2kLanes-1 in second (the integer GEMM's B pairs).
+inline void interleave_s16(I32 r0, I32 r1, I32& first, I32& second) {
+  first = _mm_unpacklo_epi16(r0, r1);
+  second = _mm_unpackhi_epi16(r0, r1);
 }
 inline I32 add(I32 a, I32 b) { return _mm_add_epi32(a, b); }
 // SSE2 has no pmaxsd: a compare and a select.

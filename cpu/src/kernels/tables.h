@@ -47,6 +47,12 @@ struct SgemmKernels {
   int nr;  // NR: columns of C per call, a multiple of the vector width
   void (*microkernel)(int64_t kc, const float* a, const float* b, float* c, int64_t ldc,
                       float alpha, float beta, int64_t mr, int64_t nr);
+  // The same on A and B as the caller stores them (row-major, not transposed: A
+  // a[i * lda + p], B b[p * ldb + j], only j < nr read), for problems too small to
+  // pay for packing.
+  void (*microkernel_unpacked)(int64_t k, const float* a, int64_t lda, const float* b, int64_t ldb,
+                               float* c, int64_t ldc, float alpha, float beta, int64_t mr,
+                               int64_t nr);
   // dst[p * width + i] = x[i * row_stride + p * k_stride] (i < rows, zero up to width);
   // row_stride or k_stride is 1.
   void (*pack_panel)(const float* x, int64_t row_stride, int64_t k_stride, int64_t rows, int64_t kc,
