@@ -26,6 +26,7 @@ namespace tiles {
 constexpr int kMR = tiles::TANDEM_CPU_ISA.mr;
 constexpr int kNV = tiles::TANDEM_CPU_ISA.nv;
 constexpr int kNR = kNV * kLanes;
+constexpr int64_t kPrefetchK = 8;
 
 // C[0:kRows, 0:nr] for kRows live rows: the FMAs of the zero-padded rows are skipped
 // (m = 1 pays for one row, not MR). The operands are packed panels (A a[p * MR + i],
@@ -53,6 +54,10 @@ void microkernel_rows(int64_t kc, const float* a, int64_t lda, const float* b, i
   if (!kUnpacked || nr == kNR) {
     const int64_t b_step = kUnpacked ? ldb : kNR;
     for (int64_t p = 0; p < kc; ++p) {
+      if constexpr (!kUnpacked) {
+        __builtin_prefetch(b + (p + kPrefetchK) * kNR, 0, 3);
+        __builtin_prefetch(a + (p + kPrefetchK) * kMR, 0, 3);
+      }
       F32 bv[kNV];
       for (int v = 0; v < kNV; ++v) bv[v] = simd::load(b + p * b_step + v * kLanes);
       update(p, bv);
