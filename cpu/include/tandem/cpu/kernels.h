@@ -31,9 +31,10 @@ struct GemmBlocking {
 
 // The blocking sgemm uses on `isa` for this CPU when none is given.
 GemmBlocking gemm_blocking(Isa isa);
-// The blocks sgemm runs an m x n x k problem with on `threads` threads (k > 0):
-// `blocking` resolved as above, then mc shrunk so that the blocks of A divide among the
-// threads, k split into equal blocks of at most kc, and nc clamped to n.
+// The blocks sgemm's packed loops run an m x n x k problem with on `threads` threads
+// (k > 0): `blocking` resolved as above, then mc and nc fitted to the busiest thread's
+// region of C (threads own regions: cpu/src/gemm_driver.h), k split into equal blocks
+// of at most kc. (Matrix-vector shapes and problems up to 64^3 do not pack at all.)
 GemmBlocking sgemm_blocking_used(Isa isa, std::int64_t m, std::int64_t n, std::int64_t k,
                                  int threads, const GemmBlocking& blocking = {});
 
