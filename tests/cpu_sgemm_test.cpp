@@ -186,6 +186,22 @@ TEST_P(CpuSgemm, ExplicitBlockingSweep) {
   }
 }
 
+// Packing blocks above the 4 MiB a thread keeps between calls (a 600 x 2100 B panel,
+// 5 MB) are allocated for the call: same exact result, on 1 and 2 threads.
+TEST_P(CpuSgemm, PackingLargerThanTheKeptSpace) {
+  Case t{20, 2100, 600};
+  Operands ref = make(t, true, 9);
+  cpu::reference::gemm(t.ta, t.tb, t.m, t.n, t.k, 1.0f, ref.a.data(), ref.lda, ref.b.data(),
+                       ref.ldb, 0.0f, ref.c.data(), ref.ldc);
+  for (const int threads : {1, 2}) {
+    Operands fast = make(t, true, 9);
+    cpu::sgemm(t.ta, t.tb, t.m, t.n, t.k, 1.0f, fast.a.data(), fast.lda, fast.b.data(), fast.ldb,
+               0.0f, fast.c.data(), fast.ldc, run(threads), {0, 600, 2100});
+    expect_ran_on_path();
+    EXPECT_EQ(fast.c, ref.c) << threads << " threads";
+  }
+}
+
 TEST_P(CpuSgemm, DerivedBlockingFitsTheCaches) {
   const cpu::GemmBlocking b = cpu::gemm_blocking(isa());
   EXPECT_GE(b.kc, 64);

@@ -173,21 +173,34 @@ inline GemmBlocking blocking_used(const BlockingRule& r, Index m, Index n, Index
 
 // ---- The loops -----------------------------------------------------------------------
 
-// A thread's packing space, kept from call to call (as OpenBLAS's and oneDNN's
-// scratchpads are) so that a small GEMM pays for no allocation: it grows to the
-// largest blocks the thread has packed, at most its A block and B panel (blocking
-// from the caches: a few MiB).
-inline unsigned char* thread_scratch(const char* op, Index bytes) {
-  thread_local std::unique_ptr<unsigned char[], FreeDeleter> space;
-  thread_local Index capacity = 0;
-  if (bytes > capacity) {
-    space.reset();
-    capacity = 0;
-    space = allocate_packing<unsigned char>(op, bytes);
-    capacity = bytes;
+// A thread's packing space for one call. Up to kKeptBytes it is the thread's own
+// buffer, kept from call to call (as OpenBLAS's and oneDNN's scratchpads are), so
+// that small and medium GEMMs pay for no allocation. Larger blocks (they follow the
+// cache sizes, and a VM may report a host's hundreds of MiB of L3) are allocated for
+// the call and freed with it, where the allocation is small against the work.
+class PackingSpace {
+ public:
+  static constexpr Index kKeptBytes = Index{4} << 20;
+
+  unsigned char* get(const char* op, Index bytes) {
+    if (bytes > kKeptBytes) {
+      owned_ = allocate_packing<unsigned char>(op, bytes);
+      return owned_.get();
+    }
+    thread_local std::unique_ptr<unsigned char[], FreeDeleter> kept;
+    thread_local Index capacity = 0;
+    if (bytes > capacity) {
+      kept.reset();
+      capacity = 0;
+      kept = allocate_packing<unsigned char>(op, bytes);
+      capacity = bytes;
+    }
+    return kept.get();
   }
-  return space.get();
-}
+
+ private:
+  std::unique_ptr<unsigned char[], FreeDeleter> owned_;
+};
 
 // Runs BLIS's loops over an m x n x k problem (m, n, k > 0) with blocking `used`, on
 // `threads` threads that each own a region of C (thread_grid).
@@ -211,7 +224,8 @@ void blis_loops(const char* op, const Gemm& gemm, Index m, Index n, Index k,
   const auto run = [&](int t) {
     const Region region = region_of(t, grid, m, n, mr, nr);
     if (region.rows == 0 || region.cols == 0) return;
-    unsigned char* space = thread_scratch(op, a_bytes + b_bytes);
+    PackingSpace packing;
+    unsigned char* space = packing.get(op, a_bytes + b_bytes);
     P* my_a = reinterpret_cast<P*>(space);
     P* my_b = reinterpret_cast<P*>(space + a_bytes);
     const Index row_end = region.row0 + region.rows, col_end = region.col0 + region.cols;
