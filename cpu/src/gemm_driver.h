@@ -80,12 +80,13 @@ inline int gemm_threads(Index m, Index n, Index k, double min_macs_per_thread, i
 // ---- Blocking -----------------------------------------------------------------------
 
 // How one GEMM family sizes its blocks from the caches, as data (kernels/tables.h):
-// a B micro-panel (kc x NR) in l1 / l1_share, the packed A block in half of L2, the
-// packed B panel in half of L3.
+// a B micro-panel (kc x NR) in l1_percent % of L1 (over 100: it streams from L2, and a
+// longer kc spreads the C tile's load and store over more k), the packed A block in
+// half of L2, the packed B panel in half of L3.
 struct BlockingRule {
   Index mr, nr;       // the path's microkernel tile
   Index bytes_per_k;  // packed bytes per k value and row or column: 4 (f32), 2 or 1
-  Index l1_share;     // the B micro-panel takes l1 / l1_share
+  Index l1_percent;   // the B micro-panel takes l1 * l1_percent / 100
   Index kc_step;      // a derived kc is a multiple of this
   Index kc_min, kc_max;
   Index k_group;  // kc is a multiple of this (k values per packed lane)
@@ -95,8 +96,8 @@ inline GemmBlocking derive_blocking(const BlockingRule& r) {
   const CacheSizes caches = effective_cache_sizes();
   GemmBlocking b;
   b.kc = std::clamp<Index>(
-      caches.l1d_bytes / r.l1_share / (r.nr * r.bytes_per_k) / r.kc_step * r.kc_step, r.kc_min,
-      r.kc_max);
+      caches.l1d_bytes * r.l1_percent / 100 / (r.nr * r.bytes_per_k) / r.kc_step * r.kc_step,
+      r.kc_min, r.kc_max);
   b.mc = std::max<Index>(caches.l2_bytes / 2 / (b.kc * r.bytes_per_k) / r.mr * r.mr, r.mr);
   b.nc = std::max<Index>(caches.l3_bytes / 2 / (b.kc * r.bytes_per_k) / r.nr * r.nr, r.nr);
   return b;

@@ -69,9 +69,9 @@ struct Problem {
 // The integer blocking, as sgemm's in packed bytes per k value (4 / k_group), with a
 // B micro-panel in half of L1 and kc up to 2048.
 detail::BlockingRule blocking_rule(const IgemmKernels& kern, const IgemmOps& ops) {
-  return {kern.mr,        kern.nr,         /*bytes_per_k=*/4 / ops.k_group,
-          /*l1_share=*/2, /*kc_step=*/16,
-          /*kc_min=*/64,  /*kc_max=*/2048, /*k_group=*/ops.k_group};
+  return {kern.mr,           kern.nr,         /*bytes_per_k=*/4 / ops.k_group,
+          /*l1_percent=*/50, /*kc_step=*/16,
+          /*kc_min=*/64,     /*kc_max=*/2048, /*k_group=*/ops.k_group};
 }
 
 // The integer GEMM as the shared loops see it (gemm_driver.h): byte panels of 32-bit
