@@ -173,8 +173,10 @@ TEST_P(CpuElementwise, InPlaceBitExact) {
 }
 
 TEST_P(CpuElementwise, LargeThreadedAndStreamingBitExact) {
-  // kLarge takes the streaming path when out-of-place (aligned or not: the head is
-  // peeled), the ordinary path in place; 200003 is threaded but not streamed.
+  // With a 4 MiB last level, kLarge (12 MB) takes the streaming path when out of place
+  // (aligned or not: the head is peeled), the ordinary path in place; 200003 (800 KB)
+  // is threaded but not streamed.
+  const tandem::testing::ScopedLastLevelCache last_level(std::int64_t{4} << 20);
   for (const Op op : kOps) {
     for (const int threads : {1, 2}) {
       check(op, kLarge, 0, Place::separate, threads);

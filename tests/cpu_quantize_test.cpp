@@ -224,6 +224,8 @@ TEST_P(CpuQuantize, DequantizesEveryInt8AndInt16Value) {
 }
 
 TEST_P(CpuQuantize, LargeThreadedBitExact) {
+  // With a 4 MiB last level, dequantizing kLarge (12 MB of floats) streams its output.
+  const tandem::testing::ScopedLastLevelCache last_level(std::int64_t{4} << 20);
   const auto xs = data(kLarge + 1, 34, 2.0f);
   for (const int threads : {1, 2}) {
     check<std::int8_t>(xs, kLarge, 0, threads);

@@ -6,6 +6,7 @@
 
 #include <gtest/gtest.h>
 
+#include <tandem/cpu/cache_sizes.h>
 #include <tandem/cpu/isa.h>
 #include <tandem/cpu/kernels.h>
 
@@ -25,6 +26,22 @@ class PerIsa : public ::testing::TestWithParam<cpu::Isa> {
     ASSERT_TRUE(cpu::last_isa().has_value()) << "no kernel recorded its path";
     EXPECT_EQ(*cpu::last_isa(), isa()) << "ran on cpu." << cpu::isa_name(*cpu::last_isa());
   }
+};
+
+// The last-level cache in use is `bytes` while this lives: outputs above it take the
+// streaming stores on every machine, whatever the L3 its cpuinfo reports (8 MiB on one,
+// a host's 260 MiB on a VM), so a test of those stores tests them everywhere.
+class ScopedLastLevelCache {
+ public:
+  explicit ScopedLastLevelCache(std::int64_t bytes) {
+    cpu::CacheSizes sizes = cpu::effective_cache_sizes();
+    sizes.l3_bytes = bytes;
+    sizes.source = "test";
+    cpu::set_measured_cache_sizes(sizes);
+  }
+  ~ScopedLastLevelCache() { cpu::clear_measured_cache_sizes(); }
+  ScopedLastLevelCache(const ScopedLastLevelCache&) = delete;
+  ScopedLastLevelCache& operator=(const ScopedLastLevelCache&) = delete;
 };
 
 inline std::string isa_param_name(const ::testing::TestParamInfo<cpu::Isa>& info) {

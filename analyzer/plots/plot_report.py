@@ -8,6 +8,7 @@ with hollow markers.
 usage: plot_report.py REPORT_JSON OUT_DIR
 """
 import json
+import math
 import os
 import sys
 
@@ -70,6 +71,21 @@ def levels_at(target, threads):
     return [l for l in target["ceilings"]["bandwidth_levels"] if l["threads"] == max(counts)]
 
 
+def nearby(points, within=0.06):
+    """Points grouped where they would overlap on log-log axes (closer than `within`
+    decades on both axes to a group's first point)."""
+    clusters = []
+    for p in sorted(points, key=lambda p: (p["intensity"], p["gflops"])):
+        for c in clusters:
+            if (abs(math.log10(p["intensity"] / c[0]["intensity"])) < within and
+                    abs(math.log10(p["gflops"] / c[0]["gflops"])) < within):
+                c.append(p)
+                break
+        else:
+            clusters.append([p])
+    return clusters
+
+
 def roofline_panel(ax, target, threads, points, number):
     """Roofs for one thread count: a slanted roof per memory level, a flat one per path."""
     fma = [r for r in target["ceilings"]["fma_peak"] if r["threads"] == threads]
@@ -87,11 +103,13 @@ def roofline_panel(ax, target, threads, points, number):
     for j, row in enumerate(sorted(fma, key=lambda r: -r["gflops"]["median"])):
         ax.axhline(row["gflops"]["median"], color="black", lw=1, ls=["-", "-.", ":"][j % 3],
                    label=f"{row['implementation']} FMA peak {row['gflops']['median']:.0f} GFLOP/s")
-    for p in points:
-        ax.plot(p["intensity"], p["gflops"], "o", color="tab:red", ms=4)
-        ax.annotate(str(number[p["kernel"]]), (p["intensity"], p["gflops"]),
-                    textcoords="offset points", xytext=(3, 3 + 7 * (number[p["kernel"]] % 3)),
-                    fontsize="x-small")
+    for cluster in nearby(points):
+        for p in cluster:
+            ax.plot(p["intensity"], p["gflops"], "o", color="tab:red", ms=4)
+        # One label per group of coinciding points ("11,12,13"), never stacked numbers.
+        ax.annotate(",".join(str(i) for i in sorted(number[p["kernel"]] for p in cluster)),
+                    (cluster[0]["intensity"], cluster[0]["gflops"]), textcoords="offset points",
+                    xytext=(4, 4), fontsize="x-small")
     ax.set(xscale="log", yscale="log", xlim=(lo, hi))
     finish(ax, f"{threads} thread(s)", "arithmetic intensity (FLOP/byte)",
            "GFLOP/s (median)", False)
@@ -124,15 +142,17 @@ def bandwidth(ax, target):
             ax.annotate(level["level"], (level["from_bytes"], level["gbps"]),
                         textcoords="offset points", xytext=(0, 6), fontsize="x-small",
                         color=f"C{i}")
+    ax.set_xscale("log", base=2)
+    ax.set_yscale("log")
+    # cpuinfo's sizes as marks at the bottom of the axes (axes coordinates in y, so the
+    # log scale set above cannot move them out of view).
     caches = target["ceilings"].get("caches", {}).get("cpuinfo", {})
     for name, key in (("L1", "l1d_bytes"), ("L2", "l2_bytes"), ("L3", "l3_bytes")):
         if caches.get(key):
             ax.axvline(caches[key], color="gray", ls=":", lw=1)
-            ax.annotate(f"cpuinfo {name}", (caches[key], ax.get_ylim()[0]), rotation=90,
-                        fontsize="x-small", color="gray", textcoords="offset points",
-                        xytext=(2, 4))
-    ax.set_xscale("log", base=2)
-    ax.set_yscale("log")
+            ax.annotate(f"cpuinfo {name}", (caches[key], 0.02), xycoords=("data", "axes fraction"),
+                        rotation=90, fontsize="x-small", color="gray", textcoords="offset points",
+                        xytext=(2, 0), va="bottom")
     ticks = sorted({r["working_set_bytes"] for r in sweep})[::2]
     ax.set_xticks(ticks, [size_label(t) for t in ticks], rotation=45, ha="right",
                   fontsize="x-small")

@@ -94,7 +94,7 @@ std::map<std::pair<std::string, int>, Measurement> fma_peaks(bool quick) {
   std::map<std::pair<std::string, int>, Measurement> out;
   const std::int64_t iterations = quick ? (1 << 18) : (1 << 20);
   for (const cpu::Isa isa : cpu::all_isas()) {
-    if (isa == cpu::Isa::baseline || isa > cpu::best_isa() || !cpu::isa_supported(isa)) continue;
+    if (isa > cpu::best_isa() || !cpu::isa_supported(isa)) continue;
     for (const int threads : ceiling_thread_counts()) {
       const double flops = cpu::fma_peak_loop(isa, iterations) * threads;
       const Measurement m = measure_us(

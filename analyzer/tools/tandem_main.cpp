@@ -37,6 +37,8 @@ std::function<void(const std::string&)> progress_printer() {
 
 // Written beside the path, then renamed over it: a reader (or a crash) never sees a
 // half-written report or profile, and a failed write leaves the old file as it was.
+// A failure here (a full disk, a folder removed while measuring) is not a usage error:
+// it exits 1, not 2.
 void write_file(const fs::path& path, const std::string& text) {
   const fs::path partial = path.string() + ".partial";
   std::ofstream out(partial, std::ios::binary);
@@ -47,10 +49,10 @@ void write_file(const fs::path& path, const std::string& text) {
   if (!out) {
     const int failure = errno != 0 ? errno : open_errno;
     fs::remove(partial, ec);
-    throw tandem::ArgumentError("cannot write " + path.string() + ": " + std::strerror(failure));
+    throw tandem::Error("cannot write " + path.string() + ": " + std::strerror(failure));
   }
   fs::rename(partial, path, ec);
-  if (ec) throw tandem::ArgumentError("cannot write " + path.string() + ": " + ec.message());
+  if (ec) throw tandem::Error("cannot write " + path.string() + ": " + ec.message());
 }
 
 // The plot script: installed beside the executable (bin/../share/tandem), else the
@@ -167,7 +169,7 @@ int run_calibrate(bool quick, const std::string& device, const std::string& outp
   const fs::path path(output.empty() ? tandem::CostModel::default_path() : output);
   if (path.empty()) throw tandem::ArgumentError("no output path: give --output or set HOME");
   // The output is checked before minutes of measuring, not after.
-  if (fs::is_directory(path)) {
+  if (fs::is_directory(path) || !path.has_filename()) {  // "dir/" names a folder too
     throw tandem::ArgumentError("calibrate: --output " + path.string() +
                                 " is a folder; give the profile's file path");
   }

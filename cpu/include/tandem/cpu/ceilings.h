@@ -9,9 +9,10 @@
 
 namespace tandem::cpu {
 
-// Runs `iterations` rounds of independent FMAs on the calling thread, on `isa`
-// (avx2 or avx512; baseline has no FMA: an ArgumentError; an unsupported path: a
-// DeviceError). Returns the floating-point operations done (2 per lane per FMA).
+// Runs `iterations` rounds of independent FMAs on the calling thread, on `isa` (on
+// baseline, which has no FMA, a multiply then an add, as its GEMM does; an unsupported
+// path: a DeviceError): the path's compute peak. Returns the floating-point operations
+// done (2 per lane per FMA or multiply-add).
 double fma_peak_loop(Isa isa, std::int64_t iterations);
 
 // Sums x[0..n) `passes` times over in float with 8 vector accumulators on `isa` (any
