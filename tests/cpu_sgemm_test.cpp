@@ -156,6 +156,33 @@ TEST_P(CpuSgemm, SmallProblemsUnpackedAndJustAbove) {
   }
 }
 
+// A is read in place unless its rows, lda floats apart, crowd an L1 set (or it is
+// transposed): both sides, with partial row panels, beta, k blocks and two threads.
+TEST_P(CpuSgemm, AReadInPlaceOrPackedByItsRowStride) {
+  struct Stride {
+    std::int64_t k, pad;
+    Transpose ta;
+    bool in_place;
+  };
+  const Stride strides[] = {
+      {300, 0, Transpose::no, true},     // rows 1200 bytes apart: spread over the sets
+      {256, 0, Transpose::no, true},     // 1 KiB: 3 rows in each of 4 sets
+      {1000, 24, Transpose::no, false},  // 4 KiB: every row in one set
+      {600, 424, Transpose::no, false},  // 4 KiB again, k shorter than the stride
+      {300, 0, Transpose::yes, false},   // A^T: packed (its rows do not run along k)
+  };
+  for (const Stride& s : strides) {
+    const Case t{77, 45, s.k, s.ta, Transpose::no, 1.0f, 0.0f, s.pad};
+    const std::int64_t lda = (s.ta == Transpose::no ? s.k : t.m) + s.pad;
+    EXPECT_EQ(cpu::sgemm_reads_a_in_place(isa(), s.ta, lda), s.in_place) << "lda " << lda;
+    check(t, true);
+    check({t.m, t.n, t.k, t.ta, t.tb, -1.5f, 2.0f, t.pad, 2}, true);
+    check({t.m, t.n, t.k, t.ta, t.tb, 0.5f, 1.0f, t.pad, 1}, false);
+  }
+  EXPECT_TRUE(cpu::sgemm_reads_a_in_place(isa(), Transpose::no, 784));
+  EXPECT_FALSE(cpu::sgemm_reads_a_in_place(isa(), Transpose::no, 2048));
+}
+
 TEST_P(CpuSgemm, BetaZeroNeverReadsNaNInC) {
   check({40, 40, 40, Transpose::no, Transpose::no, 1.0f, 0.0f}, true);
   check({3, 5, 0, Transpose::no, Transpose::no, 1.0f, 0.0f}, true);  // K = 0: C = 0

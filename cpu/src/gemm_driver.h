@@ -208,7 +208,8 @@ class PackingSpace {
 // `Gemm` is one family's view of its operands and microkernel, in packed units P:
 //   Index a_panel(Index kc), b_panel(Index kc): units per MR-row / NR-column panel
 //   void pack_a(Index ic, Index pc, Index rows, Index kc, P* dst): rows of A as panels
-//   void pack_b(Index pc, Index col, Index kc, Index cols, P* dst): one B panel
+//   void pack_b(Index pc, Index col, Index kc, Index cols, P* dst): B[pc:pc+kc,
+//       col:col+cols] as ceil(cols / NR) consecutive panels of b_panel(kc) units
 //   void micro(Index kc, const P* a, const P* b, Index row, Index col, Index rows,
 //              Index cols, Index pc, bool last_k): one MR x NR block of C
 template <typename P, typename Gemm>
@@ -238,10 +239,7 @@ void blis_loops(const char* op, const Gemm& gemm, Index m, Index n, Index k,
         const Index a_units = gemm.a_panel(kc_now);
         const Index b_units = gemm.b_panel(kc_now);
         const bool last_k = pc + kc_now == k;
-        for (Index jp = 0; jp < panels; ++jp) {
-          gemm.pack_b(pc, jc + jp * nr, kc_now, std::min(nr, nc_now - jp * nr),
-                      my_b + jp * b_units);
-        }
+        gemm.pack_b(pc, jc, kc_now, nc_now, my_b);
         for (Index ic = region.row0; ic < row_end; ic += mc) {
           const Index mc_now = std::min(mc, row_end - ic);
           gemm.pack_a(ic, pc, mc_now, kc_now, my_a);

@@ -92,7 +92,11 @@ struct IgemmView {
     }
   }
   void pack_b(Index pc, Index col, Index kc, Index cols, Byte* dst) const {
-    ops.pack_b(p.b + (pc * p.ldb + col) * p.element_bytes, p.ldb, kc, cols, dst);
+    const Index units = b_panel(kc);
+    for (Index j = 0; j < cols; j += kern.nr) {
+      ops.pack_b(p.b + (pc * p.ldb + col + j) * p.element_bytes, p.ldb, kc,
+                 std::min<Index>(kern.nr, cols - j), dst + j / kern.nr * units);
+    }
   }
   void micro(Index kc, const Byte* pa, const Byte* pb, Index row, Index col, Index rows, Index cols,
              Index pc, bool last_k) const {

@@ -1,6 +1,7 @@
 // The packed SGEMM: the shared BLIS loops (gemm_driver.h) around the path's f32
 // packing and microkernel (kernels/sgemm.cpp).
 #include <algorithm>
+#include <array>
 #include <cstdlib>
 #include <memory>
 #include <string>
@@ -67,26 +68,64 @@ struct SgemmView {
   float alpha, beta;
   float* c;
   Index ldc;
+  bool a_in_place;  // A read as stored (reads_a_in_place), not packed
 
   Index a_panel(Index kc) const { return kern.mr * kc; }
   Index b_panel(Index kc) const { return kern.nr * kc; }
   // A[ic:ic+rows, pc:pc+kc] as micro-panels of MR rows.
   void pack_a(Index ic, Index pc, Index rows, Index kc, float* dst) const {
+    if (a_in_place) return;
     for (Index ir = 0; ir < rows; ir += kern.mr) {
       kern.pack_panel(a.at(ic + ir, pc), a.row_stride(), a.col_stride(),
                       std::min<Index>(kern.mr, rows - ir), kc, kern.mr, dst + ir * kc);
     }
   }
-  // B[pc:pc+kc, col:col+cols] as one micro-panel of NR columns.
+  // B[pc:pc+kc, col:col+cols] as micro-panels of NR columns: row by row when B's rows
+  // run along n (each row read once, in order, where a panel at a time would read 128
+  // bytes of every row per pass), else panel by panel (a transpose).
   void pack_b(Index pc, Index col, Index kc, Index cols, float* dst) const {
-    kern.pack_panel(b.at(pc, col), b.col_stride(), b.row_stride(), cols, kc, kern.nr, dst);
+    if (!b.trans) {
+      kern.pack_rows_as_panels(b.at(pc, col), b.ld, kc, cols, dst);
+      return;
+    }
+    for (Index j = 0; j < cols; j += kern.nr) {
+      kern.pack_panel(b.at(pc, col + j), b.col_stride(), b.row_stride(),
+                      std::min<Index>(kern.nr, cols - j), kc, kern.nr, dst + j * kc);
+    }
   }
   void micro(Index kc, const float* pa, const float* pb, Index row, Index col, Index rows,
              Index cols, Index pc, bool /*last_k*/) const {
-    kern.microkernel(kc, pa, pb, c + row * ldc + col, ldc, alpha, pc == 0 ? beta : 1.0f, rows,
-                     cols);
+    float* out = c + row * ldc + col;
+    const float beta_now = pc == 0 ? beta : 1.0f;
+    if (a_in_place) {
+      kern.microkernel_a_in_place(kc, a.at(row, pc), a.ld, pb, out, ldc, alpha, beta_now, rows,
+                                  cols);
+    } else {
+      kern.microkernel(kc, pa, pb, out, ldc, alpha, beta_now, rows, cols);
+    }
   }
 };
+
+// Whether the microkernel reads A as stored instead of packed (oneDNN's brgemm does
+// not copy A either): packing A costs a pass over it per block of columns, 5.5% of a
+// 256^3 GEMM's time on one thread (`perf record`, Zen 4). A's rows must run along k
+// (not transposed), and the MR rows read at once must not crowd an L1 set: an x86 L1
+// way is 4 KiB (a virtually indexed L1's way is a page), so rows lda * 4 bytes apart
+// fall in set (offset / 64) mod 64, and at most tuning::kInPlaceRowsPerL1Set may share
+// one (lda = 1024 puts all 12 in one set; 784 spreads them; 256 puts 3 in each of 4).
+bool reads_a_in_place(const Operand& a, Index mr) {
+  if (a.trans) return false;
+  constexpr Index kLineBytes = 64, kWayBytes = 4096;
+  std::array<int, kWayBytes / kLineBytes> rows_in_set{};
+  for (Index i = 0; i < mr; ++i) {
+    const Index offset = i * a.ld * Index{sizeof(float)} % kWayBytes;
+    if (++rows_in_set[static_cast<std::size_t>(offset / kLineBytes)] >
+        tuning::kInPlaceRowsPerL1Set) {
+      return false;
+    }
+  }
+  return true;
+}
 
 // A GEMM with m == 1 or n == 1 is a matrix-vector product: each element of the matrix
 // is used once, so packing it would only double its memory traffic, and a 12 x 32
@@ -150,6 +189,10 @@ GemmBlocking sgemm_blocking_used(Isa isa, Index m, Index n, Index k, int threads
   return detail::blocking_used(blocking_rule(kernels(isa)), m, n, k, threads, blocking);
 }
 
+bool sgemm_reads_a_in_place(Isa isa, Transpose trans_a, Index lda) {
+  return reads_a_in_place({nullptr, lda, trans_a == Transpose::yes}, kernels(isa).mr);
+}
+
 void sgemm(Transpose trans_a, Transpose trans_b, Index m, Index n, Index k, float alpha,
            const float* a, Index lda, const float* b, Index ldb, float beta, float* c, Index ldc,
            const RunOptions& run, const GemmBlocking& blocking) {
@@ -163,7 +206,7 @@ void sgemm(Transpose trans_a, Transpose trans_b, Index m, Index n, Index k, floa
   const Operand op_a{a, lda, trans_a == Transpose::yes}, op_b{b, ldb, trans_b == Transpose::yes};
   if (run_as_matrix_vector(kern, op_a, op_b, m, n, k, alpha, beta, c, ldc, threads)) return;
   if (run_unpacked(kern, op_a, op_b, m, n, k, alpha, beta, c, ldc)) return;
-  const SgemmView view{kern, op_a, op_b, alpha, beta, c, ldc};
+  const SgemmView view{kern, op_a, op_b, alpha, beta, c, ldc, reads_a_in_place(op_a, kern.mr)};
   detail::blis_loops<float>("sgemm", view, m, n, k,
                             detail::blocking_used(blocking_rule(kern), m, n, k, threads, blocking),
                             kern.mr, kern.nr, threads);

@@ -35,6 +35,10 @@ inline constexpr double kGemmMinMacsPerThread = 1 << 15;
 // (`perf record`, Zen 4).
 inline constexpr double kSmallGemmMacs = 64.0 * 64.0 * 64.0;
 
+// SGEMM reads A in place, unpacked, when at most this many of the microkernel's MR rows
+// fall in one L1 set (half of an 8-way L1): more, and the rows evict each other.
+inline constexpr int kInPlaceRowsPerL1Set = 4;
+
 // Integer GEMM: SGEMM's figure (not swept separately: its microkernels run at the
 // same rate here, ~35 G multiply-adds/s on one thread, with the same packing).
 inline constexpr double kIgemmMinMacsPerThread = kGemmMinMacsPerThread;

@@ -29,10 +29,10 @@ constexpr int kNR = kNV * kLanes;
 constexpr int64_t kPrefetchK = 8;
 
 // C[0:kRows, 0:nr] for kRows live rows: the FMAs of the zero-padded rows are skipped
-// (m = 1 pays for one row, not MR). The operands are packed panels (A a[p * MR + i],
-// B b[p * NR + j]), or with kUnpacked A and B as the caller stores them (A a[i * lda
-// + p], B b[p * ldb + j], B's columns from nr on never read).
-template <int kRows, bool kUnpacked>
+// (m = 1 pays for one row, not MR). Each operand is a packed panel (A a[p * MR + i],
+// B b[p * NR + j]) or, with kAInPlace / kBInPlace, read as the caller stores it (A
+// a[i * lda + p], B b[p * ldb + j], B's columns from nr on never read).
+template <int kRows, bool kAInPlace, bool kBInPlace>
 void microkernel_rows(int64_t kc, const float* a, int64_t lda, const float* b, int64_t ldb,
                       float* c, int64_t ldc, float alpha, float beta, int64_t nr) {
   // C is touched only after the k loop: start its lines on their way now, so the
@@ -47,17 +47,15 @@ void microkernel_rows(int64_t kc, const float* a, int64_t lda, const float* b, i
   }
   const auto update = [&](int64_t p, const F32(&bv)[kNV]) {
     for (int i = 0; i < kRows; ++i) {
-      const F32 av = simd::set1(kUnpacked ? a[i * lda + p] : a[p * kMR + i]);
+      const F32 av = simd::set1(kAInPlace ? a[i * lda + p] : a[p * kMR + i]);
       for (int v = 0; v < kNV; ++v) acc[i][v] = simd::fmadd(av, bv[v], acc[i][v]);
     }
   };
-  if (!kUnpacked || nr == kNR) {
-    const int64_t b_step = kUnpacked ? ldb : kNR;
+  if (!kBInPlace || nr == kNR) {
+    const int64_t b_step = kBInPlace ? ldb : kNR;
     for (int64_t p = 0; p < kc; ++p) {
-      if constexpr (!kUnpacked) {
-        __builtin_prefetch(b + (p + kPrefetchK) * kNR, 0, 3);
-        __builtin_prefetch(a + (p + kPrefetchK) * kMR, 0, 3);
-      }
+      if constexpr (!kBInPlace) __builtin_prefetch(b + (p + kPrefetchK) * kNR, 0, 3);
+      if constexpr (!kAInPlace) __builtin_prefetch(a + (p + kPrefetchK) * kMR, 0, 3);
       F32 bv[kNV];
       for (int v = 0; v < kNV; ++v) bv[v] = simd::load(b + p * b_step + v * kLanes);
       update(p, bv);
@@ -96,19 +94,27 @@ void microkernel_rows(int64_t kc, const float* a, int64_t lda, const float* b, i
   }
 }
 
-// microkernel_rows<1..MR, kUnpacked>, indexed by rows - 1.
+// microkernel_rows<1..MR, kAInPlace, kBInPlace>, indexed by rows - 1.
 using RowsKernel = void (*)(int64_t, const float*, int64_t, const float*, int64_t, float*, int64_t,
                             float, float, int64_t);
-template <bool kUnpacked, int... kRows>
+template <bool kAInPlace, bool kBInPlace, int... kRows>
 constexpr auto rows_kernels(std::integer_sequence<int, kRows...>) {
-  return std::array<RowsKernel, sizeof...(kRows)>{microkernel_rows<kRows + 1, kUnpacked>...};
+  return std::array<RowsKernel, sizeof...(kRows)>{
+      microkernel_rows<kRows + 1, kAInPlace, kBInPlace>...};
 }
-constexpr auto kPackedByRows = rows_kernels<false>(std::make_integer_sequence<int, kMR>{});
-constexpr auto kUnpackedByRows = rows_kernels<true>(std::make_integer_sequence<int, kMR>{});
+constexpr auto kRowCounts = std::make_integer_sequence<int, kMR>{};
+constexpr auto kPackedByRows = rows_kernels<false, false>(kRowCounts);
+constexpr auto kAInPlaceByRows = rows_kernels<true, false>(kRowCounts);
+constexpr auto kUnpackedByRows = rows_kernels<true, true>(kRowCounts);
 
 void microkernel(int64_t kc, const float* a, const float* b, float* c, int64_t ldc, float alpha,
                  float beta, int64_t mr, int64_t nr) {
   kPackedByRows[static_cast<std::size_t>(mr - 1)](kc, a, kMR, b, kNR, c, ldc, alpha, beta, nr);
+}
+
+void microkernel_a_in_place(int64_t kc, const float* a, int64_t lda, const float* b, float* c,
+                            int64_t ldc, float alpha, float beta, int64_t mr, int64_t nr) {
+  kAInPlaceByRows[static_cast<std::size_t>(mr - 1)](kc, a, lda, b, kNR, c, ldc, alpha, beta, nr);
 }
 
 void microkernel_unpacked(int64_t k, const float* a, int64_t lda, const float* b, int64_t ldb,
@@ -140,6 +146,31 @@ void pack_panel(const float* x, int64_t row_stride, int64_t k_stride, int64_t ro
     return;
   }
   transpose_pack(x, row_stride, rows, kc, width, dst);
+}
+
+// B[0:kc, 0:cols] as NR-column panels, a few rows at a time: the rows are read in order
+// (a handful of streams the prefetchers follow, where a panel at a time reads 128 bytes
+// of every row per pass), and each panel gets a contiguous run of rows (where one row
+// at a time writes to every panel at once, kc * NR * 4 bytes apart: for kc = 64, all in
+// one L1 set).
+void pack_rows_as_panels(const float* b, int64_t ldb, int64_t kc, int64_t cols, float* dst) {
+  constexpr int64_t kRowsAtOnce = 8;
+  for (int64_t p0 = 0; p0 < kc; p0 += kRowsAtOnce) {
+    const int64_t p_end = p0 + kRowsAtOnce < kc ? p0 + kRowsAtOnce : kc;
+    for (int64_t j0 = 0; j0 < cols; j0 += kNR) {
+      float* panel = dst + j0 * kc;
+      for (int64_t p = p0; p < p_end; ++p) {
+        const float* row = b + p * ldb + j0;
+        for (int v = 0; v < kNV; ++v) {
+          const int64_t have = cols - j0 - v * kLanes;
+          const F32 x = have >= kLanes ? simd::load(row + v * kLanes)
+                        : have > 0     ? simd::load_partial(row + v * kLanes, have)
+                                       : simd::zero();
+          simd::store(panel + p * kNR + v * kLanes, x);
+        }
+      }
+    }
+  }
 }
 
 // ---- Matrix-vector products (m == 1 or n == 1): no packing, each element read once ----
@@ -210,7 +241,14 @@ void axpy_rows(const float* x, int64_t ldx, int64_t k, int64_t cols, const float
 
 }  // namespace
 
-const SgemmKernels sgemm = {kMR,        kNR,      microkernel, microkernel_unpacked,
-                            pack_panel, dot_rows, axpy_rows};
+const SgemmKernels sgemm = {kMR,
+                            kNR,
+                            microkernel,
+                            microkernel_a_in_place,
+                            microkernel_unpacked,
+                            pack_panel,
+                            pack_rows_as_panels,
+                            dot_rows,
+                            axpy_rows};
 
 }  // namespace TANDEM_ISA_NAMESPACE

@@ -47,6 +47,10 @@ struct SgemmKernels {
   int nr;  // NR: columns of C per call, a multiple of the vector width
   void (*microkernel)(int64_t kc, const float* a, const float* b, float* c, int64_t ldc,
                       float alpha, float beta, int64_t mr, int64_t nr);
+  // The same with A as the caller stores it (a[i * lda + p]) and B packed, for A blocks
+  // read in place instead of packed (sgemm_api.cpp says when).
+  void (*microkernel_a_in_place)(int64_t kc, const float* a, int64_t lda, const float* b, float* c,
+                                 int64_t ldc, float alpha, float beta, int64_t mr, int64_t nr);
   // The same on A and B as the caller stores them (row-major, not transposed: A
   // a[i * lda + p], B b[p * ldb + j], only j < nr read), for problems too small to
   // pay for packing.
@@ -57,6 +61,9 @@ struct SgemmKernels {
   // row_stride or k_stride is 1.
   void (*pack_panel)(const float* x, int64_t row_stride, int64_t k_stride, int64_t rows, int64_t kc,
                      int64_t width, float* dst);
+  // B[0:kc, 0:cols] (b[p * ldb + j]) as ceil(cols / NR) consecutive NR-column panels
+  // (panel q at dst + q * kc * NR, zero-padded), read row by row.
+  void (*pack_rows_as_panels)(const float* b, int64_t ldb, int64_t kc, int64_t cols, float* dst);
   // The matrix-vector products that GEMMs with m == 1 or n == 1 become (v contiguous,
   // beta == 0 never reads y):
   //   dot_rows:  y[i * incy] = alpha * sum_p x[i * ldx + p] * v[p] + beta * y[i * incy]

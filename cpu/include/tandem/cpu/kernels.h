@@ -38,6 +38,10 @@ GemmBlocking gemm_blocking(Isa isa);
 GemmBlocking sgemm_blocking_used(Isa isa, std::int64_t m, std::int64_t n, std::int64_t k,
                                  int threads, const GemmBlocking& blocking = {});
 
+// Whether sgemm's packed loops on `isa` read A as stored instead of packing it: A not
+// transposed, and rows lda floats apart that do not crowd an L1 set (cpu/src/sgemm_api.cpp).
+bool sgemm_reads_a_in_place(Isa isa, Transpose trans_a, std::int64_t lda);
+
 // C = alpha * op(A) * op(B) + beta * C, BLAS semantics on row-major storage (see
 // reference::gemm). beta == 0 never reads C.
 void sgemm(Transpose trans_a, Transpose trans_b, std::int64_t m, std::int64_t n, std::int64_t k,
