@@ -7,8 +7,6 @@
 #include <string>
 #include <vector>
 
-#include <omp.h>
-
 #include <tandem/cpu/cache_sizes.h>
 #include <tandem/cpu/kernels.h>
 #include <tandem/error.h>
@@ -165,32 +163,20 @@ bool run_as_matrix_vector(const SgemmKernels& kern, const Operand& a, const Oper
 }
 
 // A problem this small (tuning::kSmallGemmMacs) with neither operand transposed runs
-// with no packing: its operands fit in L1, where the microkernel reads them as stored,
-// and packing would cost more than the reads it saves (each A panel serves at most a
-// few B panels). OpenBLAS's and oneDNN's small-matrix paths do the same. Threads, where
-// gemm_threads gives more than one (from about 41^3), own regions of C as in the
-// packed loops.
+// on one thread with no packing: its operands fit in L1, where the microkernel reads
+// them as stored, and packing would cost more than the reads it saves (each A panel
+// serves at most a few B panels). OpenBLAS's and oneDNN's small-matrix paths do the same.
 bool run_unpacked(const SgemmKernels& kern, const Operand& a, const Operand& b, Index m, Index n,
-                  Index k, float alpha, float beta, float* c, Index ldc, int threads) {
+                  Index k, float alpha, float beta, float* c, Index ldc) {
   const double macs = static_cast<double>(m) * static_cast<double>(n) * static_cast<double>(k);
   if (a.trans || b.trans || macs > tuning::kSmallGemmMacs) return false;
-  const detail::ThreadGrid grid = detail::thread_grid(m, n, kern.mr, kern.nr, threads);
-  const auto run_region = [&](int t) {
-    const detail::Region r = detail::region_of(t, grid, m, n, kern.mr, kern.nr);
-    for (Index i = r.row0; i < r.row0 + r.rows; i += kern.mr) {
-      for (Index j = r.col0; j < r.col0 + r.cols; j += kern.nr) {
-        kern.microkernel_unpacked(k, a.data + i * a.ld, a.ld, b.data + j, b.ld, c + i * ldc + j,
-                                  ldc, alpha, beta, std::min<Index>(kern.mr, r.row0 + r.rows - i),
-                                  std::min<Index>(kern.nr, r.col0 + r.cols - j));
-      }
+  for (Index i = 0; i < m; i += kern.mr) {
+    for (Index j = 0; j < n; j += kern.nr) {
+      kern.microkernel_unpacked(k, a.data + i * a.ld, a.ld, b.data + j, b.ld, c + i * ldc + j, ldc,
+                                alpha, beta, std::min<Index>(kern.mr, m - i),
+                                std::min<Index>(kern.nr, n - j));
     }
-  };
-  if (threads == 1) {
-    run_region(0);
-    return true;
   }
-#pragma omp parallel num_threads(threads)
-  run_region(omp_get_thread_num());
   return true;
 }
 
@@ -219,7 +205,7 @@ void sgemm(Transpose trans_a, Transpose trans_b, Index m, Index n, Index k, floa
   const int threads = detail::gemm_threads(m, n, k, tuning::kGemmMinMacsPerThread, run.threads);
   const Operand op_a{a, lda, trans_a == Transpose::yes}, op_b{b, ldb, trans_b == Transpose::yes};
   if (run_as_matrix_vector(kern, op_a, op_b, m, n, k, alpha, beta, c, ldc, threads)) return;
-  if (run_unpacked(kern, op_a, op_b, m, n, k, alpha, beta, c, ldc, threads)) return;
+  if (run_unpacked(kern, op_a, op_b, m, n, k, alpha, beta, c, ldc)) return;
   const SgemmView view{kern, op_a, op_b, alpha, beta, c, ldc, reads_a_in_place(op_a, kern.mr)};
   detail::blis_loops<float>("sgemm", view, m, n, k,
                             detail::blocking_used(blocking_rule(kern), m, n, k, threads, blocking),
