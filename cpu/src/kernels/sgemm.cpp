@@ -28,6 +28,17 @@ constexpr int kNV = tiles::TANDEM_CPU_ISA.nv;
 constexpr int kNR = kNV * kLanes;
 constexpr int64_t kPrefetchK = 8;
 
+// Unrolling the loops that zero and store the tile keeps the accumulators in registers
+// outside the k loop on avx512 (GCC otherwise kept them on the stack there, zeroed and
+// reloaded for the store: a tenth of a 32^3 GEMM's time). With avx2's 16 registers the
+// same unrolling made GCC spill an accumulator inside the k loop (1024^3 at half
+// speed), so there the loops are left to GCC.
+#if defined(__AVX512F__)
+#define TANDEM_UNROLL_TILE _Pragma("GCC unroll 16")
+#else
+#define TANDEM_UNROLL_TILE
+#endif
+
 // C[0:kRows, 0:nr] for kRows live rows: the FMAs of the zero-padded rows are skipped
 // (m = 1 pays for one row, not MR). Each operand is a packed panel (A a[p * MR + i],
 // B b[p * NR + j]) or, with kAInPlace / kBInPlace, read as the caller stores it (A
@@ -41,20 +52,17 @@ void microkernel_rows(int64_t kc, const float* a, int64_t lda, const float* b, i
     __builtin_prefetch(c + i * ldc, 1, 3);
     __builtin_prefetch(c + i * ldc + nr - 1, 1, 3);
   }
-  // Every loop over the tile is unrolled (as in kernels/igemm.cpp) so that acc lives in
-  // registers from start to store: without it GCC kept acc on the stack outside the k
-  // loop, zeroed there and reloaded for the store, a tenth of a 32^3 GEMM's time.
+  // On avx512 the loops that zero and store the tile are unrolled (TANDEM_UNROLL_TILE)
+  // so that acc lives in registers from start to store.
   F32 acc[static_cast<std::size_t>(kRows)][kNV];
-#pragma GCC unroll 16
+  TANDEM_UNROLL_TILE
   for (int i = 0; i < kRows; ++i) {
-#pragma GCC unroll 16
+    TANDEM_UNROLL_TILE
     for (int v = 0; v < kNV; ++v) acc[i][v] = simd::zero();
   }
   const auto update = [&](int64_t p, const F32(&bv)[kNV]) {
-#pragma GCC unroll 16
     for (int i = 0; i < kRows; ++i) {
       const F32 av = simd::set1(kAInPlace ? a[i * lda + p] : a[p * kMR + i]);
-#pragma GCC unroll 16
       for (int v = 0; v < kNV; ++v) acc[i][v] = simd::fmadd(av, bv[v], acc[i][v]);
     }
   };
@@ -64,14 +72,12 @@ void microkernel_rows(int64_t kc, const float* a, int64_t lda, const float* b, i
       if constexpr (!kBInPlace) __builtin_prefetch(b + (p + kPrefetchK) * kNR, 0, 3);
       if constexpr (!kAInPlace) __builtin_prefetch(a + (p + kPrefetchK) * kMR, 0, 3);
       F32 bv[kNV];
-#pragma GCC unroll 16
       for (int v = 0; v < kNV; ++v) bv[v] = simd::load(b + p * b_step + v * kLanes);
       update(p, bv);
     }
   } else {  // B's last columns, in place: partial loads
     for (int64_t p = 0; p < kc; ++p) {
       F32 bv[kNV];
-#pragma GCC unroll 16
       for (int v = 0; v < kNV; ++v) {
         const int64_t have = nr - v * kLanes;
         bv[v] = have >= kLanes ? simd::load(b + p * ldb + v * kLanes)
@@ -84,10 +90,10 @@ void microkernel_rows(int64_t kc, const float* a, int64_t lda, const float* b, i
 
   const F32 alpha_v = simd::set1(alpha);
   const F32 beta_v = simd::set1(beta);
-#pragma GCC unroll 16
+  TANDEM_UNROLL_TILE
   for (int i = 0; i < kRows; ++i) {
     float* row = c + i * ldc;
-#pragma GCC unroll 16
+    TANDEM_UNROLL_TILE
     for (int v = 0; v < kNV; ++v) {
       const int64_t col = v * kLanes;
       if (col >= nr) break;
