@@ -70,7 +70,8 @@ struct SgemmView {
   Index ldc;
   bool a_in_place;  // A read as stored (reads_a_in_place), not packed
 
-  Index a_panel(Index kc) const { return kern.mr * kc; }
+  // No packing space for A when it is read in place.
+  Index a_panel(Index kc) const { return a_in_place ? 0 : kern.mr * kc; }
   Index b_panel(Index kc) const { return kern.nr * kc; }
   // A[ic:ic+rows, pc:pc+kc] as micro-panels of MR rows.
   void pack_a(Index ic, Index pc, Index rows, Index kc, float* dst) const {
