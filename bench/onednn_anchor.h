@@ -8,6 +8,7 @@
 
 #include <cstdint>
 #include <string>
+#include <vector>
 
 #include <oneapi/dnnl/dnnl.hpp>
 
@@ -25,15 +26,30 @@ class OnednnThreads {
   int saved_;
 };
 
+// What a layer adds to the plain matmul, as a oneDNN user sets it up: a bias (f32, one
+// per column), output scales (one, or one per column: dequantization of int8 sums),
+// a relu post-op, and weights reordered once into the layout the primitive prefers
+// (format_tag::any), as inference engines do with constant weights.
+struct OnednnLayer {
+  bool bias = false;
+  std::vector<float> output_scales;  // empty: none
+  bool relu = false;
+  bool weights_reordered_once = false;
+};
+
 // C (m x n) = A (m x k) * B (k x n), all row-major and contiguous ("ab"), B in plain
-// layout (not pre-packed by oneDNN: it is packed inside each call, as Tandem's is).
-// Data types, e.g. f32/f32/f32 or u8/s8/s32.
+// layout (not pre-packed by oneDNN: it is packed inside each call, as Tandem's is)
+// unless the layer reorders it once. Data types, e.g. f32/f32/f32 or u8/s8/s32.
 class OnednnMatmul {
  public:
   using DataType = dnnl::memory::data_type;
-  OnednnMatmul(std::int64_t m, std::int64_t n, std::int64_t k, DataType a, DataType b, DataType c);
-  // Runs C = A * B and waits for it.
-  void run(const void* a, const void* b, void* c);
+  OnednnMatmul(std::int64_t m, std::int64_t n, std::int64_t k, DataType a, DataType b, DataType c,
+               const OnednnLayer& layer = {});
+  // With weights_reordered_once: B reordered into the primitive's layout (once).
+  void prepare_weights(const void* b);
+  // Runs C = A * B (+ bias, scales, relu as the layer says) and waits for it. With
+  // prepared weights, b is ignored.
+  void run(const void* a, const void* b, void* c, const float* bias = nullptr);
   // oneDNN's name for the implementation it picked (e.g. "brg:avx512_core", "gemm:jit").
   std::string implementation() const { return implementation_; }
 
@@ -41,7 +57,8 @@ class OnednnMatmul {
   dnnl::engine engine_;
   dnnl::stream stream_;
   dnnl::matmul matmul_;
-  dnnl::memory a_, b_, c_;
+  dnnl::memory a_, b_, c_, bias_, packed_b_;
+  bool prepared_ = false;
   std::string implementation_;
 };
 

@@ -36,7 +36,10 @@ function(tandem_cpu_kernel_family target source)
   foreach(isa ${TANDEM_CPU_ISAS})
     set(objects ${target}_${family}_${isa})
     add_library(${objects} OBJECT ${source})
-    target_compile_options(${objects} PRIVATE ${TANDEM_ISA_FLAGS_${isa}} ${ARG_EXTRA_${isa}})
+    # -ffp-contract=off: a * b + c stays two roundings unless a kernel asks for an FMA,
+    # so that stores such as float(sum) * scale + bias round as the reference does.
+    target_compile_options(${objects} PRIVATE ${TANDEM_ISA_FLAGS_${isa}} ${ARG_EXTRA_${isa}}
+                                              -ffp-contract=off)
     target_compile_definitions(${objects} PRIVATE TANDEM_CPU_ISA=${isa})
     target_include_directories(${objects} PRIVATE
       $<TARGET_PROPERTY:${target},INCLUDE_DIRECTORIES> ${CMAKE_CURRENT_SOURCE_DIR}/src)

@@ -158,8 +158,11 @@ TEST(Dispatch, EveryOpOnEveryCpuImplementationMatchesTheReference) {
   const Tensor x = ints({1001}, 3);
   const Tensor y = ints({1001}, 4);
   const std::int64_t n = x.numel();
-  std::vector<float> mm(23 * 29), qmm(23 * 29), r(n), s(n), p(n), d(n), qr(n);
+  const Tensor bias = ints({29}, 5);
+  std::vector<float> mm(23 * 29), lin(23 * 29), qmm(23 * 29), r(n), s(n), p(n), d(n), qr(n);
   ref::matmul(a.data<float>(), b.data<float>(), mm.data(), 23, 29, 17);
+  ref::gemm(Transpose::no, Transpose::no, 23, 29, 17, 1.0f, a.data<float>(), 17, b.data<float>(),
+            29, 0.0f, lin.data(), 29, {bias.data<float>(), tandem::Activation::relu});
   ref::quantized_matmul(a.data<float>(), b.data<float>(), qmm.data(), 23, 29, 17, 8);
   ref::relu(x.data<float>(), r.data(), n);
   ref::add(x.data<float>(), y.data<float>(), s.data(), n);
@@ -195,6 +198,10 @@ TEST(Dispatch, EveryOpOnEveryCpuImplementationMatchesTheReference) {
           EXPECT_EQ(c.to_vector<float>(), mm);
           break;
         }
+        case Op::linear:
+          EXPECT_EQ(tandem::linear(a, b, bias, tandem::Activation::relu, o).to_vector<float>(),
+                    lin);
+          break;
         case Op::relu:
           EXPECT_EQ(tandem::relu(x, o).to_vector<float>(), r);
           break;

@@ -25,14 +25,17 @@ namespace {
 using nlohmann::json;
 
 // One call of op on operands of `size` (matrices size x size, or vectors of size).
-void call_op(Op op, const Tensor& x, const Tensor& y, Tensor& out, const QuantizedTensor& q,
-             const Options& o) {
+void call_op(Op op, const Tensor& x, const Tensor& y, const Tensor& bias, Tensor& out,
+             const QuantizedTensor& q, const Options& o) {
   switch (op) {
     case Op::matmul:
       matmul(x, y, out, o);
       return;
     case Op::gemm:
       gemm(Transpose::no, Transpose::no, 1.0f, x, y, 0.0f, out, o);
+      return;
+    case Op::linear:
+      linear(x, y, bias, Activation::relu, out, o);
       return;
     case Op::relu:
       relu(x, out, o);
@@ -96,10 +99,12 @@ json calibrate(const AnalyzeOptions& options) {
         if (k.implementation == "reference" && counts_flops(op) && s > 256) break;
         const Shape shape = counts_flops(op) ? Shape{s, s} : Shape{s};
         const Tensor x = Tensor::randn(shape, 1, device), y = Tensor::randn(shape, 2, device);
+        const Tensor bias = Tensor::randn({s}, 3, device);
         Tensor out = Tensor::empty(shape, DType::f32, device);
         const QuantizedTensor q{Tensor::zeros(shape, DType::i8, device), 0.5f};
         const Options o = Options::using_implementation(k.implementation);
-        const Measurement t = measure_us([&] { call_op(op, x, y, out, q, o); }, options.quick);
+        const Measurement t =
+            measure_us([&] { call_op(op, x, y, bias, out, q, o); }, options.quick);
         const double work = counts_flops(op) ? 2.0 * std::pow(static_cast<double>(s), 3)
                                              : static_cast<double>(shape.numel());
         points.push_back({work, t.median});

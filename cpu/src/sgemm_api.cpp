@@ -37,12 +37,31 @@ struct Operand {
   Index col_stride() const { return trans ? ld : 1; }
 };
 
-// C = beta * C, without reading C when beta == 0: all of GEMM when k == 0 or alpha == 0.
-void scale_c(Index m, Index n, float beta, float* c, Index ldc) {
+// C = act(beta * C + bias), without reading C when beta == 0: all of GEMM when k == 0
+// or alpha == 0.
+void scale_c(Index m, Index n, float beta, float* c, Index ldc, const Epilogue& epilogue) {
   for (Index i = 0; i < m; ++i) {
     float* row = c + i * ldc;
-    for (Index j = 0; j < n; ++j) row[j] = beta == 0.0f ? 0.0f : beta * row[j];
+    for (Index j = 0; j < n; ++j) {
+      float result = beta == 0.0f ? 0.0f : beta * row[j];
+      if (epilogue.bias != nullptr) result += epilogue.bias[j];
+      row[j] = activate(epilogue.activation, result);
+    }
   }
+}
+
+// The store of the tile at column `col`: alpha, beta where the k loop starts (1 after
+// the first k block), the epilogue only in the last k block, where the sums are whole.
+TileStore tile_store(float alpha, float beta, const Epilogue& epilogue, Index col, bool first_k,
+                     bool last_k) {
+  TileStore store;
+  store.alpha = alpha;
+  store.beta = first_k ? beta : 1.0f;
+  if (last_k) {
+    store.bias = epilogue.bias != nullptr ? epilogue.bias + col : nullptr;
+    store.activation = epilogue.activation;
+  }
+  return store;
 }
 
 // The f32 blocking: a B micro-panel of kc x NR floats fills two L1s, so kc is 512 on
@@ -61,11 +80,13 @@ detail::BlockingRule blocking_rule(const SgemmKernels& k) {
 }
 
 // The f32 GEMM as the shared loops see it (gemm_driver.h): float panels, alpha and
-// beta applied by the microkernel (beta only in the first k block).
+// beta applied by the microkernel (beta only in the first k block, the epilogue only
+// in the last).
 struct SgemmView {
   const SgemmKernels& kern;
   Operand a, b;
   float alpha, beta;
+  Epilogue epilogue;
   float* c;
   Index ldc;
   bool a_in_place;  // A read as stored (reads_a_in_place), not packed
@@ -95,14 +116,13 @@ struct SgemmView {
     }
   }
   void micro(Index kc, const float* pa, const float* pb, Index row, Index col, Index rows,
-             Index cols, Index pc, bool /*last_k*/) const {
+             Index cols, Index pc, bool last_k) const {
     float* out = c + row * ldc + col;
-    const float beta_now = pc == 0 ? beta : 1.0f;
+    const TileStore store = tile_store(alpha, beta, epilogue, col, pc == 0, last_k);
     if (a_in_place) {
-      kern.microkernel_a_in_place(kc, a.at(row, pc), a.ld, pb, out, ldc, alpha, beta_now, rows,
-                                  cols);
+      kern.microkernel_a_in_place(kc, a.at(row, pc), a.ld, pb, out, ldc, store, rows, cols);
     } else {
-      kern.microkernel(kc, pa, pb, out, ldc, alpha, beta_now, rows, cols);
+      kern.microkernel(kc, pa, pb, out, ldc, store, rows, cols);
     }
   }
 };
@@ -134,7 +154,7 @@ bool reads_a_in_place(const Operand& a, Index mr) {
 // by dot_rows (its rows are along k) or axpy_rows (its rows are along the output),
 // threads splitting the output. Returns false for any other shape.
 bool run_as_matrix_vector(const SgemmKernels& kern, const Operand& a, const Operand& b, Index m,
-                          Index n, Index k, float alpha, float beta, float* c, Index ldc,
+                          Index n, Index k, const TileStore& store, float* c, Index ldc,
                           int threads) {
   if (m != 1 && n != 1) return false;
   // The matrix X (outputs x k), the vector v (k values, `inc` apart) and the output's
@@ -152,12 +172,16 @@ bool run_as_matrix_vector(const SgemmKernels& kern, const Operand& a, const Oper
     for (Index p = 0; p < k; ++p) gathered[static_cast<std::size_t>(p)] = v[p * inc];
     v = gathered.data();
   }
+  // The outputs of a column of C (n == 1) share its one bias; a row's (m == 1) have one each.
+  TileStore mine = store;
+  mine.bias_stride = column ? 0 : 1;
   detail::parallel_chunks(outputs, threads, 1, tuning::kFloatsPerLine, [&](Index begin, Index end) {
+    TileStore chunk = mine;
+    if (chunk.bias != nullptr) chunk.bias += begin * chunk.bias_stride;
     if (rows_along_k) {
-      kern.dot_rows(x.data + begin * x.ld, x.ld, end - begin, k, v, alpha, beta, c + begin * incy,
-                    incy);
+      kern.dot_rows(x.data + begin * x.ld, x.ld, end - begin, k, v, chunk, c + begin * incy, incy);
     } else {
-      kern.axpy_rows(x.data + begin, x.ld, k, end - begin, v, alpha, beta, c + begin * incy, incy);
+      kern.axpy_rows(x.data + begin, x.ld, k, end - begin, v, chunk, c + begin * incy, incy);
     }
   });
   return true;
@@ -168,14 +192,14 @@ bool run_as_matrix_vector(const SgemmKernels& kern, const Operand& a, const Oper
 // them as stored, and packing would cost more than the reads it saves (each A panel
 // serves at most a few B panels). OpenBLAS's and oneDNN's small-matrix paths do the same.
 bool run_unpacked(const SgemmKernels& kern, const Operand& a, const Operand& b, Index m, Index n,
-                  Index k, float alpha, float beta, float* c, Index ldc) {
+                  Index k, float alpha, float beta, const Epilogue& epilogue, float* c, Index ldc) {
   const double macs = static_cast<double>(m) * static_cast<double>(n) * static_cast<double>(k);
   if (a.trans || b.trans || macs > tuning::kSmallGemmMacs) return false;
   for (Index i = 0; i < m; i += kern.mr) {
     for (Index j = 0; j < n; j += kern.nr) {
       kern.microkernel_unpacked(k, a.data + i * a.ld, a.ld, b.data + j, b.ld, c + i * ldc + j, ldc,
-                                alpha, beta, std::min<Index>(kern.mr, m - i),
-                                std::min<Index>(kern.nr, n - j));
+                                tile_store(alpha, beta, epilogue, j, true, true),
+                                std::min<Index>(kern.mr, m - i), std::min<Index>(kern.nr, n - j));
     }
   }
   return true;
@@ -196,18 +220,22 @@ bool sgemm_reads_a_in_place(Isa isa, Transpose trans_a, Index lda) {
 
 void sgemm(Transpose trans_a, Transpose trans_b, Index m, Index n, Index k, float alpha,
            const float* a, Index lda, const float* b, Index ldb, float beta, float* c, Index ldc,
-           const RunOptions& run, const GemmBlocking& blocking) {
+           const RunOptions& run, const GemmBlocking& blocking, const Epilogue& epilogue) {
   const SgemmKernels& kern = kernels(run.isa);
   if (m == 0 || n == 0) return;
   if (k == 0 || alpha == 0.0f) {
-    scale_c(m, n, beta, c, ldc);
+    scale_c(m, n, beta, c, ldc, epilogue);
     return;
   }
   const int threads = detail::gemm_threads(m, n, k, tuning::kGemmMinMacsPerThread, run.threads);
   const Operand op_a{a, lda, trans_a == Transpose::yes}, op_b{b, ldb, trans_b == Transpose::yes};
-  if (run_as_matrix_vector(kern, op_a, op_b, m, n, k, alpha, beta, c, ldc, threads)) return;
-  if (run_unpacked(kern, op_a, op_b, m, n, k, alpha, beta, c, ldc)) return;
-  const SgemmView view{kern, op_a, op_b, alpha, beta, c, ldc, reads_a_in_place(op_a, kern.mr)};
+  if (run_as_matrix_vector(kern, op_a, op_b, m, n, k,
+                           tile_store(alpha, beta, epilogue, 0, true, true), c, ldc, threads)) {
+    return;
+  }
+  if (run_unpacked(kern, op_a, op_b, m, n, k, alpha, beta, epilogue, c, ldc)) return;
+  const SgemmView view{
+      kern, op_a, op_b, alpha, beta, epilogue, c, ldc, reads_a_in_place(op_a, kern.mr)};
   detail::blis_loops<float>("sgemm", view, m, n, k,
                             detail::blocking_used(blocking_rule(kern), m, n, k, threads, blocking),
                             kern.mr, kern.nr, threads);

@@ -20,6 +20,10 @@ std::string Call::shapes() const {
     text += shape_b->str();
     if (counts_flops(op) && trans_b == Transpose::yes) text += "^T";
   }
+  if (op == Op::linear) {
+    if (in[2] != nullptr) text += " + [" + std::to_string(n) + "]";
+    if (activation != Activation::none) text += ", " + std::string(activation_name(activation));
+  }
   return text;
 }
 

@@ -8,6 +8,7 @@
 #include <string>
 
 #include <tandem/cpu/kernels.h>
+#include <tandem/epilogue.h>
 #include <tandem/op.h>
 #include <tandem/ops.h>
 #include <tandem/shape.h>
@@ -18,10 +19,12 @@ namespace tandem::detail {
 struct Call {
   Op op = Op::relu;
 
-  // Operands: in[] are read; out is written, and read first when out_read (gemm
-  // with beta != 0). Bytes are what a transfer must move (strided spans included).
-  const void* in[2] = {nullptr, nullptr};
-  std::size_t in_bytes[2] = {0, 0};
+  // Operands: in[] are read (linear's bias is in[2]); out is written, and read first
+  // when out_read (gemm with beta != 0). Bytes are what a transfer must move (strided
+  // spans included).
+  static constexpr int kInputs = 3;
+  const void* in[kInputs] = {nullptr, nullptr, nullptr};
+  std::size_t in_bytes[kInputs] = {0, 0, 0};
   void* out = nullptr;
   std::size_t out_bytes = 0;
   bool out_read = false;
@@ -37,9 +40,10 @@ struct Call {
   // Scalars and results.
   float alpha = 1.0f;
   float beta = 0.0f;
-  int bits = 8;         // quantization width: selects i8 or i16 storage
-  float scale = 1.0f;   // dequantize's input; quantize's output
-  double result = 0.0;  // the reductions' output
+  Activation activation = Activation::none;  // linear's; its bias is in[2]
+  int bits = 8;                              // quantization width: selects i8 or i16 storage
+  float scale = 1.0f;                        // dequantize's input; quantize's output
+  double result = 0.0;                       // the reductions' output
   const RowFunction* row_function = nullptr;
   int workers = 1;
 

@@ -195,8 +195,9 @@ Choice choose_for_host_data(const Call& call, const CostModel& model, bool expla
   const double work = call.work();
   const double cpu_us =
       model.predict_us(call.op, cpu_kernel->implementation, DeviceKind::cpu, work);
-  const double to_device = static_cast<double>(call.in_bytes[0] + call.in_bytes[1] +
-                                               (call.out_read ? call.out_bytes : 0));
+  std::size_t in_bytes = 0;
+  for (const std::size_t bytes : call.in_bytes) in_bytes += bytes;
+  const double to_device = static_cast<double>(in_bytes + (call.out_read ? call.out_bytes : 0));
   const double move_us = model.transfer_us(to_device, static_cast<double>(call.out_bytes));
   const double gpu_us =
       model.predict_us(call.op, gpu_kernel->implementation, DeviceKind::cuda, work) + move_us;
@@ -292,8 +293,8 @@ Choice choose(const Call& call, Device data, const Options& options, bool explai
 void run_offloaded(const KernelEntry& kernel, Call& call, int device) {
   Call on_gpu = call;
   on_gpu.cuda_device = device;
-  cuda::DeviceBuffer in[2];
-  for (int i = 0; i < 2; ++i) {
+  cuda::DeviceBuffer in[Call::kInputs];
+  for (int i = 0; i < Call::kInputs; ++i) {
     if (call.in[i] == nullptr || call.in_bytes[i] == 0) continue;
     in[i] = cuda::DeviceBuffer(device, call.in_bytes[i]);
     cuda::copy_host_to_device(device, in[i].get(), call.in[i], call.in_bytes[i]);

@@ -10,6 +10,7 @@ namespace {
 constexpr OpInfo kOps[] = {
     {Op::matmul, "matmul", "f32", true},
     {Op::gemm, "gemm", "f32", true},
+    {Op::linear, "linear", "f32", true},
     {Op::relu, "relu", "f32", false},
     {Op::add, "add", "f32", false},
     {Op::multiply, "multiply", "f32", false},

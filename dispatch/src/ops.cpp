@@ -229,7 +229,72 @@ void matmul_into(const Tensor& a, const Tensor& b, Tensor& c, const Options& opt
   detail::dispatch(call, a.device(), options);
 }
 
+// linear's checks (after which linear_into may run): x and w as matmul's operands, a
+// bias of n floats on their device or none, a known activation.
+void require_linear_operands(const Tensor& x, const Tensor& w, const Tensor& bias,
+                             Activation activation) {
+  require_matmul_operands("linear", x, w);
+  require_inner_match("linear", x, w, Transpose::no, Transpose::no);
+  if (bias.defined()) {
+    if (bias.dtype() != DType::f32) {
+      throw DTypeError("linear: the bias must be f32, got " + detail::describe(bias) + " for " +
+                       x_shapes(x, w));
+    }
+    detail::require_same_device("linear", x, bias);
+    if (bias.rank() != 1 || bias.dim(0) != w.dim(1)) {
+      throw ShapeError("linear: bias is " + bias.shape().str() + " but " + x_shapes(x, w) +
+                       " has " + std::to_string(w.dim(1)) + " output columns (bias [" +
+                       std::to_string(w.dim(1)) + "])");
+    }
+  }
+  if (activation_name(activation) == "?") {
+    throw ArgumentError("linear: unknown activation " +
+                        std::to_string(static_cast<int>(activation)) + " for " + x_shapes(x, w));
+  }
+}
+
+void linear_into(const Tensor& x, const Tensor& w, const Tensor& bias, Activation activation,
+                 Tensor& y, const Options& options) {
+  const std::int64_t m = x.dim(0), n = w.dim(1), k = x.dim(1);
+  Call call =
+      gemm_call(Op::linear, Transpose::no, Transpose::no, m, n, k, 1.0f,
+                static_cast<const float*>(x.raw_data()), k, static_cast<const float*>(w.raw_data()),
+                n, 0.0f, static_cast<float*>(y.raw_data()), n);
+  call.shape_a = &x.shape();
+  call.shape_b = &w.shape();
+  call.activation = activation;
+  if (bias.defined()) {
+    call.in[2] = bias.raw_data();
+    call.in_bytes[2] = bias.nbytes();
+    if (overlap(call.out, call.out_bytes, call.in[2], call.in_bytes[2])) {
+      throw ArgumentError("linear: out overlaps the bias in " + call.shapes());
+    }
+  }
+  require_c_apart(call);
+  detail::dispatch(call, x.device(), options);
+}
+
 }  // namespace
+
+Tensor linear(const Tensor& x, const Tensor& w, const Tensor& bias, Activation activation,
+              const Options& options) {
+  require_linear_operands(x, w, bias, activation);
+  Tensor y = Tensor::empty({x.dim(0), w.dim(1)}, DType::f32, x.device());
+  linear_into(x, w, bias, activation, y, options);
+  return y;
+}
+
+void linear(const Tensor& x, const Tensor& w, const Tensor& bias, Activation activation,
+            Tensor& out, const Options& options) {
+  require_linear_operands(x, w, bias, activation);
+  require_f32_input("linear", out);
+  detail::require_same_device("linear", x, out);
+  if (out.rank() != 2 || out.dim(0) != x.dim(0) || out.dim(1) != w.dim(1)) {
+    throw ShapeError("linear: out is " + out.shape().str() + " but " + x_shapes(x, w) + " is " +
+                     shape_string({x.dim(0), w.dim(1)}));
+  }
+  linear_into(x, w, bias, activation, out, options);
+}
 
 Tensor matmul(const Tensor& a, const Tensor& b, const Options& options) {
   require_matmul_operands("matmul", a, b);

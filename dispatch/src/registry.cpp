@@ -39,14 +39,17 @@ void by_width(const Call& c, F&& f) {
   }
 }
 
+// linear's bias and activation (none for matmul and gemm, whose in[2] is null).
+Epilogue epilogue_of(const Call& c) { return {static_cast<const float*>(c.in[2]), c.activation}; }
+
 // ---- Adapters used by more than one row ----------------------------------------------
 void reference_gemm(Call& c, const Context&) {
   ref::gemm(c.trans_a, c.trans_b, c.m, c.n, c.k, c.alpha, x_of(c), c.lda, y_of(c), c.ldb, c.beta,
-            out_of(c), c.ldc);
+            out_of(c), c.ldc, epilogue_of(c));
 }
 void cpu_gemm(Call& c, const Context& w) {
   cpu::sgemm(c.trans_a, c.trans_b, c.m, c.n, c.k, c.alpha, x_of(c), c.lda, y_of(c), c.ldb, c.beta,
-             out_of(c), c.ldc, w.run, c.blocking);
+             out_of(c), c.ldc, w.run, c.blocking, epilogue_of(c));
 }
 template <cuda::SgemmImpl impl>
 void cuda_gemm(Call& c, const Context& w) {
@@ -90,6 +93,11 @@ constexpr Row kRows[] = {
   {Op::gemm, Paths::cuda, "cuda.cublas", kCublas, cuda_gemm<cuda::SgemmImpl::cublas>},
   {Op::gemm, Paths::cuda, "cuda.tiled", kTiled, cuda_gemm<cuda::SgemmImpl::tiled>},
   {Op::gemm, Paths::cuda, "cuda.tiled_basic", kTiledBasic, cuda_gemm<cuda::SgemmImpl::tiled_basic>},
+
+  // linear: matmul with the bias and activation applied by the GEMM's store.
+  {Op::linear, Paths::cpu_isas, nullptr, "packed SGEMM, bias and activation in its store", cpu_gemm},
+  {Op::linear, Paths::reference, "reference", "triple loop, double accumulation, then the epilogue",
+   reference_gemm},
 
   {Op::relu, Paths::cpu_isas, nullptr, "vector max, NaN propagates",
    [](Call& c, const Context& w) { cpu::relu(x_of(c), out_of(c), c.count, w.run); }},

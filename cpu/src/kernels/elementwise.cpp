@@ -74,10 +74,8 @@ void binary_stream(const float* x, const float* y, float* out, int64_t n, Op op)
   _mm_sfence();
 }
 
-// max(0, x) returns x when x is NaN (the hardware returns the second operand), so NaN
-// propagates; adding +0 turns -0 into +0, as the reference does.
 // (Lambdas rather than functions, so that every call is inlined.)
-constexpr auto relu_op = [](F32 v) { return simd::add(simd::max(simd::zero(), v), simd::zero()); };
+constexpr auto relu_op = [](F32 v) { return simd::relu(v); };
 constexpr auto add_op = [](F32 a, F32 b) { return simd::add(a, b); };
 constexpr auto mul_op = [](F32 a, F32 b) { return simd::mul(a, b); };
 constexpr auto squared_difference_op = [](F32 a, F32 b) {

@@ -39,13 +39,55 @@ constexpr int64_t kPrefetchK = 8;
 #define TANDEM_UNROLL_TILE
 #endif
 
+// C[0:kRows, 0:nr] = store(acc): alpha * acc (+ beta * C), then the epilogue's bias
+// and activation when it has them, in registers, one row of vectors at a time.
+template <int kRows>
+inline void store_tile(const F32 (&acc)[static_cast<std::size_t>(kRows)][kNV], float* c,
+                       int64_t ldc, const TileStore& store, int64_t nr) {
+  const F32 alpha_v = simd::set1(store.alpha);
+  const F32 beta_v = simd::set1(store.beta);
+  const bool read_c = store.beta != 0.0f;
+  const bool relu = store.activation == tandem::Activation::relu;
+  F32 bias[kNV];
+  TANDEM_UNROLL_TILE
+  for (int v = 0; v < kNV; ++v) {
+    const int64_t have = nr - v * kLanes;
+    bias[v] = store.bias == nullptr || have <= 0 ? simd::zero()
+              : have >= kLanes                   ? simd::load(store.bias + v * kLanes)
+                               : simd::load_partial(store.bias + v * kLanes, have);
+  }
+  TANDEM_UNROLL_TILE
+  for (int i = 0; i < kRows; ++i) {
+    float* row = c + i * ldc;
+    TANDEM_UNROLL_TILE
+    for (int v = 0; v < kNV; ++v) {
+      const int64_t col = v * kLanes;
+      if (col >= nr) break;
+      const int64_t width = nr - col < kLanes ? nr - col : kLanes;
+      const bool full = width == kLanes;
+      F32 result = simd::mul(alpha_v, acc[i][v]);
+      if (read_c) {
+        const F32 old = full ? simd::load(row + col) : simd::load_partial(row + col, width);
+        result = simd::fmadd(beta_v, old, result);
+      }
+      if (store.bias != nullptr) result = simd::add(result, bias[v]);
+      if (relu) result = simd::relu(result);
+      if (full) {
+        simd::store(row + col, result);
+      } else {
+        simd::store_partial(row + col, result, width);
+      }
+    }
+  }
+}
+
 // C[0:kRows, 0:nr] for kRows live rows: the FMAs of the zero-padded rows are skipped
 // (m = 1 pays for one row, not MR). Each operand is a packed panel (A a[p * MR + i],
 // B b[p * NR + j]) or, with kAInPlace / kBInPlace, read as the caller stores it (A
 // a[i * lda + p], B b[p * ldb + j], B's columns from nr on never read).
 template <int kRows, bool kAInPlace, bool kBInPlace>
 void microkernel_rows(int64_t kc, const float* a, int64_t lda, const float* b, int64_t ldb,
-                      float* c, int64_t ldc, float alpha, float beta, int64_t nr) {
+                      float* c, int64_t ldc, const TileStore& store, int64_t nr) {
   // C is touched only after the k loop: start its lines on their way now, so the
   // microkernel does not stall on them at the end (C is usually far out of cache).
   for (int64_t i = 0; i < kRows; ++i) {
@@ -88,32 +130,12 @@ void microkernel_rows(int64_t kc, const float* a, int64_t lda, const float* b, i
     }
   }
 
-  const F32 alpha_v = simd::set1(alpha);
-  const F32 beta_v = simd::set1(beta);
-  TANDEM_UNROLL_TILE
-  for (int i = 0; i < kRows; ++i) {
-    float* row = c + i * ldc;
-    TANDEM_UNROLL_TILE
-    for (int v = 0; v < kNV; ++v) {
-      const int64_t col = v * kLanes;
-      if (col >= nr) break;
-      const int64_t width = nr - col < kLanes ? nr - col : kLanes;
-      F32 result = simd::mul(alpha_v, acc[i][v]);
-      if (width == kLanes) {
-        if (beta != 0.0f) result = simd::fmadd(beta_v, simd::load(row + col), result);
-        simd::store(row + col, result);
-      } else {
-        if (beta != 0.0f)
-          result = simd::fmadd(beta_v, simd::load_partial(row + col, width), result);
-        simd::store_partial(row + col, result, width);
-      }
-    }
-  }
+  store_tile<kRows>(acc, c, ldc, store, nr);
 }
 
 // microkernel_rows<1..MR, kAInPlace, kBInPlace>, indexed by rows - 1.
 using RowsKernel = void (*)(int64_t, const float*, int64_t, const float*, int64_t, float*, int64_t,
-                            float, float, int64_t);
+                            const TileStore&, int64_t);
 template <bool kAInPlace, bool kBInPlace, int... kRows>
 constexpr auto rows_kernels(std::integer_sequence<int, kRows...>) {
   return std::array<RowsKernel, sizeof...(kRows)>{
@@ -124,19 +146,19 @@ constexpr auto kPackedByRows = rows_kernels<false, false>(kRowCounts);
 constexpr auto kAInPlaceByRows = rows_kernels<true, false>(kRowCounts);
 constexpr auto kUnpackedByRows = rows_kernels<true, true>(kRowCounts);
 
-void microkernel(int64_t kc, const float* a, const float* b, float* c, int64_t ldc, float alpha,
-                 float beta, int64_t mr, int64_t nr) {
-  kPackedByRows[static_cast<std::size_t>(mr - 1)](kc, a, kMR, b, kNR, c, ldc, alpha, beta, nr);
+void microkernel(int64_t kc, const float* a, const float* b, float* c, int64_t ldc,
+                 const TileStore& store, int64_t mr, int64_t nr) {
+  kPackedByRows[static_cast<std::size_t>(mr - 1)](kc, a, kMR, b, kNR, c, ldc, store, nr);
 }
 
 void microkernel_a_in_place(int64_t kc, const float* a, int64_t lda, const float* b, float* c,
-                            int64_t ldc, float alpha, float beta, int64_t mr, int64_t nr) {
-  kAInPlaceByRows[static_cast<std::size_t>(mr - 1)](kc, a, lda, b, kNR, c, ldc, alpha, beta, nr);
+                            int64_t ldc, const TileStore& store, int64_t mr, int64_t nr) {
+  kAInPlaceByRows[static_cast<std::size_t>(mr - 1)](kc, a, lda, b, kNR, c, ldc, store, nr);
 }
 
 void microkernel_unpacked(int64_t k, const float* a, int64_t lda, const float* b, int64_t ldb,
-                          float* c, int64_t ldc, float alpha, float beta, int64_t mr, int64_t nr) {
-  kUnpackedByRows[static_cast<std::size_t>(mr - 1)](k, a, lda, b, ldb, c, ldc, alpha, beta, nr);
+                          float* c, int64_t ldc, const TileStore& store, int64_t mr, int64_t nr) {
+  kUnpackedByRows[static_cast<std::size_t>(mr - 1)](k, a, lda, b, ldb, c, ldc, store, nr);
 }
 
 // dst[p * width + i] = x[i * row_stride + p * k_stride] for i < rows, 0 for
@@ -192,10 +214,18 @@ void pack_rows_as_panels(const float* b, int64_t ldb, int64_t kc, int64_t cols, 
 
 // ---- Matrix-vector products (m == 1 or n == 1): no packing, each element read once ----
 
-// y[i * incy] = alpha * (x[i * ldx + 0..k) . v) + beta * y[i * incy] for i < rows; beta
-// == 0 never reads y. Four rows at a time, each in its own vector accumulator.
-void dot_rows(const float* x, int64_t ldx, int64_t rows, int64_t k, const float* v, float alpha,
-              float beta, float* y, int64_t incy) {
+// One output of the matrix-vector kernels: sum as store says, bias `index` outputs on.
+inline float store_one(float sum, float* out, const TileStore& store, int64_t index) {
+  float result = store.alpha * sum;
+  if (store.beta != 0.0f) result += store.beta * *out;
+  if (store.bias != nullptr) result += store.bias[index * store.bias_stride];
+  return tandem::activate(store.activation, result);
+}
+
+// y[i * incy] = store(x[i * ldx + 0..k) . v) for i < rows; beta == 0 never reads y.
+// Four rows at a time, each in its own vector accumulator.
+void dot_rows(const float* x, int64_t ldx, int64_t rows, int64_t k, const float* v,
+              const TileStore& store, float* y, int64_t incy) {
   constexpr int kRowsAtOnce = 4;
   for (int64_t i0 = 0; i0 < rows; i0 += kRowsAtOnce) {
     const int64_t count = rows - i0 < kRowsAtOnce ? rows - i0 : kRowsAtOnce;
@@ -220,16 +250,15 @@ void dot_rows(const float* x, int64_t ldx, int64_t rows, int64_t k, const float*
       float* out = y + (i0 + r) * incy;
       float dot = 0.0f;
       for (int l = 0; l < kLanes; ++l) dot += lanes[r][l];
-      const float sum = alpha * dot;
-      *out = beta == 0.0f ? sum : sum + beta * *out;
+      *out = store_one(dot, out, store, i0 + r);
     }
   }
 }
 
-// y[j * incy] = alpha * sum_p v[p] * x[p * ldx + j] + beta * y[j * incy] for j < cols:
-// kAxpyVectors vectors of columns at a time, held in registers across all of k.
-void axpy_rows(const float* x, int64_t ldx, int64_t k, int64_t cols, const float* v, float alpha,
-               float beta, float* y, int64_t incy) {
+// y[j * incy] = store(sum_p v[p] * x[p * ldx + j]) for j < cols: kAxpyVectors vectors
+// of columns at a time, held in registers across all of k.
+void axpy_rows(const float* x, int64_t ldx, int64_t k, int64_t cols, const float* v,
+               const TileStore& store, float* y, int64_t incy) {
   constexpr int kAxpyVectors = 4;
   constexpr int64_t kBlock = kAxpyVectors * kLanes;
   for (int64_t j0 = 0; j0 < cols; j0 += kBlock) {
@@ -250,8 +279,7 @@ void axpy_rows(const float* x, int64_t ldx, int64_t k, int64_t cols, const float
     for (int u = 0; u < kAxpyVectors; ++u) simd::store(sums + u * kLanes, acc[u]);
     for (int64_t j = 0; j < width; ++j) {
       float* out = y + (j0 + j) * incy;
-      const float sum = alpha * sums[j];
-      *out = beta == 0.0f ? sum : sum + beta * *out;
+      *out = store_one(sums[j], out, store, j0 + j);
     }
   }
 }

@@ -396,6 +396,10 @@ inline void load_s16(const int16_t* q, I32* v) {
 inline I32 dot_s16(I32 acc, I32 a, I32 b) { return _mm_add_epi32(acc, _mm_madd_epi16(a, b)); }
 #endif
 
+// relu as the relu op defines it: max(0, x) returns x when x is NaN (max gives its
+// second operand then), and + 0 turns -0 into +0.
+inline F32 relu(F32 x) { return add(max(zero(), x), zero()); }
+
 // Elements before `out` reaches the vector alignment that stream() needs (at most n);
 // -1 when out is not even float-aligned, so that no peeling can align it.
 inline int64_t elements_to_alignment(const float* out, int64_t n) {

@@ -12,6 +12,7 @@
 #include <stdint.h>
 
 #include <tandem/cpu/isa_list.h>
+#include <tandem/epilogue.h>
 
 namespace tandem::cpu {
 
@@ -37,25 +38,39 @@ struct MicroTile {
   int mr, nv;
 };
 
+// How an SGEMM microkernel stores its tile: C = alpha * A * B + beta * C (beta == 0
+// never reads C), then, where bias or activation is set (the last k block only), +
+// bias[j] and the activation (tandem/epilogue.h), in registers, as the tile is written.
+// bias points at the bias of the tile's first column; bias_stride is the distance
+// between the biases of consecutive outputs of the matrix-vector kernels (0 when
+// they all lie in one column of C); the tile kernels read bias[0..nr).
+struct TileStore {
+  float alpha = 1.0f;
+  float beta = 0.0f;
+  const float* bias = nullptr;
+  int64_t bias_stride = 1;
+  tandem::Activation activation = tandem::Activation::none;
+};
+
 // The SGEMM microkernel of one path (BLIS's contract, row-major):
-//   C[0:mr, 0:nr] = alpha * A * B + beta * C, for packed panels
+//   C[0:mr, 0:nr] = store(A * B), for packed panels
 //   A: kc x MR, stored a[p * MR + i];  B: kc x NR, stored b[p * NR + j]
-// with mr <= MR, nr <= NR (the panels are zero-padded to full size). beta == 0 never
-// reads C. pack_panel packs either operand (kernels/sgemm.cpp).
+// with mr <= MR, nr <= NR (the panels are zero-padded to full size). pack_panel packs
+// either operand (kernels/sgemm.cpp).
 struct SgemmKernels {
   int mr;  // MR: rows of C per microkernel call
   int nr;  // NR: columns of C per call, a multiple of the vector width
   void (*microkernel)(int64_t kc, const float* a, const float* b, float* c, int64_t ldc,
-                      float alpha, float beta, int64_t mr, int64_t nr);
+                      const TileStore& store, int64_t mr, int64_t nr);
   // The same with A as the caller stores it (a[i * lda + p]) and B packed, for A blocks
   // read in place instead of packed (sgemm_api.cpp says when).
   void (*microkernel_a_in_place)(int64_t kc, const float* a, int64_t lda, const float* b, float* c,
-                                 int64_t ldc, float alpha, float beta, int64_t mr, int64_t nr);
+                                 int64_t ldc, const TileStore& store, int64_t mr, int64_t nr);
   // The same on A and B as the caller stores them (row-major, not transposed: A
   // a[i * lda + p], B b[p * ldb + j], only j < nr read), for problems too small to
   // pay for packing.
   void (*microkernel_unpacked)(int64_t k, const float* a, int64_t lda, const float* b, int64_t ldb,
-                               float* c, int64_t ldc, float alpha, float beta, int64_t mr,
+                               float* c, int64_t ldc, const TileStore& store, int64_t mr,
                                int64_t nr);
   // dst[p * width + i] = x[i * row_stride + p * k_stride] (i < rows, zero up to width);
   // row_stride or k_stride is 1.
@@ -64,14 +79,14 @@ struct SgemmKernels {
   // B[0:kc, 0:cols] (b[p * ldb + j]) as ceil(cols / NR) consecutive NR-column panels
   // (panel q at dst + q * kc * NR, zero-padded), read row by row.
   void (*pack_rows_as_panels)(const float* b, int64_t ldb, int64_t kc, int64_t cols, float* dst);
-  // The matrix-vector products that GEMMs with m == 1 or n == 1 become (v contiguous,
-  // beta == 0 never reads y):
+  // The matrix-vector products that GEMMs with m == 1 or n == 1 become (v contiguous),
+  // output i stored as store does (its bias at store.bias[i * store.bias_stride]):
   //   dot_rows:  y[i * incy] = alpha * sum_p x[i * ldx + p] * v[p] + beta * y[i * incy]
   //   axpy_rows: y[j * incy] = alpha * sum_p v[p] * x[p * ldx + j] + beta * y[j * incy]
   void (*dot_rows)(const float* x, int64_t ldx, int64_t rows, int64_t k, const float* v,
-                   float alpha, float beta, float* y, int64_t incy);
+                   const TileStore& store, float* y, int64_t incy);
   void (*axpy_rows)(const float* x, int64_t ldx, int64_t k, int64_t cols, const float* v,
-                    float alpha, float beta, float* y, int64_t incy);
+                    const TileStore& store, float* y, int64_t incy);
 };
 
 // The integer GEMM of one path (cpu/src/kernels/igemm.cpp describes the layouts).

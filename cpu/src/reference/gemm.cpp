@@ -28,7 +28,7 @@ void gemm_int(std::int64_t m, std::int64_t n, std::int64_t k, const T* a, std::i
 
 void gemm(Transpose trans_a, Transpose trans_b, std::int64_t m, std::int64_t n, std::int64_t k,
           float alpha, const float* a, std::int64_t lda, const float* b, std::int64_t ldb,
-          float beta, float* c, std::int64_t ldc) {
+          float beta, float* c, std::int64_t ldc, const Epilogue& epilogue) {
   // BLAS: with alpha = 0, A and B are not read (NaN in them does not reach C).
   const std::int64_t terms = alpha == 0.0f ? 0 : k;
   for (std::int64_t i = 0; i < m; ++i) {
@@ -39,7 +39,9 @@ void gemm(Transpose trans_a, Transpose trans_b, std::int64_t m, std::int64_t n, 
       }
       double result = double{alpha} * acc;
       if (beta != 0.0f) result += double{beta} * double{c[i * ldc + j]};
-      c[i * ldc + j] = static_cast<float>(result);
+      float out = static_cast<float>(result);
+      if (epilogue.bias != nullptr) out += epilogue.bias[j];
+      c[i * ldc + j] = activate(epilogue.activation, out);
     }
   }
 }

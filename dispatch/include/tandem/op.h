@@ -12,6 +12,7 @@ namespace tandem {
 enum class Op : std::uint8_t {
   matmul,
   gemm,
+  linear,
   relu,
   add,
   multiply,

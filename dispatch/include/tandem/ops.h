@@ -13,6 +13,7 @@
 #include <cstdint>
 #include <functional>
 
+#include <tandem/epilogue.h>
 #include <tandem/options.h>
 #include <tandem/tensor.h>
 #include <tandem/transpose.h>
@@ -36,6 +37,17 @@ void gemm(Transpose trans_a, Transpose trans_b, float alpha, const Tensor& a, co
 void gemm(Transpose trans_a, Transpose trans_b, std::int64_t m, std::int64_t n, std::int64_t k,
           float alpha, const float* a, std::int64_t lda, const float* b, std::int64_t ldb,
           float beta, float* c, std::int64_t ldc, const Options& options = {});
+
+// ---- Layers (f32) ---------------------------------------------------------------------
+// y = act(x @ w + bias), as an inference engine runs a fully connected layer: x [m, k],
+// w [k, n], bias [n] or an undefined Tensor for none, all on one device. The bias and
+// the activation (tandem/epilogue.h) are applied by the GEMM's store as it writes y,
+// never as another pass over y: y[i][j] = act(float(x @ w)[i][j] + bias[j]).
+Tensor linear(const Tensor& x, const Tensor& w, const Tensor& bias = {},
+              Activation activation = Activation::none, const Options& options = {});
+// Into an existing [m, n] f32 output on the same device, which may not overlap an input.
+void linear(const Tensor& x, const Tensor& w, const Tensor& bias, Activation activation,
+            Tensor& out, const Options& options = {});
 
 // ---- Element-wise (f32, equal shapes) ------------------------------------------------
 Tensor relu(const Tensor& x, const Options& options = {});  // NaN propagates

@@ -9,6 +9,7 @@
 #include <functional>
 
 #include <tandem/cpu/isa.h>
+#include <tandem/epilogue.h>
 #include <tandem/transpose.h>
 
 namespace tandem::cpu {
@@ -43,11 +44,12 @@ GemmBlocking sgemm_blocking_used(Isa isa, std::int64_t m, std::int64_t n, std::i
 bool sgemm_reads_a_in_place(Isa isa, Transpose trans_a, std::int64_t lda);
 
 // C = alpha * op(A) * op(B) + beta * C, BLAS semantics on row-major storage (see
-// reference::gemm). beta == 0 never reads C.
+// reference::gemm). beta == 0 never reads C. The epilogue (tandem/epilogue.h: + bias[j],
+// then an activation) is applied by the store that writes each output's final value.
 void sgemm(Transpose trans_a, Transpose trans_b, std::int64_t m, std::int64_t n, std::int64_t k,
            float alpha, const float* a, std::int64_t lda, const float* b, std::int64_t ldb,
            float beta, float* c, std::int64_t ldc, const RunOptions& run = {},
-           const GemmBlocking& blocking = {});
+           const GemmBlocking& blocking = {}, const Epilogue& epilogue = {});
 
 // ---- Element-wise (out may alias an input) --------------------------------------------
 void relu(const float* x, float* y, std::int64_t n, const RunOptions& run = {});

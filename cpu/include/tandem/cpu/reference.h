@@ -10,6 +10,7 @@
 #include <cstdint>
 #include <functional>
 
+#include <tandem/epilogue.h>
 #include <tandem/transpose.h>
 
 namespace tandem::cpu::reference {
@@ -17,10 +18,11 @@ namespace tandem::cpu::reference {
 // ---- GEMM ------------------------------------------------------------------
 // C = alpha * op(A) * op(B) + beta * C with BLAS semantics on row-major storage:
 // op(A) is m x k, op(B) is k x n, C is m x n. Products are accumulated in double
-// and rounded to float once. beta == 0 never reads C (C may hold NaN).
+// and rounded to float once. beta == 0 never reads C (C may hold NaN). The epilogue
+// (epilogue.h) is applied to that float: + bias[j], then the activation.
 void gemm(Transpose trans_a, Transpose trans_b, std::int64_t m, std::int64_t n, std::int64_t k,
           float alpha, const float* a, std::int64_t lda, const float* b, std::int64_t ldb,
-          float beta, float* c, std::int64_t ldc);
+          float beta, float* c, std::int64_t ldc, const Epilogue& epilogue = {});
 
 // C = A * B for contiguous A (m x k), B (k x n), C (m x n).
 void matmul(const float* a, const float* b, float* c, std::int64_t m, std::int64_t n,
