@@ -3,8 +3,16 @@
 //   linear/f32/unfused.cpu.<path>/...   Tandem's SGEMM, then the relu op over y (no bias:
 //                                       the unfused form is given the lighter job)
 //   linear/f32/onednn/...               oneDNN matmul with a bias and an eltwise_relu post-op
-// Counters: GFLOP/s (2 m n k per call) and W's bytes as stored.
+// and the int8 layer with weights quantized per channel and packed once, bias and relu:
+//   linear/s8s8/cpu.<path>/...       x already int8, f32 out (as oneDNN's is given u8 x)
+//   linear/s8s8.qx/cpu.<path>/...    x f32, quantized in the call
+//   linear/s8s8s8/cpu.<path>/...     x int8, requantized int8 out (a chain of layers)
+//   linear/q8/cpu.<path>/...         quantized_matmul: both operands quantized per call
+//   linear/u8s8/onednn/...           oneDNN u8 x s8 -> f32, per-channel output scales,
+//                                    bias, relu, weights reordered once
+// Counters: GFLOP/s or GOP/s (2 m n k per call) and W's bytes as stored.
 #include <tandem/cpu/kernels.h>
+#include <tandem/quantized_layer.h>
 
 #include "bench_util.h"
 #include "onednn_anchor.h"
@@ -66,6 +74,98 @@ void run_onednn(benchmark::State& state, LayerShape s, int threads) {
   measure_flops(state, flops(s),
                 [&] { matmul.run(l.x.data(), l.w.data(), l.y.data(), l.bias.data()); });
 }
+
+// ---- int8 -------------------------------------------------------------------------------
+
+constexpr LayerShape kIntShapes[] = {{128, 784, 256}, {2048, 2048, 2048}};
+
+template <typename T>
+std::vector<T> ints_of(std::int64_t n, std::uint64_t seed, int lo, int hi) {
+  std::vector<float> f(static_cast<std::size_t>(n));
+  cpu::fill_uniform_int(f.data(), n, seed, lo, hi);
+  return std::vector<T>(f.begin(), f.end());
+}
+
+enum class IntForm { int8_x, f32_x, int8_out, quantized_matmul };
+
+void run_int8(benchmark::State& state, LayerShape s, cpu::Isa isa, int threads, IntForm form) {
+  Layer l(s);
+  const Options o = Options::using_implementation("cpu." + std::string(cpu::isa_name(isa)));
+  Options run = o;
+  run.threads = threads;
+  const Tensor w = Tensor::from(l.w, {s.k, s.n}), bias = Tensor::from(l.bias, {s.n});
+  const Tensor x = Tensor::from(l.x, {s.m, s.k});
+  const QuantizedWeights q = QuantizedWeights::prepare(w, 8, ScaleGranularity::per_channel, o);
+  const QuantizedTensor xq = quantize(x, 8);
+  state.counters["W_bytes"] = form == IntForm::quantized_matmul
+                                  ? static_cast<double>(s.k * s.n) * sizeof(float)
+                                  : static_cast<double>(q.stored_bytes());
+  std::vector<float> c(static_cast<std::size_t>(s.m * s.n));
+  measure(state, "GOP/s", flops(s), [&] {
+    switch (form) {
+      case IntForm::int8_x:
+        benchmark::DoNotOptimize(quantized_linear(xq, q, bias, Activation::relu, run));
+        break;
+      case IntForm::f32_x:
+        benchmark::DoNotOptimize(quantized_linear(x, q, bias, Activation::relu, run));
+        break;
+      case IntForm::int8_out:
+        benchmark::DoNotOptimize(quantized_linear(xq, q, bias, Activation::relu, 0.05f, run));
+        break;
+      case IntForm::quantized_matmul:
+        cpu::quantized_matmul(l.x.data(), l.w.data(), c.data(), s.m, s.n, s.k, 8, {isa, threads});
+        break;
+    }
+  });
+}
+
+void run_onednn_int8(benchmark::State& state, LayerShape s, int threads) {
+  const OnednnThreads scope(threads);
+  Layer l(s);
+  const auto x = ints_of<std::uint8_t>(s.m * s.k, 1, 0, 255);
+  const auto w = ints_of<std::int8_t>(s.k * s.n, 2, -127, 127);
+  using DataType = OnednnMatmul::DataType;
+  OnednnLayer layer;
+  layer.bias = true;
+  layer.relu = true;
+  layer.weights_reordered_once = true;
+  layer.output_scales.assign(static_cast<std::size_t>(s.n), 1e-4f);
+  OnednnMatmul matmul(s.m, s.n, s.k, DataType::u8, DataType::s8, DataType::f32, layer);
+  matmul.prepare_weights(w.data());
+  state.SetLabel(matmul.implementation());
+  state.counters["W_bytes"] = static_cast<double>(matmul.weights_bytes());
+  measure(state, "GOP/s", flops(s),
+          [&] { matmul.run(x.data(), nullptr, l.y.data(), l.bias.data()); });
+}
+
+bool igemm_available(cpu::Isa isa) {
+  return isa == cpu::Isa::avx512 ? cpu::has_avx512_vnni() : cpu::isa_supported(isa);
+}
+
+const bool registered_int8 = [] {
+  for (const LayerShape s : kIntShapes) {
+    for (const int threads : {1, 2}) {
+      const std::string shape = mkn(s.m, s.k, s.n) + "/t" + std::to_string(threads);
+      benchmark::RegisterBenchmark(name("linear", "u8s8", "onednn", shape).c_str(), run_onednn_int8,
+                                   s, threads)
+          ->Unit(benchmark::kMillisecond);
+      for (const cpu::Isa isa : {cpu::Isa::avx512, cpu::Isa::avx2}) {
+        if (!igemm_available(isa)) continue;
+        const std::string impl = "cpu." + std::string(cpu::isa_name(isa));
+        const std::pair<const char*, IntForm> forms[] = {{"s8s8", IntForm::int8_x},
+                                                         {"s8s8.qx", IntForm::f32_x},
+                                                         {"s8s8s8", IntForm::int8_out},
+                                                         {"q8", IntForm::quantized_matmul}};
+        for (const auto& [dtype, form] : forms) {
+          benchmark::RegisterBenchmark(name("linear", dtype, impl, shape).c_str(), run_int8, s, isa,
+                                       threads, form)
+              ->Unit(benchmark::kMillisecond);
+        }
+      }
+    }
+  }
+  return true;
+}();
 
 const bool registered = [] {
   for (const LayerShape s : kShapes) {

@@ -35,6 +35,7 @@ OnednnMatmul::OnednnMatmul(std::int64_t m, std::int64_t n, std::int64_t k, DataT
   const dnnl::matmul::primitive_desc pd(desc, attr, engine_);
   matmul_ = dnnl::matmul(pd);
   implementation_ = pd.impl_info_str();
+  weights_bytes_ = pd.weights_desc().get_size();
   a_ = dnnl::memory(a_md, engine_, DNNL_MEMORY_NONE);
   b_ = dnnl::memory(b_md, engine_, DNNL_MEMORY_NONE);
   c_ = dnnl::memory(c_md, engine_, DNNL_MEMORY_NONE);

@@ -52,11 +52,14 @@ class OnednnMatmul {
   void run(const void* a, const void* b, void* c, const float* bias = nullptr);
   // oneDNN's name for the implementation it picked (e.g. "brg:avx512_core", "gemm:jit").
   std::string implementation() const { return implementation_; }
+  // Bytes of the weights as the primitive reads them (after the reorder, if any).
+  std::size_t weights_bytes() const { return weights_bytes_; }
 
  private:
   dnnl::engine engine_;
   dnnl::stream stream_;
   dnnl::matmul matmul_;
+  std::size_t weights_bytes_ = 0;
   dnnl::memory a_, b_, c_, bias_, packed_b_;
   bool prepared_ = false;
   std::string implementation_;

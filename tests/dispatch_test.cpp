@@ -20,6 +20,7 @@
 #include <tandem/error.h>
 #include <tandem/kernels.h>
 #include <tandem/ops.h>
+#include <tandem/quantized_layer.h>
 
 #include "dispatch_log_capture.h"
 #include "gpu_test.h"
@@ -183,6 +184,14 @@ TEST(Dispatch, EveryOpOnEveryCpuImplementationMatchesTheReference) {
   std::vector<float> squares(static_cast<std::size_t>(a.numel()));
   square(a.data<float>(), squares.data(), a.numel());
 
+  const std::vector<float> qlin =
+      tandem::quantized_linear(
+          a,
+          tandem::QuantizedWeights::prepare(b, 8, tandem::ScaleGranularity::per_channel,
+                                            Options::using_implementation("reference")),
+          bias, tandem::Activation::relu)
+          .to_vector<float>();
+
   for (const Op op : tandem::all_ops()) {
     for (const std::string& impl : runnable_cpu_implementations(op)) {
       SCOPED_TRACE(std::string(tandem::op_name(op)) + " on " + impl);
@@ -240,6 +249,15 @@ TEST(Dispatch, EveryOpOnEveryCpuImplementationMatchesTheReference) {
         case Op::quantized_relu:
           EXPECT_EQ(tandem::quantized_relu(x, 16, o).to_vector<float>(), qr);
           break;
+        case Op::quantized_linear: {
+          const auto w =
+              tandem::QuantizedWeights::prepare(b, 8, tandem::ScaleGranularity::per_channel, o);
+          EXPECT_EQ(w.implementation(), impl);
+          EXPECT_EQ(
+              tandem::quantized_linear(a, w, bias, tandem::Activation::relu, o).to_vector<float>(),
+              qlin);
+          break;
+        }
         case Op::batch_apply:
           EXPECT_EQ(tandem::batch_apply(a, square, 3, o).to_vector<float>(), squares);
           break;

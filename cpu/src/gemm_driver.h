@@ -208,8 +208,10 @@ class PackingSpace {
 // `Gemm` is one family's view of its operands and microkernel, in packed units P:
 //   Index a_panel(Index kc), b_panel(Index kc): units per MR-row / NR-column panel
 //   void pack_a(Index ic, Index pc, Index rows, Index kc, P* dst): rows of A as panels
-//   void pack_b(Index pc, Index col, Index kc, Index cols, P* dst): B[pc:pc+kc,
-//       col:col+cols] as ceil(cols / NR) consecutive panels of b_panel(kc) units
+//   bool packs_b(): whether B is packed per call (else it was packed once, beforehand)
+//   const P* pack_b(Index pc, Index col, Index kc, Index cols, P* space): B[pc:pc+kc,
+//       col:col+cols] as ceil(cols / NR) consecutive panels of b_panel(kc) units, packed
+//       into space, or where they already are; returns where
 //   void micro(Index kc, const P* a, const P* b, Index row, Index col, Index rows,
 //              Index cols, Index pc, bool last_k): one MR x NR block of C
 template <typename P, typename Gemm>
@@ -221,7 +223,7 @@ void blis_loops(const char* op, const Gemm& gemm, Index m, Index n, Index k,
   // One thread's space: its A block, then its B panels.
   const auto bytes = [&](Index units) { return round_up(units * Index{sizeof(P)}, 64); };
   const Index a_bytes = bytes(ceil_div(mc, mr) * gemm.a_panel(kc));
-  const Index b_bytes = bytes(panels_max * gemm.b_panel(kc));
+  const Index b_bytes = gemm.packs_b() ? bytes(panels_max * gemm.b_panel(kc)) : 0;
 
   const auto run = [&](int t) {
     const Region region = region_of(t, grid, m, n, mr, nr);
@@ -239,15 +241,15 @@ void blis_loops(const char* op, const Gemm& gemm, Index m, Index n, Index k,
         const Index a_units = gemm.a_panel(kc_now);
         const Index b_units = gemm.b_panel(kc_now);
         const bool last_k = pc + kc_now == k;
-        gemm.pack_b(pc, jc, kc_now, nc_now, my_b);
+        const P* b_panels = gemm.pack_b(pc, jc, kc_now, nc_now, my_b);
         for (Index ic = region.row0; ic < row_end; ic += mc) {
           const Index mc_now = std::min(mc, row_end - ic);
           gemm.pack_a(ic, pc, mc_now, kc_now, my_a);
           for (Index jp = 0; jp < panels; ++jp) {
             const Index jr = jp * nr;
             for (Index ir = 0; ir < mc_now; ir += mr) {
-              gemm.micro(kc_now, my_a + ir / mr * a_units, my_b + jp * b_units, ic + ir, jc + jr,
-                         std::min(mr, mc_now - ir), std::min(nr, nc_now - jr), pc, last_k);
+              gemm.micro(kc_now, my_a + ir / mr * a_units, b_panels + jp * b_units, ic + ir,
+                         jc + jr, std::min(mr, mc_now - ir), std::min(nr, nc_now - jr), pc, last_k);
             }
           }
         }

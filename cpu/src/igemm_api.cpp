@@ -8,6 +8,7 @@
 #include <omp.h>
 
 #include <algorithm>
+#include <cmath>
 #include <cstdlib>
 #include <cstring>
 #include <limits>
@@ -57,13 +58,18 @@ struct Problem {
   Index m, n, k;
   const Byte* a;
   Index lda;
-  const Byte* b;
+  const Byte* b;  // plain B, unless packed_b
   Index ldb;
-  Byte* c;  // int32, or float with dequantize
+  const PackedIntegerB* packed_b;  // B packed once (its panels, its kc)
+  Byte* c;                         // int32 sums (a float result's own storage may hold them)
   Index ldc;
   Index element_bytes;  // of A and B: 1 or 2
-  bool dequantize;      // store float(sum) * scale
-  float scale;
+  // The last k block's store when it finishes the sums (IgemmStore::finish): its
+  // scales, bias, activation, requantization, and out (out_bytes per element).
+  bool finishes = false;
+  IgemmStore finish;
+  Byte* out = nullptr;
+  Index out_bytes = 4;
 };
 
 // The integer blocking, as sgemm's in packed bytes per k value (4 / k_group), with a
@@ -81,9 +87,15 @@ detail::BlockingRule blocking_rule(const IgemmKernels& kern, const IgemmOps& ops
           /*k_group=*/ops.k_group};
 }
 
+// Where k block `pc` of a packed B starts: every block before the last is kc long.
+Index packed_block_offset(const IgemmKernels& kern, const IgemmOps& ops, Index n, Index kc,
+                          Index pc) {
+  return pc / kc * ceil_div(n, kern.nr) * b_panel_bytes(kern, ops, kc);
+}
+
 // The integer GEMM as the shared loops see it (gemm_driver.h): byte panels of 32-bit
 // lanes; the microkernel adds earlier k blocks' sums from C and, in the last k block
-// of a quantized matmul, stores them dequantized.
+// of a quantized product, finishes them (IgemmStore).
 struct IgemmView {
   const IgemmKernels& kern;
   const IgemmOps& ops;
@@ -98,47 +110,88 @@ struct IgemmView {
                  kc, dst + ir / kern.mr * units);
     }
   }
-  void pack_b(Index pc, Index col, Index kc, Index cols, Byte* dst) const {
+  bool packs_b() const { return p.packed_b == nullptr; }
+  const Byte* pack_b(Index pc, Index col, Index kc, Index cols, Byte* dst) const {
     const Index units = b_panel(kc);
+    if (p.packed_b != nullptr) {
+      return p.packed_b->data() + packed_block_offset(kern, ops, p.n, p.packed_b->kc(), pc) +
+             col / kern.nr * units;
+    }
     for (Index j = 0; j < cols; j += kern.nr) {
       ops.pack_b(p.b + (pc * p.ldb + col + j) * p.element_bytes, p.ldb, kc,
                  std::min<Index>(kern.nr, cols - j), dst + j / kern.nr * units);
     }
+    return dst;
   }
   void micro(Index kc, const Byte* pa, const Byte* pb, Index row, Index col, Index rows, Index cols,
              Index pc, bool last_k) const {
-    const int flags =
-        (pc > 0 ? kIgemmAccumulate : 0) | (p.dequantize && last_k ? kIgemmDequantize : 0);
-    ops.microkernel(kc, pa, pb, p.c + (row * p.ldc + col) * 4, p.ldc, rows, cols, flags, p.scale);
+    IgemmStore store;
+    if (p.finishes && last_k) {
+      store = p.finish;
+      store.finish = true;
+      store.scales += col * store.scale_stride;
+      if (store.bias != nullptr) store.bias += col;
+      store.out = p.out + (row * store.ldo + col) * p.out_bytes;
+    }
+    store.accumulate = pc > 0;
+    ops.microkernel(kc, pa, pb, p.c + (row * p.ldc + col) * 4, p.ldc, rows, cols, store);
   }
 };
+
+// K = 0: every output is the store's finish of a zero sum, as the microkernel's would be.
+void finish_zero_sums(const Problem& p) {
+  const IgemmStore& f = p.finish;
+  for (Index i = 0; i < p.m; ++i) {
+    for (Index j = 0; j < p.n; ++j) {
+      float y = 0.0f * f.scales[j * f.scale_stride];
+      if (f.bias != nullptr) y += f.bias[j];
+      y = activate(f.activation, y);
+      if (f.requantize) {
+        const float q = std::nearbyint(std::clamp(y * f.inverse_out_scale, -128.0f, 127.0f));
+        reinterpret_cast<std::int8_t*>(p.out)[i * f.ldo + j] = static_cast<std::int8_t>(q);
+      } else {
+        reinterpret_cast<float*>(p.out)[i * f.ldo + j] = y;
+      }
+    }
+  }
+}
 
 void run_gemm(const char* op, const IgemmKernels& kern, const IgemmOps& ops, const Problem& p,
               int requested_threads, const GemmBlocking& blocking) {
   const Index m = p.m, n = p.n, k = p.k;
   if (m <= 0 || n <= 0) return;
-  if (k <= 0) {  // C = 0: int32 0 and float +0.0f are both all-zero bytes
-    for (Index i = 0; i < m; ++i) {
+  if (k <= 0) {  // every sum is 0
+    if (p.finishes) {
+      finish_zero_sums(p);
+      return;
+    }
+    for (Index i = 0; i < m; ++i) {  // int32 0: all-zero bytes
       std::memset(p.c + i * p.ldc * 4, 0, static_cast<std::size_t>(n) * 4);
     }
     return;
   }
   const int threads =
       detail::gemm_threads(m, n, k, tuning::kIgemmMinMacsPerThread, requested_threads);
-  const GemmBlocking used =
-      detail::blocking_used(blocking_rule(kern, ops), m, n, k, threads, blocking);
+  GemmBlocking used = detail::blocking_used(blocking_rule(kern, ops), m, n, k, threads, blocking);
+  if (p.packed_b != nullptr) used.kc = p.packed_b->kc();
   detail::blis_loops<Byte>(op, IgemmView{kern, ops, p}, m, n, k, used, kern.mr, kern.nr, threads);
 }
 
 template <typename T>
 Problem integer_problem(Index m, Index n, Index k, const T* a, Index lda, const T* b, Index ldb,
                         std::int32_t* c, Index ldc) {
-  return {m,     n,
-          k,     reinterpret_cast<const Byte*>(a),
-          lda,   reinterpret_cast<const Byte*>(b),
-          ldb,   reinterpret_cast<Byte*>(c),
-          ldc,   static_cast<Index>(sizeof(T)),
-          false, 1.0f};
+  Problem p{};
+  p.m = m;
+  p.n = n;
+  p.k = k;
+  p.a = reinterpret_cast<const Byte*>(a);
+  p.lda = lda;
+  p.b = reinterpret_cast<const Byte*>(b);
+  p.ldb = ldb;
+  p.c = reinterpret_cast<Byte*>(c);
+  p.ldc = ldc;
+  p.element_bytes = static_cast<Index>(sizeof(T));
+  return p;
 }
 
 // ---- Quantization: the path's quantize kernels (kernels/quantize.cpp) -----------------
@@ -182,12 +235,13 @@ void quantized_matmul_as(const char* op, const IgemmKernels& kern, const IgemmOp
   const auto qb = std::make_unique_for_overwrite<Q[]>(static_cast<std::size_t>(k * n));
   quantize_into(qk, a, m * k, scale_a, qa.get(), threads);
   quantize_into(qk, b, k * n, scale_b, qb.get(), threads);
-  const Problem p{m,    n,
-                  k,    reinterpret_cast<const Byte*>(qa.get()),
-                  k,    reinterpret_cast<const Byte*>(qb.get()),
-                  n,    reinterpret_cast<Byte*>(c),
-                  n,    static_cast<Index>(sizeof(Q)),
-                  true, scale_a * scale_b};
+  const float scale = scale_a * scale_b;
+  Problem p =
+      integer_problem(m, n, k, qa.get(), k, qb.get(), n, reinterpret_cast<std::int32_t*>(c), n);
+  p.finishes = true;
+  p.finish.scales = &scale;
+  p.finish.ldo = n;
+  p.out = reinterpret_cast<Byte*>(c);  // the sums are finished where they were kept
   run_gemm(op, kern, ops, p, threads, {});
 }
 
@@ -234,6 +288,109 @@ void quantized_matmul(const float* a, const float* b, float* c, Index m, Index n
     quantized_matmul_as<std::int16_t>(op, kern, kern.s16, qk, a, b, c, m, n, k, scale_a, scale_b,
                                       run.threads);
   }
+}
+
+// ---- Quantized layers ----------------------------------------------------------------------
+
+template <typename T>
+void PackedIntegerB::pack(const T* b, Index ldb) {
+  const char* op = "PackedIntegerB";
+  const IgemmKernels& kern = kernels(op, isa_);
+  const IgemmOps& ops = sizeof(T) == 1 ? kern.s8 : kern.s16;
+  // The k block every product with these weights runs (it depends on K alone).
+  kc_ =
+      k_ > 0
+          ? detail::blocking_used(blocking_rule(kern, ops), 1, std::max<Index>(n_, 1), k_, 1, {}).kc
+          : 1;
+  const Index panels = ceil_div(n_, kern.nr);
+  Index total = 0;
+  for (Index pc = 0; pc < k_; pc += kc_) {
+    total += panels * b_panel_bytes(kern, ops, std::min(kc_, k_ - pc));
+  }
+  auto storage = detail::allocate_packing<Byte>(op, total);
+  for (Index pc = 0; pc < k_; pc += kc_) {
+    const Index kc_now = std::min(kc_, k_ - pc), units = b_panel_bytes(kern, ops, kc_now);
+    Byte* block = storage.get() + packed_block_offset(kern, ops, n_, kc_, pc);
+    for (Index j = 0; j < panels; ++j) {
+      ops.pack_b(b + pc * ldb + j * kern.nr, ldb, kc_now,
+                 std::min<Index>(kern.nr, n_ - j * kern.nr), block + j * units);
+    }
+  }
+  bytes_ = static_cast<std::size_t>(total);
+  data_ = std::shared_ptr<const Byte[]>(storage.release(), detail::FreeDeleter{});
+}
+
+PackedIntegerB::PackedIntegerB(const std::int8_t* b, Index ldb, Index k, Index n, Isa isa)
+    : isa_(isa), bits_(8), k_(k), n_(n), kc_(1) {
+  pack(b, ldb);
+}
+PackedIntegerB::PackedIntegerB(const std::int16_t* b, Index ldb, Index k, Index n, Isa isa)
+    : isa_(isa), bits_(16), k_(k), n_(n), kc_(1) {
+  pack(b, ldb);
+}
+
+namespace {
+
+// y = epilogue(A * B) into float (out_bytes 4) or requantized int8 (out_bytes 1).
+void run_quantized_linear(Index m, const void* a, Index lda, const PackedIntegerB& b,
+                          const QuantizedEpilogue& e, bool requantize, float out_scale, Byte* y,
+                          Index ldy, const RunOptions& run, const GemmBlocking& blocking) {
+  const char* op = "quantized_linear";
+  if (run.isa != b.isa()) {
+    throw ArgumentError(std::string(op) + ": the weights were packed for cpu." +
+                        std::string(isa_name(b.isa())) + ", not cpu." +
+                        std::string(isa_name(run.isa)));
+  }
+  const IgemmKernels& kern = kernels(op, b.isa());
+  const IgemmOps& ops = b.bits() == 8 ? kern.s8 : kern.s16;
+  const Index n = b.n(), k = b.k();
+  Problem p{};
+  p.m = m;
+  p.n = n;
+  p.k = k;
+  p.a = static_cast<const Byte*>(a);
+  p.lda = lda;
+  p.packed_b = &b;
+  p.element_bytes = b.bits() / 8;
+  p.finishes = true;
+  p.finish.scales = e.scales;
+  p.finish.scale_stride = e.per_column ? 1 : 0;
+  p.finish.bias = e.bias;
+  p.finish.activation = e.activation;
+  p.finish.requantize = requantize;
+  p.finish.inverse_out_scale = 1.0f / out_scale;
+  p.finish.ldo = ldy;
+  p.out = y;
+  p.out_bytes = requantize ? 1 : 4;
+  // The int32 sums between k blocks: in a float y's own storage (the same size), in a
+  // scratch buffer for an int8 y that takes more than one k block.
+  std::unique_ptr<std::int32_t[], detail::FreeDeleter> scratch;
+  if (requantize && k > b.kc()) {
+    scratch = detail::allocate_packing<std::int32_t>(op, m * n);
+    p.c = reinterpret_cast<Byte*>(scratch.get());
+    p.ldc = n;
+  } else {
+    p.c = y;  // never read as sums within a single k block
+    p.ldc = ldy;
+  }
+  run_gemm(op, kern, ops, p, run.threads, blocking);
+}
+
+}  // namespace
+
+void quantized_linear(Index m, const void* a, Index lda, const PackedIntegerB& b,
+                      const QuantizedEpilogue& epilogue, float* y, Index ldy, const RunOptions& run,
+                      const GemmBlocking& blocking) {
+  run_quantized_linear(m, a, lda, b, epilogue, false, 1.0f, reinterpret_cast<Byte*>(y), ldy, run,
+                       blocking);
+}
+
+void quantized_linear(Index m, const void* a, Index lda, const PackedIntegerB& b,
+                      const QuantizedEpilogue& epilogue, float out_scale, std::int8_t* y, Index ldy,
+                      const RunOptions& run, const GemmBlocking& blocking) {
+  quant::require_scale("quantized_linear", out_scale);
+  run_quantized_linear(m, a, lda, b, epilogue, true, out_scale, reinterpret_cast<Byte*>(y), ldy,
+                       run, blocking);
 }
 
 }  // namespace tandem::cpu

@@ -105,15 +105,17 @@ struct SgemmView {
   // B[pc:pc+kc, col:col+cols] as micro-panels of NR columns: row by row when B's rows
   // run along n (each row read once, in order, where a panel at a time would read 128
   // bytes of every row per pass), else panel by panel (a transpose).
-  void pack_b(Index pc, Index col, Index kc, Index cols, float* dst) const {
+  bool packs_b() const { return true; }
+  const float* pack_b(Index pc, Index col, Index kc, Index cols, float* dst) const {
     if (!b.trans) {
       kern.pack_rows_as_panels(b.at(pc, col), b.ld, kc, cols, dst);
-      return;
+      return dst;
     }
     for (Index j = 0; j < cols; j += kern.nr) {
       kern.pack_panel(b.at(pc, col + j), b.col_stride(), b.row_stride(),
                       std::min<Index>(kern.nr, cols - j), kc, kern.nr, dst + j * kc);
     }
+    return dst;
   }
   void micro(Index kc, const float* pa, const float* pb, Index row, Index col, Index rows,
              Index cols, Index pc, bool last_k) const {

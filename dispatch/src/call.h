@@ -40,10 +40,14 @@ struct Call {
   // Scalars and results.
   float alpha = 1.0f;
   float beta = 0.0f;
-  Activation activation = Activation::none;  // linear's; its bias is in[2]
-  int bits = 8;                              // quantization width: selects i8 or i16 storage
-  float scale = 1.0f;                        // dequantize's input; quantize's output
-  double result = 0.0;                       // the reductions' output
+  Activation activation = Activation::none;  // the layers'; their bias is in[2]
+  // quantized_linear: the prepared weights (QuantizedWeights::Data), x's scale (0: x
+  // is f32, quantized by the kernel's path), the int8 output's scale (0: f32 out).
+  const void* prepared = nullptr;
+  float out_scale = 0.0f;
+  int bits = 8;         // quantization width: selects i8 or i16 storage
+  float scale = 1.0f;   // dequantize's input; quantize's output
+  double result = 0.0;  // the reductions' output
   const RowFunction* row_function = nullptr;
   int workers = 1;
 

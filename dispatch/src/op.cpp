@@ -22,6 +22,7 @@ constexpr OpInfo kOps[] = {
     {Op::dequantize, "dequantize", "i8/i16 -> f32", false},
     {Op::quantized_matmul, "quantized_matmul", "f32 (i8/i16 inside)", true},
     {Op::quantized_relu, "quantized_relu", "f32 (i8/i16 inside)", false},
+    {Op::quantized_linear, "quantized_linear", "f32/i8/i16 -> f32/i8", true},
     {Op::batch_apply, "batch_apply", "f32", false},
 };
 

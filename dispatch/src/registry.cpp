@@ -12,6 +12,9 @@
 #include <tandem/cpu/reference.h>
 #include <tandem/cuda/runtime.h>
 #include <tandem/error.h>
+#include <tandem/quantization_rules.h>
+
+#include "quantized_weights.h"
 
 namespace tandem::detail {
 namespace {
@@ -55,6 +58,74 @@ template <cuda::SgemmImpl impl>
 void cuda_gemm(Call& c, const Context& w) {
   cuda::sgemm(impl, c.trans_a, c.trans_b, c.m, c.n, c.k, c.alpha, x_of(c), c.lda, y_of(c), c.ldb,
               c.beta, out_of(c), c.ldc, *w.stream);
+}
+
+// ---- quantized_linear: the weights' layout decides the implementation -------------------
+const QuantizedWeights::Data& weights_of(const Call& c) {
+  return *static_cast<const QuantizedWeights::Data*>(c.prepared);
+}
+
+// x_scale * w_scale per column (or one), refused where the product overflows.
+std::vector<float> combined_scales(const QuantizedWeights::Data& w, float x_scale) {
+  std::vector<float> scales(w.scales.size());
+  for (std::size_t j = 0; j < scales.size(); ++j) {
+    scales[j] = quant::dequantization_scale("quantized_linear", x_scale, w.scales[j]);
+  }
+  return scales;
+}
+
+// x as Q: the caller's quantized values, or x quantized here by `quantize` (which
+// returns the scale) into `own`.
+template <typename Q, typename Quantize>
+const Q* quantized_x(const Call& c, float& x_scale, std::vector<Q>& own, Quantize&& quantize) {
+  x_scale = c.scale;
+  if (x_scale > 0.0f) return q_in<Q>(c);
+  own.resize(static_cast<std::size_t>(c.m * c.k));
+  x_scale = quantize(x_of(c), c.m * c.k, own.data());
+  return own.data();
+}
+
+void cpu_quantized_linear(Call& c, const Context& w) {
+  const QuantizedWeights::Data& d = weights_of(c);
+  by_width(c, [&]<typename Q>(Q) {
+    float x_scale = 0.0f;
+    std::vector<Q> own;
+    const Q* x = quantized_x<Q>(c, x_scale, own, [&](const float* in, std::int64_t n, Q* q) {
+      return cpu::quantize(in, n, q, w.run);
+    });
+    const std::vector<float> scales = combined_scales(d, x_scale);
+    const cpu::QuantizedEpilogue e{scales.data(), scales.size() > 1,
+                                   static_cast<const float*>(c.in[2]), c.activation};
+    if (c.out_scale > 0.0f) {
+      cpu::quantized_linear(c.m, x, c.k, *d.packed, e, c.out_scale, q_out<std::int8_t>(c), c.n,
+                            w.run, c.blocking);
+    } else {
+      cpu::quantized_linear(c.m, x, c.k, *d.packed, e, out_of(c), c.n, w.run, c.blocking);
+    }
+  });
+}
+
+void reference_quantized_linear(Call& c, const Context&) {
+  const QuantizedWeights::Data& d = weights_of(c);
+  by_width(c, [&]<typename Q>(Q) {
+    float x_scale = 0.0f;
+    std::vector<Q> own;
+    const Q* x = quantized_x<Q>(c, x_scale, own, [&](const float* in, std::int64_t n, Q* q) {
+      const float scale = ref::quantize_scale(in, n, c.bits);
+      ref::quantize(in, n, scale, q);
+      return scale;
+    });
+    const std::vector<float> scales = combined_scales(d, x_scale);
+    const Q* values;
+    if constexpr (sizeof(Q) == 1) {
+      values = d.values_i8.data();
+    } else {
+      values = d.values_i16.data();
+    }
+    ref::quantized_linear(c.m, c.n, c.k, x, values, scales.data(), scales.size() > 1,
+                          static_cast<const float*>(c.in[2]), c.activation, out_of(c), c.out_scale,
+                          q_out<std::int8_t>(c));
+  });
 }
 
 // Which implementations a row stands for.
@@ -215,6 +286,14 @@ constexpr Row kRows[] = {
    [](Call& c, const Context& w) {
      cuda::quantized_relu(x_of(c), out_of(c), c.count, c.bits, *w.stream);
    }},
+
+  // quantized_linear: prepared weights, packed for one CPU path (or plain for the
+  // reference); QuantizedWeights::prepare picks the row, the call runs it.
+  {Op::quantized_linear, Paths::cpu_isas, nullptr,
+   "weights packed once, integer GEMM, scales, bias, relu, requantize in its store",
+   cpu_quantized_linear, /*needs_vnni=*/true},
+  {Op::quantized_linear, Paths::reference, "reference", "int64 sums, then the epilogue",
+   reference_quantized_linear},
 
   // batch_apply runs the caller's function: no SIMD paths and no GPU kernel.
   {Op::batch_apply, Paths::cpu_one, "cpu.openmp", "row blocks on an OpenMP team",

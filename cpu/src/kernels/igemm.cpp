@@ -43,18 +43,63 @@ constexpr int kNV = tiles::TANDEM_CPU_ISA.nv;
 #error "the avx512 integer GEMM needs -mavx512vnni (EXTRA_avx512 in cpu/CMakeLists.txt)"
 #endif
 
-// float(v) * scale into the first n lanes at p.
-inline void store_scaled(float* p, I32 v, float scale, int64_t n) {
-  const simd::F32 x = simd::mul(simd::to_float(v), simd::set1(scale));
-  if (n == kLanes) {
-    simd::store(p, x);
-  } else {
-    simd::store_partial(p, x, n);
-  }
-}
-
 constexpr int kNR = kNV * kLanes;
 constexpr int64_t kPrefetchGroups = 8;  // the packed panels, this many k groups ahead
+
+// The last k block's store (IgemmStore::finish): the sums (plus C's with accumulate)
+// scaled, biased, activated, and written as float or requantized int8 to store.out.
+inline void finish_tile(const I32 (&acc)[kMR][kNV], void* c, int64_t ldc, int64_t mr, int64_t nr,
+                        const IgemmStore& store) {
+  using simd::F32;
+  F32 scale[kNV], bias[kNV];
+#pragma GCC unroll 4
+  for (int v = 0; v < kNV; ++v) {
+    const int64_t have = nr - v * kLanes;
+    const int64_t width = have >= kLanes ? kLanes : (have > 0 ? have : 0);
+    const auto lanes = [&](const float* p) {
+      return width == kLanes ? simd::load(p)
+             : width > 0     ? simd::load_partial(p, width)
+                             : simd::zero();
+    };
+    scale[v] =
+        store.scale_stride == 0 ? simd::set1(*store.scales) : lanes(store.scales + v * kLanes);
+    bias[v] = store.bias != nullptr ? lanes(store.bias + v * kLanes) : simd::zero();
+  }
+  const bool relu = store.activation == tandem::Activation::relu;
+  const F32 inverse = simd::set1(store.inverse_out_scale);
+  const F32 lo = simd::set1(-128.0f), hi = simd::set1(127.0f);
+#pragma GCC unroll 16
+  for (int i = 0; i < kMR; ++i) {
+    if (i >= mr) break;
+    const int32_t* partial = static_cast<const int32_t*>(c) + i * ldc;
+#pragma GCC unroll 4
+    for (int v = 0; v < kNV; ++v) {
+      const int64_t col = v * kLanes;
+      if (col >= nr) break;
+      const int64_t width = nr - col < kLanes ? nr - col : kLanes;
+      const bool full = width == kLanes;
+      I32 sum = acc[i][v];
+      if (store.accumulate) {
+        sum = simd::add(sum, full ? simd::load_i32(partial + col)
+                                  : simd::load_i32_partial(partial + col, width));
+      }
+      F32 y = simd::mul(simd::to_float(sum), scale[v]);
+      if (store.bias != nullptr) y = simd::add(y, bias[v]);
+      if (relu) y = simd::relu(y);
+      if (store.requantize) {
+        const I32 q = simd::round_to_int(simd::min(simd::max(simd::mul(y, inverse), lo), hi));
+        simd::store_s8_lanes(static_cast<int8_t*>(store.out) + i * store.ldo + col, q, width);
+      } else {
+        float* out = static_cast<float*>(store.out) + i * store.ldo + col;
+        if (full) {
+          simd::store(out, y);
+        } else {
+          simd::store_partial(out, y, width);
+        }
+      }
+    }
+  }
+}
 
 // ---- The microkernel ----------------------------------------------------------------
 
@@ -65,7 +110,7 @@ struct DotS16 {
 // C[0:mr, 0:nr] (=|+=) A * B over kc k values of packed panels; see IgemmOps.
 template <typename Dot, int G, bool kOffsets>
 void microkernel(int64_t kc, const void* a, const void* b, void* c, int64_t ldc, int64_t mr,
-                 int64_t nr, int flags, float scale) {
+                 int64_t nr, const IgemmStore& store) {
   const unsigned char* ap = static_cast<const unsigned char*>(a);
   const unsigned char* bp = static_cast<const unsigned char*>(b);
   const int64_t groups = (kc + G - 1) / G;
@@ -102,6 +147,10 @@ void microkernel(int64_t kc, const void* a, const void* b, void* c, int64_t ldc,
     }
   }
 
+  if (store.finish) {
+    finish_tile(acc, c, ldc, mr, nr, store);
+    return;
+  }
 #pragma GCC unroll 16
   for (int i = 0; i < kMR; ++i) {
     if (i >= mr) break;
@@ -111,15 +160,13 @@ void microkernel(int64_t kc, const void* a, const void* b, void* c, int64_t ldc,
       const int64_t col = v * kLanes;
       if (col >= nr) break;
       const int64_t width = nr - col < kLanes ? nr - col : kLanes;
-      I32 sum = acc[i][v];
       const bool full = width == kLanes;
-      if (flags & kIgemmAccumulate) {
+      I32 sum = acc[i][v];
+      if (store.accumulate) {
         sum = simd::add(
             sum, full ? simd::load_i32(row + col) : simd::load_i32_partial(row + col, width));
       }
-      if (flags & kIgemmDequantize) {
-        store_scaled(reinterpret_cast<float*>(row + col), sum, scale, width);
-      } else if (full) {
+      if (full) {
         simd::store_i32(row + col, sum);
       } else {
         simd::store_i32_partial(row + col, sum, width);

@@ -146,6 +146,10 @@ inline I32 abs_bits(F32 a) {
 // Round to nearest even (the default mode), and back.
 inline I32 round_to_int(F32 a) { return _mm512_maskz_cvtps_epi32(0xFFFF, a.v); }
 inline F32 to_float(I32 a) { return {_mm512_maskz_cvtepi32_ps(0xFFFF, a)}; }
+// The first n lanes as int8, saturated (one vpmovsdb).
+inline void store_s8_lanes(int8_t* q, I32 v, int64_t n) {
+  _mm512_mask_cvtsepi32_storeu_epi8(q, tail_mask(n), v);
+}
 // int8/int16 <-> int32 by blocks of kPack8 / kPack16 vectors, saturating when packing.
 inline constexpr int kPack8 = 1;
 inline constexpr int kPack16 = 1;
@@ -259,6 +263,12 @@ inline I32 abs_bits(F32 a) {
 }
 inline I32 round_to_int(F32 a) { return _mm256_cvtps_epi32(a.v); }
 inline F32 to_float(I32 a) { return {_mm256_cvtepi32_ps(a)}; }
+// The first n lanes as int8 (values already in range: the GEMM's store clamps in float).
+inline void store_s8_lanes(int8_t* q, I32 v, int64_t n) {
+  alignas(32) int32_t lanes[kLanes];
+  _mm256_store_si256(reinterpret_cast<__m256i*>(lanes), v);
+  for (int64_t l = 0; l < n; ++l) q[l] = static_cast<int8_t>(lanes[l]);
+}
 inline constexpr int kPack8 = 4;
 inline constexpr int kPack16 = 2;
 // The packs work within 128-bit halves; the permutes put the elements back in order.
@@ -368,6 +378,12 @@ inline I32 abs_bits(F32 a) {
 }
 inline I32 round_to_int(F32 a) { return _mm_cvtps_epi32(a.v); }
 inline F32 to_float(I32 a) { return {_mm_cvtepi32_ps(a)}; }
+// The first n lanes as int8 (values already in range: the GEMM's store clamps in float).
+inline void store_s8_lanes(int8_t* q, I32 v, int64_t n) {
+  alignas(16) int32_t lanes[kLanes];
+  _mm_store_si128(reinterpret_cast<__m128i*>(lanes), v);
+  for (int64_t l = 0; l < n; ++l) q[l] = static_cast<int8_t>(lanes[l]);
+}
 inline constexpr int kPack8 = 4;
 inline constexpr int kPack16 = 2;
 inline void store_s8(int8_t* q, const I32* v) {

@@ -94,9 +94,24 @@ struct SgemmKernels {
 // with zeros to a multiple of k_group): an A panel (MR rows) is MR * ceil(kc /
 // k_group) lanes, a B panel (NR columns) NR * ceil(kc / k_group) lanes, followed by
 // NR more (int32 start values of the accumulators) when b_offsets is set.
-enum : int {
-  kIgemmAccumulate = 1,  // add the int32 sums already in C (earlier k blocks)
-  kIgemmDequantize = 2,  // store float(sum) * scale into C instead of the int32 sum
+// How the integer microkernel stores its tile. Before the last k block (finish unset)
+// the int32 sums go to C, added to those already there with accumulate. In the last
+// one of a quantized product (finish), each sum becomes
+//   y = act(float(sum) * scales[j * scale_stride] + bias[j])      (tandem/epilogue.h)
+// written as float, or with requantize as int8 round(clamp(y * inverse_out_scale,
+// -128, 127)) (the quantize rule), to out (ldo elements apart) instead of C. scales,
+// bias and out point at the tile's first column (out at its first row too).
+struct IgemmStore {
+  bool accumulate = false;
+  bool finish = false;
+  const float* scales = nullptr;
+  int64_t scale_stride = 0;  // 0: one scale for every column
+  const float* bias = nullptr;
+  tandem::Activation activation = tandem::Activation::none;
+  bool requantize = false;
+  float inverse_out_scale = 1.0f;
+  void* out = nullptr;
+  int64_t ldo = 0;
 };
 struct IgemmOps {
   int k_group;
@@ -105,11 +120,10 @@ struct IgemmOps {
   void (*pack_a)(const void* a, int64_t lda, int64_t rows, int64_t kc, void* dst);
   // B[0:kc, 0:cols] (cols <= NR) into one B panel.
   void (*pack_b)(const void* b, int64_t ldb, int64_t kc, int64_t cols, void* dst);
-  // C[0:mr, 0:nr] = A * B (+ C with kIgemmAccumulate) for one A and one B panel of
-  // kc k values; C is int32, or float with kIgemmDequantize (the int32 sums of
-  // earlier k blocks being read from the same place). ldc in elements of 4 bytes.
+  // C[0:mr, 0:nr] = A * B (+ C with store.accumulate) for one A and one B panel of kc
+  // k values, int32 in C (ldc in elements of 4 bytes), or finished as store says.
   void (*microkernel)(int64_t kc, const void* a, const void* b, void* c, int64_t ldc, int64_t mr,
-                      int64_t nr, int flags, float scale);
+                      int64_t nr, const IgemmStore& store);
 };
 struct IgemmKernels {
   int mr;

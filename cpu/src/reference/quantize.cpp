@@ -130,6 +130,69 @@ void quantized_matmul(const float* a, const float* b, float* c, std::int64_t m, 
   }
 }
 
+namespace {
+
+template <typename Q>
+void quantize_columns(const float* w, std::int64_t k, std::int64_t n, float* scales, Q* q) {
+  const int bits = sizeof(Q) * 8;
+  check_finite("quantize_per_column", "W", w, k * n);
+  // max |W[i][j]| per column, gathered in scales itself, then turned into the scale.
+  std::fill(scales, scales + n, 0.0f);
+  for (std::int64_t i = 0; i < k; ++i) {
+    for (std::int64_t j = 0; j < n; ++j) scales[j] = std::max(scales[j], std::fabs(w[i * n + j]));
+  }
+  for (std::int64_t j = 0; j < n; ++j) scales[j] = quant::symmetric_scale(scales[j], bits);
+  for (std::int64_t i = 0; i < k; ++i) {
+    for (std::int64_t j = 0; j < n; ++j) {
+      q[i * n + j] = quantize_one<Q>(w[i * n + j], 1.0f / scales[j]);
+    }
+  }
+}
+
+template <typename Q>
+void quantized_linear_as(std::int64_t m, std::int64_t n, std::int64_t k, const Q* x, const Q* w,
+                         const float* scales, bool per_column, const float* bias,
+                         Activation activation, float* y, float out_scale, std::int8_t* yq) {
+  const float inverse_out = out_scale > 0.0f ? 1.0f / out_scale : 0.0f;
+  for (std::int64_t i = 0; i < m; ++i) {
+    for (std::int64_t j = 0; j < n; ++j) {
+      std::int64_t sum = 0;
+      for (std::int64_t p = 0; p < k; ++p) sum += std::int64_t{x[i * k + p]} * w[p * n + j];
+      float value = static_cast<float>(sum) * scales[per_column ? j : 0];
+      if (bias != nullptr) value += bias[j];
+      value = activate(activation, value);
+      if (out_scale > 0.0f) {
+        yq[i * n + j] = quantize_one<std::int8_t>(value, inverse_out);
+      } else {
+        y[i * n + j] = value;
+      }
+    }
+  }
+}
+
+}  // namespace
+
+void quantize_per_column(const float* w, std::int64_t k, std::int64_t n, float* scales,
+                         std::int8_t* q) {
+  quantize_columns(w, k, n, scales, q);
+}
+void quantize_per_column(const float* w, std::int64_t k, std::int64_t n, float* scales,
+                         std::int16_t* q) {
+  quantize_columns(w, k, n, scales, q);
+}
+
+void quantized_linear(std::int64_t m, std::int64_t n, std::int64_t k, const std::int8_t* x,
+                      const std::int8_t* w, const float* scales, bool per_column, const float* bias,
+                      Activation activation, float* y, float out_scale, std::int8_t* yq) {
+  quantized_linear_as(m, n, k, x, w, scales, per_column, bias, activation, y, out_scale, yq);
+}
+void quantized_linear(std::int64_t m, std::int64_t n, std::int64_t k, const std::int16_t* x,
+                      const std::int16_t* w, const float* scales, bool per_column,
+                      const float* bias, Activation activation, float* y, float out_scale,
+                      std::int8_t* yq) {
+  quantized_linear_as(m, n, k, x, w, scales, per_column, bias, activation, y, out_scale, yq);
+}
+
 void quantized_relu(const float* x, float* y, std::int64_t n, int bits) {
   const float scale = scale_of("quantized_relu", "input", x, n, bits);
   if (bits == 8) {

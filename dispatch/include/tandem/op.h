@@ -24,6 +24,7 @@ enum class Op : std::uint8_t {
   dequantize,
   quantized_matmul,
   quantized_relu,
+  quantized_linear,
   batch_apply,
 };
 

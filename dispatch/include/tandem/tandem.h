@@ -10,6 +10,7 @@
 #include <tandem/op.h>
 #include <tandem/ops.h>
 #include <tandem/options.h>
+#include <tandem/quantized_layer.h>
 #include <tandem/shape.h>
 #include <tandem/tensor.h>
 #include <tandem/timing.h>

@@ -7,6 +7,7 @@
 
 #include <cstdint>
 #include <functional>
+#include <memory>
 
 #include <tandem/cpu/isa.h>
 #include <tandem/epilogue.h>
@@ -134,5 +135,58 @@ void gemm_s16s16s32(std::int64_t m, std::int64_t n, std::int64_t k, const std::i
 // raised before anything is written.
 void quantized_matmul(const float* a, const float* b, float* c, std::int64_t m, std::int64_t n,
                       std::int64_t k, int bits, const RunOptions& run = {});
+
+// ---- Quantized layers: weights packed once -------------------------------------------------
+// B (k x n, int8 or int16, row-major with leading dimension ldb) packed once into the
+// panels of `isa`'s integer microkernel, cut into the k blocks it runs, so that every
+// product with it skips B's packing (FBGEMM's PackBMatrix, oneDNN's weights reorder).
+// Immutable once built; copies share the storage; safe to use from several threads.
+// isa as for the integer GEMM (avx512 needs VNNI).
+class PackedIntegerB {
+ public:
+  PackedIntegerB(const std::int8_t* b, std::int64_t ldb, std::int64_t k, std::int64_t n, Isa isa);
+  PackedIntegerB(const std::int16_t* b, std::int64_t ldb, std::int64_t k, std::int64_t n, Isa isa);
+
+  Isa isa() const { return isa_; }
+  int bits() const { return bits_; }
+  std::int64_t k() const { return k_; }
+  std::int64_t n() const { return n_; }
+  std::int64_t kc() const { return kc_; }       // the k block the panels were cut for
+  std::size_t bytes() const { return bytes_; }  // as stored (panels, padding, column sums)
+  const unsigned char* data() const { return data_.get(); }
+
+ private:
+  template <typename T>
+  void pack(const T* b, std::int64_t ldb);
+
+  Isa isa_;
+  int bits_;
+  std::int64_t k_, n_, kc_;
+  std::size_t bytes_ = 0;
+  std::shared_ptr<const unsigned char[]> data_;
+};
+
+// What the quantized layer does with each int32 sum of row i, column j (epilogue.h's
+// order): y = act(float(sum) * scales[per_column ? j : 0] + bias[j]) (bias may be null);
+// the scales are the products x_scale * w_scale, rounded to float.
+struct QuantizedEpilogue {
+  const float* scales = nullptr;
+  bool per_column = false;
+  const float* bias = nullptr;
+  Activation activation = Activation::none;
+};
+
+// y (m x n, leading dimension ldy) = epilogue(A * B) for A (m x k, lda) of B's integer
+// type, with B packed: float out, or int8 requantized with out_scale (round(clamp(y /
+// out_scale)), the quantize rule). Sums in int32, wrapping as gemm_s8s8s32's do: the
+// caller keeps K within quant::max_exact_k(bits) for exact results. `blocking`'s kc is
+// B's (fixed when it was packed); its mc and nc apply.
+void quantized_linear(std::int64_t m, const void* a, std::int64_t lda, const PackedIntegerB& b,
+                      const QuantizedEpilogue& epilogue, float* y, std::int64_t ldy,
+                      const RunOptions& run = {}, const GemmBlocking& blocking = {});
+void quantized_linear(std::int64_t m, const void* a, std::int64_t lda, const PackedIntegerB& b,
+                      const QuantizedEpilogue& epilogue, float out_scale, std::int8_t* y,
+                      std::int64_t ldy, const RunOptions& run = {},
+                      const GemmBlocking& blocking = {});
 
 }  // namespace tandem::cpu

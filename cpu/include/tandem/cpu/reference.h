@@ -88,6 +88,28 @@ void quantized_matmul(const float* a, const float* b, float* c, std::int64_t m, 
 // Quantize x, take max(q, 0) in the integer domain, dequantize.
 void quantized_relu(const float* x, float* y, std::int64_t n, int bits);
 
+// ---- Quantized layers ----------------------------------------------------------------
+// W (k x n, row-major) quantized symmetrically per output column (channel): scales[j]
+// = symmetric scale of max_i |W[i][j]| (1 for an all-zero column), q[i][j] by the
+// quantize rule with that column's scale. NaN/Inf is an ArgumentError, nothing written.
+void quantize_per_column(const float* w, std::int64_t k, std::int64_t n, float* scales,
+                         std::int8_t* q);
+void quantize_per_column(const float* w, std::int64_t k, std::int64_t n, float* scales,
+                         std::int16_t* q);
+
+// The quantized layer on quantized x (m x k) and W (k x n), both contiguous:
+//   y[i][j] = act(float(sum_p x[i][p] * w[p][j]) * scales[per_column ? j : 0] + bias[j])
+// the sum exact (int64), rounded to float once; bias may be null. With out_scale > 0
+// y is requantized to int8 by the quantize rule (yq must then be non-null, y unused).
+void quantized_linear(std::int64_t m, std::int64_t n, std::int64_t k, const std::int8_t* x,
+                      const std::int8_t* w, const float* scales, bool per_column, const float* bias,
+                      Activation activation, float* y, float out_scale = 0.0f,
+                      std::int8_t* yq = nullptr);
+void quantized_linear(std::int64_t m, std::int64_t n, std::int64_t k, const std::int16_t* x,
+                      const std::int16_t* w, const float* scales, bool per_column,
+                      const float* bias, Activation activation, float* y, float out_scale = 0.0f,
+                      std::int8_t* yq = nullptr);
+
 // ---- Batch apply ---------------------------------------------------------------------
 // An element-wise operation on one contiguous run of elements.
 using RowOp = std::function<void(const float* x, float* y, std::int64_t n)>;

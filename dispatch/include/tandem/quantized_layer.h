@@ -1,0 +1,77 @@
+// Quantized layers as inference engines run them (FBGEMM's PackBMatrix and
+// requantization, oneDNN's int8 matmul with per-channel scales): the weights are
+// quantized and packed once, into a QuantizedWeights; every call quantizes only x,
+// runs the integer GEMM with int32 sums, and finishes each sum in the GEMM's store:
+//   y[i][j] = act(float(sum_ij) * (x_scale * w_scale[j]) + bias[j])
+// as f32, or requantized to int8 with a given output scale, so that a chain of layers
+// stays in 8 bits. Symmetric quantization throughout (tandem/quantization_rules.h).
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include <tandem/epilogue.h>
+#include <tandem/ops.h>
+#include <tandem/options.h>
+#include <tandem/tensor.h>
+
+namespace tandem {
+
+// One scale for all of W, or one per output column (an output channel).
+enum class ScaleGranularity : std::uint8_t { per_tensor, per_channel };
+
+// W quantized and packed once, immutable after; copies share it, and every thread may
+// use it at once.
+class QuantizedWeights {
+ public:
+  QuantizedWeights() = default;  // undefined: refused by quantized_linear
+
+  // W (f32 [k, n], host) quantized symmetrically to `bits` (8 or 16): per tensor, one
+  // scale max|W| / qmax; per channel, scale_j = max_i |W[i][j]| / qmax (1 for an
+  // all-zero column). Packed in the layout of the implementation options name
+  // ("cpu.avx512", "cpu.avx2", "cpu.baseline", or "reference": row-major), by default
+  // the best CPU path that runs the integer GEMM here; quantized_linear then runs that
+  // implementation. NaN/Inf in W is an ArgumentError.
+  static QuantizedWeights prepare(const Tensor& w, int bits = 8,
+                                  ScaleGranularity granularity = ScaleGranularity::per_channel,
+                                  const Options& options = {});
+
+  bool defined() const { return data_ != nullptr; }
+  int bits() const;
+  std::int64_t k() const;
+  std::int64_t n() const;
+  ScaleGranularity granularity() const;
+  const std::vector<float>& scales() const;  // 1 or n
+  const std::string& implementation() const;
+  // W as stored: the packed (or plain) quantized values and the scales.
+  std::size_t stored_bytes() const;
+
+  struct Data;
+  const Data& data() const;
+
+ private:
+  std::shared_ptr<const Data> data_;
+};
+
+// y (f32 [m, n]) = act(x @ W + bias) through the quantized weights: x f32 [m, k]
+// quantized per call (per tensor, symmetric, W's width), or already quantized (i8 or
+// i16 as W, with its scale). bias: f32 [n] or undefined. At 8 bits the int32 sums are
+// exact for K <= 133144. Refused before anything runs: shapes or types that do not
+// match W, NaN/Inf in x or bias, an implementation other than W's.
+Tensor quantized_linear(const Tensor& x, const QuantizedWeights& w, const Tensor& bias = {},
+                        Activation activation = Activation::none, const Options& options = {});
+Tensor quantized_linear(const QuantizedTensor& x, const QuantizedWeights& w,
+                        const Tensor& bias = {}, Activation activation = Activation::none,
+                        const Options& options = {});
+// The same, requantized to int8 with output_scale (the quantize rule: round half to
+// even of y / output_scale, clamped to [-128, 127]): the next layer's x.
+QuantizedTensor quantized_linear(const Tensor& x, const QuantizedWeights& w, const Tensor& bias,
+                                 Activation activation, float output_scale,
+                                 const Options& options = {});
+QuantizedTensor quantized_linear(const QuantizedTensor& x, const QuantizedWeights& w,
+                                 const Tensor& bias, Activation activation, float output_scale,
+                                 const Options& options = {});
+
+}  // namespace tandem

@@ -1,0 +1,242 @@
+// QuantizedWeights and quantized_linear: check, describe the call, dispatch it to the
+// implementation the weights were prepared for (registry.cpp runs it).
+#include <tandem/quantized_layer.h>
+
+#include <cmath>
+#include <string>
+
+#include <tandem/cpu/reference.h>
+#include <tandem/error.h>
+#include <tandem/quantization_rules.h>
+
+#include "call.h"
+#include "checks.h"
+#include "dispatcher.h"
+#include "quantized_weights.h"
+#include "registry.h"
+
+namespace tandem {
+namespace {
+
+namespace ref = cpu::reference;
+using detail::Call;
+
+const char* kOp = "quantized_linear";
+
+// The CPU implementation of quantized_linear that options name, or the first that can
+// run here (registry order: best first).
+const detail::KernelEntry& weights_implementation(const Options& options, const Tensor& w) {
+  if (!options.implementation.empty()) {
+    const detail::KernelEntry* e =
+        detail::find_kernel(Op::quantized_linear, options.implementation);
+    if (e == nullptr || e->device != DeviceKind::cpu) {
+      throw ArgumentError("QuantizedWeights::prepare: no CPU implementation '" +
+                          options.implementation + "' of quantized_linear for W " +
+                          w.shape().str());
+    }
+    if (!e->available()) {
+      throw DeviceError("QuantizedWeights::prepare: " + e->implementation +
+                        " cannot run here: " + e->unavailable_reason());
+    }
+    return *e;
+  }
+  for (const detail::KernelEntry* e : detail::candidates(Op::quantized_linear, DeviceKind::cpu)) {
+    if (e->available()) return *e;
+  }
+  throw DeviceError("QuantizedWeights::prepare: no implementation of quantized_linear runs here");
+}
+
+template <typename Q>
+void quantize_weights(const Tensor& w, QuantizedWeights::Data& d, std::vector<Q>& values) {
+  const float* src = w.data<float>();
+  values.resize(static_cast<std::size_t>(d.k * d.n));
+  if (d.granularity == ScaleGranularity::per_channel) {
+    d.scales.resize(static_cast<std::size_t>(d.n));
+    ref::quantize_per_column(src, d.k, d.n, d.scales.data(), values.data());
+  } else {
+    d.scales = {ref::quantize_scale(src, d.k * d.n, d.bits)};
+    ref::quantize(src, d.k * d.n, d.scales[0], values.data());
+  }
+}
+
+// Everything quantized_linear checks before it runs.
+void require_layer_operands(const Tensor& x, bool x_quantized, const QuantizedWeights& w,
+                            const Tensor& bias, Activation activation, const Options& options) {
+  if (!w.defined()) throw ArgumentError("quantized_linear: undefined QuantizedWeights");
+  const std::string shapes =
+      detail::describe(x) + " x W [" + std::to_string(w.k()) + ", " + std::to_string(w.n()) + "]";
+  const DType want = w.bits() == 8 ? DType::i8 : DType::i16;
+  if (x.dtype() != (x_quantized ? want : DType::f32)) {
+    throw DTypeError(std::string(kOp) + ": x must be " +
+                     std::string(dtype_name(x_quantized ? want : DType::f32)) + " for " + shapes);
+  }
+  if (!x.device().is_cpu()) {
+    throw DeviceError(std::string(kOp) + ": the weights live on the host; x is " +
+                      detail::describe(x) + " (quantized layers run on the CPU so far)");
+  }
+  if (x.rank() != 2 || x.dim(1) != w.k()) {
+    throw ShapeError(std::string(kOp) + ": x must be [m, " + std::to_string(w.k()) + "] for " +
+                     shapes);
+  }
+  if (x.dim(1) > quant::max_exact_k(w.bits())) {
+    throw ArgumentError(std::string(kOp) + ": K = " + std::to_string(x.dim(1)) +
+                        " can overflow int32 accumulation at " + std::to_string(w.bits()) +
+                        " bits (K <= " + std::to_string(quant::max_exact_k(w.bits())) + ") for " +
+                        shapes);
+  }
+  if (bias.defined()) {
+    if (bias.dtype() != DType::f32 || !bias.device().is_cpu() || bias.rank() != 1 ||
+        bias.dim(0) != w.n()) {
+      throw ShapeError(std::string(kOp) + ": the bias must be f32 [" + std::to_string(w.n()) +
+                       "] on the host, got " + detail::describe(bias) + " for " + shapes);
+    }
+    const float* b = bias.data<float>();
+    for (std::int64_t j = 0; j < w.n(); ++j) {
+      if (!std::isfinite(b[j])) {
+        throw ArgumentError(std::string(kOp) + ": the bias holds " + std::to_string(b[j]) +
+                            " at element " + std::to_string(j) + " for " + shapes);
+      }
+    }
+  }
+  if (activation_name(activation) == "?") {
+    throw ArgumentError(std::string(kOp) + ": unknown activation " +
+                        std::to_string(static_cast<int>(activation)) + " for " + shapes);
+  }
+  if (!options.implementation.empty() && options.implementation != w.implementation()) {
+    throw ArgumentError(std::string(kOp) + ": the weights were prepared for " + w.implementation() +
+                        ", not " + options.implementation + " (" + shapes +
+                        "); prepare them with that implementation");
+  }
+}
+
+// Runs the layer: out is f32 [m, n], or i8 [m, n] when out_scale > 0.
+void run_layer(const Tensor& x, float x_scale, const QuantizedWeights& w, const Tensor& bias,
+               Activation activation, float out_scale, Tensor& out, const Options& options) {
+  Call c;
+  c.op = Op::quantized_linear;
+  c.in[0] = x.raw_data();
+  c.in_bytes[0] = x.nbytes();
+  if (bias.defined()) {
+    c.in[2] = bias.raw_data();
+    c.in_bytes[2] = bias.nbytes();
+  }
+  c.out = out.raw_data();
+  c.out_bytes = out.nbytes();
+  c.m = x.dim(0);
+  c.n = w.n();
+  c.k = w.k();
+  c.bits = w.bits();
+  c.scale = x_scale;
+  c.out_scale = out_scale;
+  c.activation = activation;
+  c.prepared = &w.data();
+  c.shape_a = &x.shape();
+  c.dtypes = w.bits() == 8 ? (out_scale > 0.0f ? "i8 -> i8" : "i8 -> f32")
+                           : (out_scale > 0.0f ? "i16 -> i8" : "i16 -> f32");
+  Options forced = options;
+  forced.implementation = w.implementation();
+  detail::dispatch(c, Device::cpu(), forced);
+}
+
+Tensor layer_f32(const Tensor& x, bool quantized, float x_scale, const QuantizedWeights& w,
+                 const Tensor& bias, Activation activation, const Options& options) {
+  require_layer_operands(x, quantized, w, bias, activation, options);
+  Tensor y = Tensor::empty({x.dim(0), w.n()}, DType::f32, Device::cpu());
+  run_layer(x, x_scale, w, bias, activation, 0.0f, y, options);
+  return y;
+}
+
+QuantizedTensor layer_i8(const Tensor& x, bool quantized, float x_scale, const QuantizedWeights& w,
+                         const Tensor& bias, Activation activation, float output_scale,
+                         const Options& options) {
+  require_layer_operands(x, quantized, w, bias, activation, options);
+  quant::require_scale(kOp, output_scale);
+  QuantizedTensor y{Tensor::empty({x.dim(0), w.n()}, DType::i8, Device::cpu()), output_scale};
+  run_layer(x, x_scale, w, bias, activation, output_scale, y.values, options);
+  return y;
+}
+
+float scale_of(const QuantizedTensor& x) {
+  detail::require_defined(kOp, x.values);
+  quant::require_scale(kOp, x.scale);
+  return x.scale;
+}
+
+}  // namespace
+
+QuantizedWeights QuantizedWeights::prepare(const Tensor& w, int bits, ScaleGranularity granularity,
+                                           const Options& options) {
+  const char* op = "QuantizedWeights::prepare";
+  detail::require_f32_input(op, w);
+  detail::require_rank(op, w, 2);
+  if (!w.device().is_cpu()) {
+    throw DeviceError(std::string(op) + ": W must be on the host, got " + detail::describe(w) +
+                      " (quantized layers run on the CPU so far)");
+  }
+  quant::require_bits(op, bits);
+  if (granularity != ScaleGranularity::per_tensor && granularity != ScaleGranularity::per_channel) {
+    throw ArgumentError(std::string(op) + ": unknown scale granularity for " + w.shape().str());
+  }
+  const detail::KernelEntry& impl = weights_implementation(options, w);
+  auto d = std::make_shared<Data>();
+  d->bits = bits;
+  d->k = w.dim(0);
+  d->n = w.dim(1);
+  d->granularity = granularity;
+  d->implementation = impl.implementation;
+  const bool packed = impl.backend == detail::Backend::cpu;
+  if (bits == 8) {
+    quantize_weights(w, *d, d->values_i8);
+    if (packed) d->packed.emplace(d->values_i8.data(), d->n, d->k, d->n, impl.isa);
+  } else {
+    quantize_weights(w, *d, d->values_i16);
+    if (packed) d->packed.emplace(d->values_i16.data(), d->n, d->k, d->n, impl.isa);
+  }
+  if (packed) {  // the packed panels are all the layer reads
+    d->values_i8 = {};
+    d->values_i16 = {};
+  }
+  QuantizedWeights q;
+  q.data_ = std::move(d);
+  return q;
+}
+
+const QuantizedWeights::Data& QuantizedWeights::data() const {
+  if (!data_) throw ArgumentError("QuantizedWeights: undefined");
+  return *data_;
+}
+int QuantizedWeights::bits() const { return data().bits; }
+std::int64_t QuantizedWeights::k() const { return data().k; }
+std::int64_t QuantizedWeights::n() const { return data().n; }
+ScaleGranularity QuantizedWeights::granularity() const { return data().granularity; }
+const std::vector<float>& QuantizedWeights::scales() const { return data().scales; }
+const std::string& QuantizedWeights::implementation() const { return data().implementation; }
+std::size_t QuantizedWeights::stored_bytes() const {
+  const Data& d = data();
+  const std::size_t values =
+      d.packed ? d.packed->bytes() : d.values_i8.size() + d.values_i16.size() * 2;
+  return values + d.scales.size() * sizeof(float);
+}
+
+Tensor quantized_linear(const Tensor& x, const QuantizedWeights& w, const Tensor& bias,
+                        Activation activation, const Options& options) {
+  detail::require_defined(kOp, x);
+  return layer_f32(x, false, 0.0f, w, bias, activation, options);
+}
+Tensor quantized_linear(const QuantizedTensor& x, const QuantizedWeights& w, const Tensor& bias,
+                        Activation activation, const Options& options) {
+  return layer_f32(x.values, true, scale_of(x), w, bias, activation, options);
+}
+QuantizedTensor quantized_linear(const Tensor& x, const QuantizedWeights& w, const Tensor& bias,
+                                 Activation activation, float output_scale,
+                                 const Options& options) {
+  detail::require_defined(kOp, x);
+  return layer_i8(x, false, 0.0f, w, bias, activation, output_scale, options);
+}
+QuantizedTensor quantized_linear(const QuantizedTensor& x, const QuantizedWeights& w,
+                                 const Tensor& bias, Activation activation, float output_scale,
+                                 const Options& options) {
+  return layer_i8(x.values, true, scale_of(x), w, bias, activation, output_scale, options);
+}
+
+}  // namespace tandem

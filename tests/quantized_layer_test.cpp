@@ -1,0 +1,313 @@
+// Quantized layers: weights quantized and packed once, x quantized per call, the
+// integer GEMM's store finishing each sum (scales, bias, relu, requantization). Every
+// CPU path against the reference, bit for bit: integer sums are exact, and every path
+// rounds the same float operations in the same order.
+#include <cmath>
+#include <limits>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include <gtest/gtest.h>
+
+#include <tandem/cpu/kernels.h>
+#include <tandem/cpu/random.h>
+#include <tandem/cpu/reference.h>
+#include <tandem/tandem.h>
+
+#include "isa_test_util.h"
+
+namespace cpu = tandem::cpu;
+namespace ref = tandem::cpu::reference;
+using tandem::Activation;
+using tandem::Options;
+using tandem::QuantizedTensor;
+using tandem::QuantizedWeights;
+using tandem::ScaleGranularity;
+using tandem::Tensor;
+
+namespace {
+
+template <typename T>
+std::vector<T> ints(std::int64_t count, std::uint64_t seed, int lo, int hi) {
+  std::vector<float> v(static_cast<std::size_t>(count));
+  cpu::fill_uniform_int(v.data(), count, seed, lo, hi);
+  return std::vector<T>(v.begin(), v.end());
+}
+
+struct Shape3 {
+  std::int64_t m, n, k;
+  std::string str() const {
+    return std::to_string(m) + "x" + std::to_string(n) + "x" + std::to_string(k);
+  }
+};
+
+// Matrix-vector shapes, partial tiles, K = 1, and K over the int8 k block (it is at most
+// 2048), so that sums cross k blocks before the store finishes them.
+const Shape3 kShapes[] = {{1, 1, 1},      {1, 37, 300}, {45, 1, 80},    {7, 9, 13},    {13, 33, 5},
+                          {100, 70, 300}, {25, 47, 1},  {64, 96, 2100}, {12, 32, 4100}};
+
+class CpuQuantizedLayer : public tandem::testing::PerIsa {
+ protected:
+  void SetUp() override {
+    PerIsa::SetUp();
+    if (!IsSkipped() && isa() == cpu::Isa::avx512 && !cpu::has_avx512_vnni()) {
+      GTEST_SKIP() << "the avx512 integer GEMM needs AVX-512 VNNI";
+    }
+  }
+
+  // The path under test and the reference on one case; out_scale > 0 requantizes.
+  void check(const Shape3& s, bool per_column, bool with_bias, Activation act, float out_scale,
+             int threads, const cpu::GemmBlocking& blocking = {}) {
+    SCOPED_TRACE(s.str() + (per_column ? " per column" : " per tensor") +
+                 (with_bias ? " bias " : " ") + std::string(tandem::activation_name(act)) +
+                 " out_scale=" + std::to_string(out_scale) + " threads=" + std::to_string(threads));
+    const auto x = ints<std::int8_t>(s.m * s.k, 1, -127, 127);
+    const auto w = ints<std::int8_t>(s.k * s.n, 2, -127, 127);
+    std::vector<float> scales(per_column ? s.n : 1), bias(s.n);
+    cpu::fill_normal(scales.data(), static_cast<std::int64_t>(scales.size()), 3, 0.0f, 1e-4f);
+    for (float& v : scales) v = std::fabs(v) + 1e-6f;
+    cpu::fill_normal(bias.data(), s.n, 4, 0.0f, 2.0f);
+    const cpu::PackedIntegerB packed(w.data(), s.n, s.k, s.n, isa());
+    const cpu::QuantizedEpilogue e{scales.data(), per_column, with_bias ? bias.data() : nullptr,
+                                   act};
+    std::vector<float> y(s.m * s.n, -7.0f), want_y(s.m * s.n, -7.0f);
+    std::vector<std::int8_t> q(s.m * s.n, 99), want_q(s.m * s.n, 99);
+    if (out_scale > 0.0f) {
+      cpu::quantized_linear(s.m, x.data(), s.k, packed, e, out_scale, q.data(), s.n, run(threads),
+                            blocking);
+    } else {
+      cpu::quantized_linear(s.m, x.data(), s.k, packed, e, y.data(), s.n, run(threads), blocking);
+    }
+    ref::quantized_linear(s.m, s.n, s.k, x.data(), w.data(), scales.data(), per_column,
+                          with_bias ? bias.data() : nullptr, act, want_y.data(), out_scale,
+                          want_q.data());
+    EXPECT_EQ(y, want_y);
+    EXPECT_EQ(q, want_q);
+  }
+};
+
+TEST_P(CpuQuantizedLayer, FloatOutputMatchesTheReferenceBitForBit) {
+  for (const Shape3& s : kShapes) {
+    for (const int threads : {1, 2}) {
+      check(s, true, true, Activation::relu, 0.0f, threads);
+      check(s, false, false, Activation::none, 0.0f, threads);
+    }
+  }
+}
+
+TEST_P(CpuQuantizedLayer, RequantizedOutputMatchesTheReferenceBitForBit) {
+  for (const Shape3& s : kShapes) {
+    // A scale that saturates some outputs and rounds the rest.
+    check(s, true, true, Activation::relu, 0.05f, 2);
+    check(s, false, true, Activation::none, 0.02f, 1);
+  }
+}
+
+// The caller's mc and nc apply; kc is the one B was packed for, whatever is asked.
+TEST_P(CpuQuantizedLayer, BlockingOtherThanKcApplies) {
+  const cpu::GemmBlocking small{24, 16, 64};
+  check({100, 70, 300}, true, true, Activation::relu, 0.0f, 2, small);
+  check({64, 96, 2100}, true, true, Activation::relu, 0.05f, 2, small);
+}
+
+TEST_P(CpuQuantizedLayer, EmptySumIsTheEpilogueOfZero) {
+  check({5, 19, 0}, true, true, Activation::relu, 0.0f, 1);
+  check({5, 19, 0}, true, true, Activation::none, 0.05f, 1);
+}
+
+TEST_P(CpuQuantizedLayer, WeightsPackedForAnotherPathAreRefused) {
+  const auto w = ints<std::int8_t>(30 * 20, 2, -127, 127);
+  const auto x = ints<std::int8_t>(4 * 30, 1, -127, 127);
+  const cpu::Isa other = isa() == cpu::Isa::baseline ? cpu::Isa::avx2 : cpu::Isa::baseline;
+  if (!cpu::isa_supported(other)) GTEST_SKIP() << "needs a second path";
+  const cpu::PackedIntegerB packed(w.data(), 20, 30, 20, other);
+  const float scale = 0.5f;
+  std::vector<float> y(4 * 20);
+  EXPECT_THROW(cpu::quantized_linear(4, x.data(), 30, packed, {&scale}, y.data(), 20, run()),
+               tandem::ArgumentError);
+}
+
+TANDEM_INSTANTIATE_PER_ISA(CpuQuantizedLayer);
+
+// ---- The public API ---------------------------------------------------------------------
+
+Tensor normal(const tandem::Shape& shape, std::uint64_t seed, float stddev = 1.0f) {
+  std::vector<float> v(static_cast<std::size_t>(shape.numel()));
+  cpu::fill_normal(v.data(), shape.numel(), seed, 0.0f, stddev);
+  return Tensor::from(v, shape);
+}
+
+std::vector<std::string> cpu_implementations() {
+  std::vector<std::string> names;
+  for (const auto& k : tandem::registered_kernels()) {
+    if (k.op == "quantized_linear" && k.available) names.push_back(k.implementation);
+  }
+  return names;
+}
+
+const Options kReference = Options::using_implementation("reference");
+
+// Each implementation, through the public API, against the reference-prepared weights:
+// f32 and quantized x, f32 and int8 out, per tensor and per channel.
+TEST(QuantizedLinear, EveryImplementationMatchesTheReference) {
+  const Tensor x = normal({37, 300}, 1), w = normal({300, 70}, 2), bias = normal({70}, 3);
+  const QuantizedTensor xq = tandem::quantize(x, 8);
+  ASSERT_GE(cpu_implementations().size(), 2u);
+  for (const ScaleGranularity g : {ScaleGranularity::per_tensor, ScaleGranularity::per_channel}) {
+    const QuantizedWeights want = QuantizedWeights::prepare(w, 8, g, kReference);
+    for (const std::string& impl : cpu_implementations()) {
+      SCOPED_TRACE(impl + (g == ScaleGranularity::per_channel ? " per channel" : " per tensor"));
+      const QuantizedWeights got =
+          QuantizedWeights::prepare(w, 8, g, Options::using_implementation(impl));
+      EXPECT_EQ(got.implementation(), impl);
+      EXPECT_EQ(got.scales(), want.scales());
+      EXPECT_EQ(tandem::quantized_linear(x, got, bias, Activation::relu).to_vector<float>(),
+                tandem::quantized_linear(x, want, bias, Activation::relu).to_vector<float>());
+      EXPECT_EQ(tandem::quantized_linear(xq, got, bias).to_vector<float>(),
+                tandem::quantized_linear(xq, want, bias).to_vector<float>());
+      const QuantizedTensor a = tandem::quantized_linear(x, got, bias, Activation::relu, 0.03f);
+      const QuantizedTensor b = tandem::quantized_linear(x, want, bias, Activation::relu, 0.03f);
+      EXPECT_EQ(a.scale, 0.03f);
+      EXPECT_EQ(a.values.to_vector<std::int8_t>(), b.values.to_vector<std::int8_t>());
+    }
+  }
+}
+
+// The reference itself against a float computation: the quantized layer approximates
+// act(x @ W + bias) within the quantization error.
+TEST(QuantizedLinear, ApproximatesTheFloatLayer) {
+  const Tensor x = normal({16, 256}, 1), w = normal({256, 32}, 2), bias = normal({32}, 3);
+  const auto exact = tandem::linear(x, w, bias, Activation::relu).to_vector<float>();
+  const QuantizedWeights q = QuantizedWeights::prepare(w, 8);
+  const auto got = tandem::quantized_linear(x, q, bias, Activation::relu).to_vector<float>();
+  double worst = 0.0;
+  for (std::size_t i = 0; i < exact.size(); ++i) {
+    worst = std::max(worst, std::fabs(double{exact[i]} - got[i]));
+  }
+  // |x| <= ~4, |w| <= ~4: per product error <= 4 * (s_w / 2) + 4 * (s_x / 2) ~ 0.13,
+  // random signs over 256 terms: a few units at most.
+  EXPECT_LT(worst, 2.0);
+  EXPECT_GT(worst, 0.0);
+}
+
+// A chain that stays in 8 bits: layer 1 requantized, layer 2 reads it.
+TEST(QuantizedLinear, ChainOfLayersInEightBits) {
+  const Tensor x = normal({20, 64}, 1), w1 = normal({64, 48}, 2), w2 = normal({48, 10}, 3);
+  const Tensor b1 = normal({48}, 4), b2 = normal({10}, 5);
+  for (const std::string& impl : cpu_implementations()) {
+    SCOPED_TRACE(impl);
+    const Options o = Options::using_implementation(impl);
+    const QuantizedTensor h = tandem::quantized_linear(
+        x, QuantizedWeights::prepare(w1, 8, ScaleGranularity::per_channel, o), b1, Activation::relu,
+        0.1f);
+    const QuantizedTensor h_ref = tandem::quantized_linear(
+        x, QuantizedWeights::prepare(w1, 8, ScaleGranularity::per_channel, kReference), b1,
+        Activation::relu, 0.1f);
+    ASSERT_EQ(h.values.to_vector<std::int8_t>(), h_ref.values.to_vector<std::int8_t>());
+    const auto y = tandem::quantized_linear(
+        h, QuantizedWeights::prepare(w2, 8, ScaleGranularity::per_channel, o), b2);
+    const auto y_ref = tandem::quantized_linear(
+        h_ref, QuantizedWeights::prepare(w2, 8, ScaleGranularity::per_channel, kReference), b2);
+    EXPECT_EQ(y.to_vector<float>(), y_ref.to_vector<float>());
+  }
+}
+
+// A column of zeros gets scale 1 (the scale rule), so its outputs are act(bias) exactly.
+TEST(QuantizedLinear, AllZeroChannelHasScaleOneAndGivesTheBias) {
+  std::vector<float> wv = normal({40, 6}, 2).to_vector<float>();
+  for (std::int64_t i = 0; i < 40; ++i) wv[i * 6 + 3] = 0.0f;
+  const Tensor w = Tensor::from(wv, {40, 6});
+  const Tensor x = normal({5, 40}, 1), bias = normal({6}, 3);
+  const QuantizedWeights q = QuantizedWeights::prepare(w, 8);
+  EXPECT_EQ(q.scales()[3], 1.0f);
+  const auto y = tandem::quantized_linear(x, q, bias).to_vector<float>();
+  for (std::int64_t i = 0; i < 5; ++i) EXPECT_EQ(y[i * 6 + 3], bias.data<float>()[3]);
+}
+
+TEST(QuantizedLinear, WeightsAreStoredInAQuarterOfTheirFloatBytes) {
+  const Tensor w = normal({784, 256}, 2);
+  const QuantizedWeights q = QuantizedWeights::prepare(w, 8);
+  const std::size_t f32_bytes = 784 * 256 * sizeof(float);
+  EXPECT_GE(q.stored_bytes(), 784u * 256u);
+  EXPECT_LE(q.stored_bytes(), f32_bytes / 4 + f32_bytes / 16);  // panels' padding and sums
+}
+
+// One QuantizedWeights, several threads at once, each with its own x.
+TEST(QuantizedLinear, SharedWeightsFromSeveralThreads) {
+  const Tensor w = normal({200, 90}, 2), bias = normal({90}, 3);
+  const QuantizedWeights q = QuantizedWeights::prepare(w, 8);
+  const QuantizedWeights q_ref =
+      QuantizedWeights::prepare(w, 8, ScaleGranularity::per_channel, kReference);
+  constexpr int kThreads = 4;
+  std::vector<std::vector<float>> got(kThreads), want(kThreads);
+  std::vector<std::thread> pool;
+  for (int t = 0; t < kThreads; ++t) {
+    pool.emplace_back([&, t] {
+      const Tensor x = normal({33, 200}, 10 + t);
+      for (int rep = 0; rep < 20; ++rep) {
+        got[t] = tandem::quantized_linear(x, q, bias, Activation::relu).to_vector<float>();
+      }
+      want[t] = tandem::quantized_linear(x, q_ref, bias, Activation::relu).to_vector<float>();
+    });
+  }
+  for (std::thread& th : pool) th.join();
+  for (int t = 0; t < kThreads; ++t) EXPECT_EQ(got[t], want[t]) << "thread " << t;
+}
+
+template <typename Error, typename Call>
+void expect_refused(Call&& call, const std::string& needle) {
+  try {
+    call();
+    ADD_FAILURE() << "accepted; expected " << needle;
+  } catch (const Error& e) {
+    const std::string text = e.what();
+    EXPECT_NE(text.find(needle), std::string::npos) << text;
+  }
+}
+
+TEST(QuantizedLinear, BadCallsAreRefusedWithTheShapes) {
+  const Tensor x = normal({4, 30}, 1), w = normal({30, 6}, 2), bias = normal({6}, 3);
+  const QuantizedWeights q = QuantizedWeights::prepare(w, 8);
+  using tandem::ArgumentError;
+  using tandem::DTypeError;
+  using tandem::ShapeError;
+  expect_refused<ShapeError>(
+      [&] {
+        (void)tandem::quantized_linear(normal({4, 29}, 1), q);
+      },
+      "quantized_linear: x must be [m, 30]");
+  expect_refused<DTypeError>([&] { (void)tandem::quantized_linear(tandem::quantize(x, 16), q); },
+                             "must be i8");
+  expect_refused<ShapeError>([&] { (void)tandem::quantized_linear(x, q, normal({5}, 3)); },
+                             "bias must be f32 [6]");
+  std::vector<float> nan_bias(6, 0.0f);
+  nan_bias[2] = std::numeric_limits<float>::quiet_NaN();
+  expect_refused<ArgumentError>(
+      [&] { (void)tandem::quantized_linear(x, q, Tensor::from(nan_bias, {6})); },
+      "bias holds nan at element 2");
+  std::vector<float> inf_x = x.to_vector<float>();
+  inf_x[7] = std::numeric_limits<float>::infinity();
+  expect_refused<ArgumentError>(
+      [&] {
+        (void)tandem::quantized_linear(Tensor::from(inf_x, {4, 30}), q);
+      },
+      "finite");
+  expect_refused<ArgumentError>(
+      [&] { (void)tandem::quantized_linear(x, q, bias, Activation::relu, 0.0f); }, "scale must be");
+  expect_refused<ArgumentError>(
+      [&] { (void)tandem::quantized_linear(x, q, bias, Activation::none, kReference); },
+      "the weights were prepared for cpu.");
+  expect_refused<ArgumentError>([&] { (void)tandem::quantized_linear(x, QuantizedWeights{}); },
+                                "undefined QuantizedWeights");
+  std::vector<float> nan_w = w.to_vector<float>();
+  nan_w[11] = std::numeric_limits<float>::quiet_NaN();
+  expect_refused<ArgumentError>(
+      [&] {
+        (void)QuantizedWeights::prepare(Tensor::from(nan_w, {30, 6}), 8);
+      },
+      "finite");
+  expect_refused<ArgumentError>([&] { (void)QuantizedWeights::prepare(w, 4); }, "bit width 4");
+}
+
+}  // namespace
