@@ -311,3 +311,55 @@ TEST(QuantizedLinear, BadCallsAreRefusedWithTheShapes) {
 }
 
 }  // namespace
+
+// ---- relu on quantized data ----------------------------------------------------------
+
+namespace {
+
+class CpuQuantizedRelu : public tandem::testing::PerIsa {};
+
+// Every length around the vector widths, in place and not, both widths, against the
+// reference (and the reference against quantized_relu of the float tensor).
+TEST_P(CpuQuantizedRelu, MatchesTheReferenceAtEveryLength) {
+  for (const std::int64_t n : {0, 1, 15, 16, 17, 63, 64, 65, 1000, 100003}) {
+    SCOPED_TRACE(n);
+    const auto q8 = ints<std::int8_t>(n, 1, -128, 127);
+    const auto q16 = ints<std::int16_t>(n, 2, -32768, 32767);
+    std::vector<std::int8_t> y8(n, 5), want8(n, 5);
+    std::vector<std::int16_t> y16(n, 5), want16(n, 5);
+    cpu::relu_s8(q8.data(), y8.data(), n, run());
+    expect_ran_on_path();
+    cpu::relu_s16(q16.data(), y16.data(), n, run(2));
+    ref::relu_s8(q8.data(), want8.data(), n);
+    ref::relu_s16(q16.data(), want16.data(), n);
+    EXPECT_EQ(y8, want8);
+    EXPECT_EQ(y16, want16);
+    auto in_place = q8;
+    cpu::relu_s8(in_place.data(), in_place.data(), n, run());
+    EXPECT_EQ(in_place, want8);
+  }
+}
+
+TANDEM_INSTANTIATE_PER_ISA(CpuQuantizedRelu);
+
+TEST(QuantizedRelu, IntegerInAndOutKeepsTheScaleAndEqualsTheFloatForm) {
+  const Tensor x = normal({1000}, 1);
+  for (const int bits : {8, 16}) {
+    const QuantizedTensor q = tandem::quantize(x, bits);
+    for (const auto& k : tandem::registered_kernels()) {
+      if (k.op != "quantized_relu" || k.device != tandem::DeviceKind::cpu || !k.available) continue;
+      SCOPED_TRACE(k.implementation + " " + std::to_string(bits));
+      const QuantizedTensor y =
+          tandem::quantized_relu(q, Options::using_implementation(k.implementation));
+      EXPECT_EQ(y.scale, q.scale);
+      EXPECT_EQ(y.values.dtype(), q.values.dtype());
+      EXPECT_EQ(tandem::dequantize(y).to_vector<float>(),
+                tandem::quantized_relu(x, bits).to_vector<float>());
+    }
+  }
+  EXPECT_THROW((void)tandem::quantized_relu(QuantizedTensor{x, 0.5f}), tandem::DTypeError);
+  EXPECT_THROW((void)tandem::quantized_relu(QuantizedTensor{tandem::quantize(x).values, 0.0f}),
+               tandem::ArgumentError);
+}
+
+}  // namespace

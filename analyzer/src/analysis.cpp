@@ -198,7 +198,9 @@ std::string format_markdown(const json& r) {
     if (t.contains("quantization")) {
       md +=
           "\n### Quantization (bytes: read and written by the call as the API takes it; "
-          "stored: the result's size)\n\n| op | shape | bits | median us | bytes | stored | "
+          "stored: W as kept for matmul, the result's size otherwise; 8-bit matmul: "
+          "quantized_linear with prepared weights on int8 x; 8/16-bit relu: int8/int16 in and "
+          "out)\n\n| op | shape | bits | median us | bytes | stored | "
           "MSE | max rel. error |\n|---|---|---|---|---|---|---|---|\n";
       for (const json& q : t["quantization"]) {
         md += fmt::format("| {} | {} | {} | {} | {} | {} | {:.3e} | {:.3e} |\n",

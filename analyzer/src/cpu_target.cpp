@@ -15,6 +15,7 @@
 #include <tandem/cpu/threads_used.h>
 #include <tandem/kernels.h>
 #include <tandem/ops.h>
+#include <tandem/quantized_layer.h>
 
 #include "cpu_ceilings.h"
 #include "error_stats.h"
@@ -326,9 +327,12 @@ void out_of_cache_points(bool quick, const CpuCeilings& ceilings,
   }
 }
 
-// What quantization costs and saves through the API as it stands: bytes are those a
-// call reads and writes with the tensors it takes and returns (quantized_matmul and
-// quantized_relu take and return f32), stored_bytes what the result occupies.
+// What quantization costs and saves through the API as an inference engine uses it:
+// bytes are those a call reads and writes with the tensors it takes and returns;
+// stored_bytes is what is kept: W as stored for the matmul rows (f32, or prepared
+// QuantizedWeights), the result for relu and quantize. The 8-bit matmul is a layer
+// with prepared weights on an int8 x (quantized_linear, f32 out); relu at 8 and 16 bits
+// runs on quantized data (quantized_relu of a QuantizedTensor, int8/int16 in and out).
 json quantization(bool quick) {
   json out = json::array();
   const auto row = [&](const char* op, int bits, const std::string& shape, const Measurement& t,
@@ -348,24 +352,35 @@ json quantization(bool quick) {
   std::vector<float> exact(static_cast<std::size_t>(n * n));
   cpu::reference::matmul(a.data<float>(), b.data<float>(), exact.data(), n, n, n);
   // 16-bit products fill int32 twice over (K <= 2): the matmul is measured at 8 bits.
-  for (const int bits : {32, 8}) {
+  {
     Tensor c = Tensor::empty({n, n}, DType::f32);
-    const Measurement t = measure_us(
-        [&] { bits == 32 ? matmul(a, b, c) : (void)(c = quantized_matmul(a, b, bits)); }, quick);
-    row("matmul", bits, fmt::format("{}x{}x{}", n, n, n), t,
-        error_stats(c.to_vector<float>(), exact), 3 * n * n * 4, n * n * 4);
+    const Measurement t = measure_us([&] { matmul(a, b, c); }, quick);
+    row("matmul", 32, fmt::format("{}x{}x{}", n, n, n), t, error_stats(c.to_vector<float>(), exact),
+        3 * n * n * 4, n * n * 4);
+    const QuantizedWeights w = QuantizedWeights::prepare(b, 8);
+    const QuantizedTensor x = quantize(a, 8);
+    const auto stored = static_cast<std::int64_t>(w.stored_bytes());
+    const Measurement t8 = measure_us([&] { c = quantized_linear(x, w); }, quick);
+    row("matmul", 8, fmt::format("{}x{}x{}", n, n, n), t8, error_stats(c.to_vector<float>(), exact),
+        n * n + stored + n * n * 4, stored);
   }
   const std::int64_t v = 1 << 20;
   const Tensor x = Tensor::randn({v}, 3);
   const std::vector<float> xv = x.to_vector<float>();
   std::vector<float> exact_relu(static_cast<std::size_t>(v));
   cpu::reference::relu(x.data<float>(), exact_relu.data(), v);
-  for (const int bits : {32, 16, 8}) {
+  {
     Tensor y = Tensor::empty({v}, DType::f32);
-    const Measurement t =
-        measure_us([&] { bits == 32 ? relu(x, y) : (void)(y = quantized_relu(x, bits)); }, quick);
-    row("relu", bits, std::to_string(v), t, error_stats(y.to_vector<float>(), exact_relu), 8 * v,
+    const Measurement t = measure_us([&] { relu(x, y); }, quick);
+    row("relu", 32, std::to_string(v), t, error_stats(y.to_vector<float>(), exact_relu), 8 * v,
         4 * v);
+  }
+  for (const int bits : {16, 8}) {
+    const QuantizedTensor q = quantize(x, bits);
+    QuantizedTensor y;
+    const Measurement t = measure_us([&] { y = quantized_relu(q); }, quick);
+    row("relu", bits, std::to_string(v), t,
+        error_stats(dequantize(y).to_vector<float>(), exact_relu), 2 * v * bits / 8, v * bits / 8);
   }
   // Storing a tensor quantized is where this API saves memory: a QuantizedTensor.
   for (const int bits : {16, 8}) {

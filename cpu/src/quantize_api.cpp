@@ -144,6 +144,19 @@ void dequantize(const std::int16_t* q, std::int64_t n, float scale, float* x,
                 scale, x, run);
 }
 
+void relu_s8(const std::int8_t* q, std::int8_t* y, std::int64_t n, const RunOptions& run) {
+  const auto& k = kernels("relu_s8", run.isa);
+  chunks(n, run.threads, [&](std::int64_t begin, std::int64_t end) {
+    k.relu_q8(q + begin, y + begin, end - begin);
+  });
+}
+void relu_s16(const std::int16_t* q, std::int16_t* y, std::int64_t n, const RunOptions& run) {
+  const auto& k = kernels("relu_s16", run.isa);
+  chunks(n, run.threads, [&](std::int64_t begin, std::int64_t end) {
+    k.relu_q16(q + begin, y + begin, end - begin);
+  });
+}
+
 void quantized_relu(const float* x, float* y, std::int64_t n, int bits, const RunOptions& run) {
   const auto& k = kernels("quantized_relu", run.isa);
   const float scale = scale_of(k, "quantized_relu", x, n, bits, run.threads);

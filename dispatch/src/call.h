@@ -41,8 +41,11 @@ struct Call {
   float alpha = 1.0f;
   float beta = 0.0f;
   Activation activation = Activation::none;  // the layers'; their bias is in[2]
-  // quantized_linear: the prepared weights (QuantizedWeights::Data), x's scale (0: x
-  // is f32, quantized by the kernel's path), the int8 output's scale (0: f32 out).
+  // quantized_relu and quantized_linear: whether x is quantized values with `scale`
+  // (else f32, quantized by the kernel's path where it needs to be).
+  bool quantized_in = false;
+  // quantized_linear: the prepared weights (QuantizedWeights::Data), the int8 output's
+  // scale (0: f32 out).
   const void* prepared = nullptr;
   float out_scale = 0.0f;
   int bits = 8;         // quantization width: selects i8 or i16 storage

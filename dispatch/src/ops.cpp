@@ -483,6 +483,23 @@ Tensor quantized_relu(const Tensor& x, int bits, const Options& options) {
   return y;
 }
 
+QuantizedTensor quantized_relu(const QuantizedTensor& x, const Options& options) {
+  detail::require_defined("quantized_relu", x.values);
+  if (x.values.dtype() != DType::i8 && x.values.dtype() != DType::i16) {
+    throw DTypeError("quantized_relu: expected i8 or i16 values, got " +
+                     detail::describe(x.values));
+  }
+  quant::require_scale("quantized_relu", x.scale);
+  QuantizedTensor y{Tensor::empty(x.values.shape(), x.values.dtype(), x.values.device()), x.scale};
+  Call c = elementwise_call(Op::quantized_relu, x.values, nullptr, &y.values);
+  c.bits = x.bits();
+  c.scale = x.scale;
+  c.quantized_in = true;
+  c.dtypes = c.bits == 8 ? "i8 -> i8" : "i16 -> i16";
+  detail::dispatch(c, x.values.device(), options);
+  return y;
+}
+
 Tensor batch_apply(const Tensor& batch, const RowFunction& op, int workers,
                    const Options& options) {
   require_f32_input("batch_apply", batch);

@@ -110,8 +110,9 @@ void require_layer_operands(const Tensor& x, bool x_quantized, const QuantizedWe
 }
 
 // Runs the layer: out is f32 [m, n], or i8 [m, n] when out_scale > 0.
-void run_layer(const Tensor& x, float x_scale, const QuantizedWeights& w, const Tensor& bias,
-               Activation activation, float out_scale, Tensor& out, const Options& options) {
+void run_layer(const Tensor& x, bool quantized, float x_scale, const QuantizedWeights& w,
+               const Tensor& bias, Activation activation, float out_scale, Tensor& out,
+               const Options& options) {
   Call c;
   c.op = Op::quantized_linear;
   c.in[0] = x.raw_data();
@@ -127,6 +128,7 @@ void run_layer(const Tensor& x, float x_scale, const QuantizedWeights& w, const 
   c.k = w.k();
   c.bits = w.bits();
   c.scale = x_scale;
+  c.quantized_in = quantized;
   c.out_scale = out_scale;
   c.activation = activation;
   c.prepared = &w.data();
@@ -142,7 +144,7 @@ Tensor layer_f32(const Tensor& x, bool quantized, float x_scale, const Quantized
                  const Tensor& bias, Activation activation, const Options& options) {
   require_layer_operands(x, quantized, w, bias, activation, options);
   Tensor y = Tensor::empty({x.dim(0), w.n()}, DType::f32, Device::cpu());
-  run_layer(x, x_scale, w, bias, activation, 0.0f, y, options);
+  run_layer(x, quantized, x_scale, w, bias, activation, 0.0f, y, options);
   return y;
 }
 
@@ -152,7 +154,7 @@ QuantizedTensor layer_i8(const Tensor& x, bool quantized, float x_scale, const Q
   require_layer_operands(x, quantized, w, bias, activation, options);
   quant::require_scale(kOp, output_scale);
   QuantizedTensor y{Tensor::empty({x.dim(0), w.n()}, DType::i8, Device::cpu()), output_scale};
-  run_layer(x, x_scale, w, bias, activation, output_scale, y.values, options);
+  run_layer(x, quantized, x_scale, w, bias, activation, output_scale, y.values, options);
   return y;
 }
 

@@ -79,7 +79,7 @@ std::vector<float> combined_scales(const QuantizedWeights::Data& w, float x_scal
 template <typename Q, typename Quantize>
 const Q* quantized_x(const Call& c, float& x_scale, std::vector<Q>& own, Quantize&& quantize) {
   x_scale = c.scale;
-  if (x_scale > 0.0f) return q_in<Q>(c);
+  if (c.quantized_in) return q_in<Q>(c);
   own.resize(static_cast<std::size_t>(c.m * c.k));
   x_scale = quantize(x_of(c), c.m * c.k, own.data());
   return own.data();
@@ -276,14 +276,37 @@ constexpr Row kRows[] = {
      cuda::quantized_matmul(x_of(c), y_of(c), out_of(c), c.m, c.n, c.k, c.bits, *w.stream);
    }},
 
-  {Op::quantized_relu, Paths::cpu_isas, nullptr, "fused quantize, max, dequantize",
+  // quantized_relu: f32 in and out, or quantized in and out (Call::quantized_in).
+  {Op::quantized_relu, Paths::cpu_isas, nullptr, "fused quantize, max, dequantize; or max(q, 0)",
    [](Call& c, const Context& w) {
-     cpu::quantized_relu(x_of(c), out_of(c), c.count, c.bits, w.run);
+     if (c.quantized_in) {
+       if (c.bits == 8) {
+         cpu::relu_s8(q_in<std::int8_t>(c), q_out<std::int8_t>(c), c.count, w.run);
+       } else {
+         cpu::relu_s16(q_in<std::int16_t>(c), q_out<std::int16_t>(c), c.count, w.run);
+       }
+     } else {
+       cpu::quantized_relu(x_of(c), out_of(c), c.count, c.bits, w.run);
+     }
    }},
   {Op::quantized_relu, Paths::reference, "reference", "max(q, 0) in the integer domain",
-   [](Call& c, const Context&) { ref::quantized_relu(x_of(c), out_of(c), c.count, c.bits); }},
+   [](Call& c, const Context&) {
+     if (c.quantized_in) {
+       if (c.bits == 8) {
+         ref::relu_s8(q_in<std::int8_t>(c), q_out<std::int8_t>(c), c.count);
+       } else {
+         ref::relu_s16(q_in<std::int16_t>(c), q_out<std::int16_t>(c), c.count);
+       }
+     } else {
+       ref::quantized_relu(x_of(c), out_of(c), c.count, c.bits);
+     }
+   }},
   {Op::quantized_relu, Paths::cuda, "cuda", "fused quantize, max, dequantize",
    [](Call& c, const Context& w) {
+     if (c.quantized_in) {
+       throw DeviceError("quantized_relu: int8/int16 in and out has no GPU kernel yet (" +
+                         c.shapes() + "); run it on the CPU");
+     }
      cuda::quantized_relu(x_of(c), out_of(c), c.count, c.bits, *w.stream);
    }},
 

@@ -211,6 +211,13 @@ void quantized_relu_any(const float* x, float* y, int64_t n, float scale) {
   }
 }
 
+// max(q, 0) on quantized values, same scale: a loop GCC vectorizes for each path
+// (vpmaxsb on avx512 and avx2, a compare and a mask on SSE2). y may alias x.
+template <typename Q>
+void relu_integer(const Q* q, Q* y, int64_t n) {
+  for (int64_t i = 0; i < n; ++i) y[i] = q[i] > 0 ? q[i] : Q{0};
+}
+
 void quantize_s8(const float* x, int64_t n, float scale, int8_t* q) {
   quantize_any(x, n, scale, q);
 }
@@ -239,8 +246,16 @@ void dequantize_s16_stream(const int16_t* q, int64_t n, float scale, float* x) {
   dequantize_stream(q, n, scale, x);
 }
 
-const QuantizeKernels quantize = {scan,          quantize_s8,          quantize_s16,
-                                  dequantize_s8, dequantize_s16,       relu_s8,
-                                  relu_s16,      dequantize_s8_stream, dequantize_s16_stream};
+const QuantizeKernels quantize = {scan,
+                                  quantize_s8,
+                                  quantize_s16,
+                                  dequantize_s8,
+                                  dequantize_s16,
+                                  relu_s8,
+                                  relu_s16,
+                                  dequantize_s8_stream,
+                                  dequantize_s16_stream,
+                                  relu_integer<int8_t>,
+                                  relu_integer<int16_t>};
 
 }  // namespace TANDEM_ISA_NAMESPACE

@@ -160,6 +160,9 @@ struct QuantizeKernels {
   // dequantize with non-temporal stores (x must not overlap q): for huge outputs.
   void (*dequantize_s8_stream)(const int8_t* q, int64_t n, float scale, float* x);
   void (*dequantize_s16_stream)(const int16_t* q, int64_t n, float scale, float* x);
+  // y = max(q, 0) on quantized values (the scale is unchanged); y may alias q.
+  void (*relu_q8)(const int8_t* q, int8_t* y, int64_t n);
+  void (*relu_q16)(const int16_t* q, int16_t* y, int64_t n);
 };
 
 // Each path's tables, declared once per entry of TANDEM_CPU_ISA_LIST.

@@ -193,6 +193,13 @@ void quantized_linear(std::int64_t m, std::int64_t n, std::int64_t k, const std:
   quantized_linear_as(m, n, k, x, w, scales, per_column, bias, activation, y, out_scale, yq);
 }
 
+void relu_s8(const std::int8_t* q, std::int8_t* y, std::int64_t n) {
+  for (std::int64_t i = 0; i < n; ++i) y[i] = std::max<std::int8_t>(q[i], 0);
+}
+void relu_s16(const std::int16_t* q, std::int16_t* y, std::int64_t n) {
+  for (std::int64_t i = 0; i < n; ++i) y[i] = std::max<std::int16_t>(q[i], 0);
+}
+
 void quantized_relu(const float* x, float* y, std::int64_t n, int bits) {
   const float scale = scale_of("quantized_relu", "input", x, n, bits);
   if (bits == 8) {

@@ -96,6 +96,10 @@ void dequantize(const std::int8_t* q, std::int64_t n, float scale, float* x,
                 const RunOptions& run = {});
 void dequantize(const std::int16_t* q, std::int64_t n, float scale, float* x,
                 const RunOptions& run = {});
+// max(q, 0) on quantized values, int8 in and out (or int16): the scale is unchanged,
+// so the result is the quantized relu of the tensor q stands for (y may alias q).
+void relu_s8(const std::int8_t* q, std::int8_t* y, std::int64_t n, const RunOptions& run = {});
+void relu_s16(const std::int16_t* q, std::int16_t* y, std::int64_t n, const RunOptions& run = {});
 // Quantize, max(q, 0), dequantize, fused into one pass after the scale pass (y may
 // alias x).
 void quantized_relu(const float* x, float* y, std::int64_t n, int bits, const RunOptions& run = {});

@@ -87,6 +87,9 @@ void quantized_matmul(const float* a, const float* b, float* c, std::int64_t m, 
 
 // Quantize x, take max(q, 0) in the integer domain, dequantize.
 void quantized_relu(const float* x, float* y, std::int64_t n, int bits);
+// max(q, 0) on quantized values (same scale), int8 or int16 in and out.
+void relu_s8(const std::int8_t* q, std::int8_t* y, std::int64_t n);
+void relu_s16(const std::int16_t* q, std::int16_t* y, std::int64_t n);
 
 // ---- Quantized layers ----------------------------------------------------------------
 // W (k x n, row-major) quantized symmetrically per output column (channel): scales[j]
