@@ -363,3 +363,72 @@ TEST(QuantizedRelu, IntegerInAndOutKeepsTheScaleAndEqualsTheFloatForm) {
 }
 
 }  // namespace
+
+// ---- 16 bits, any K ---------------------------------------------------------------------
+
+namespace {
+
+class CpuWideLayer : public tandem::testing::PerIsa {
+ protected:
+  void SetUp() override {
+    PerIsa::SetUp();
+    if (!IsSkipped() && isa() == cpu::Isa::avx512 && !cpu::has_avx512_vnni()) {
+      GTEST_SKIP() << "the avx512 integer GEMM needs AVX-512 VNNI";
+    }
+  }
+};
+
+// Full-range int16 (-32768 included) at K where int32 sums would wrap many times over:
+// exact against the reference's int64 sums, float and int8 out.
+TEST_P(CpuWideLayer, SixteenBitsAreExactForAnyK) {
+  for (const Shape3& s : {Shape3{3, 5, 1}, Shape3{13, 33, 300}, Shape3{20, 40, 3000},
+                          Shape3{1, 37, 600}, Shape3{45, 1, 513}, Shape3{5, 19, 0}}) {
+    for (const int threads : {1, 2}) {
+      SCOPED_TRACE(s.str() + " threads=" + std::to_string(threads));
+      const auto x = ints<std::int16_t>(s.m * s.k, 1, -32768, 32767);
+      auto w = ints<std::int16_t>(s.k * s.n, 2, -32768, 32767);
+      if (!w.empty()) w[0] = -32768;
+      std::vector<float> scales(s.n), bias(s.n);
+      for (std::int64_t j = 0; j < s.n; ++j) scales[j] = 1e-9f * static_cast<float>(j + 1);
+      cpu::fill_normal(bias.data(), s.n, 4, 0.0f, 2.0f);
+      const cpu::PackedIntegerB packed(w.data(), s.n, s.k, s.n, isa());
+      const cpu::QuantizedEpilogue e{scales.data(), true, bias.data(), Activation::relu};
+      std::vector<float> y(s.m * s.n, -7.0f), want(s.m * s.n, -7.0f);
+      cpu::quantized_linear(s.m, x.data(), s.k, packed, e, y.data(), s.n, run(threads));
+      ref::quantized_linear(s.m, s.n, s.k, x.data(), w.data(), scales.data(), true, bias.data(),
+                            Activation::relu, want.data());
+      EXPECT_EQ(y, want);
+      std::vector<std::int8_t> q(s.m * s.n, 9), want_q(s.m * s.n, 9);
+      cpu::quantized_linear(s.m, x.data(), s.k, packed, e, 0.5f, q.data(), s.n, run(threads));
+      ref::quantized_linear(s.m, s.n, s.k, x.data(), w.data(), scales.data(), true, bias.data(),
+                            Activation::relu, nullptr, 0.5f, want_q.data());
+      EXPECT_EQ(q, want_q);
+    }
+  }
+}
+
+TANDEM_INSTANTIATE_PER_ISA(CpuWideLayer);
+
+TEST(QuantizedLinear, SixteenBitLayerAtK4096MatchesTheReference) {
+  const Tensor x = normal({16, 4096}, 1), w = normal({4096, 48}, 2), bias = normal({48}, 3);
+  const QuantizedWeights want =
+      QuantizedWeights::prepare(w, 16, ScaleGranularity::per_channel, kReference);
+  const auto expected =
+      tandem::quantized_linear(x, want, bias, Activation::relu).to_vector<float>();
+  for (const std::string& impl : cpu_implementations()) {
+    SCOPED_TRACE(impl);
+    const QuantizedWeights got = QuantizedWeights::prepare(w, 16, ScaleGranularity::per_channel,
+                                                           Options::using_implementation(impl));
+    EXPECT_EQ(tandem::quantized_linear(x, got, bias, Activation::relu).to_vector<float>(),
+              expected);
+  }
+  // 16 bits is far closer to the float layer than 8 bits.
+  const auto exact = tandem::linear(x, w, bias, Activation::relu).to_vector<float>();
+  double worst = 0.0;
+  for (std::size_t i = 0; i < exact.size(); ++i) {
+    worst = std::max(worst, std::fabs(double{exact[i]} - expected[i]));
+  }
+  EXPECT_LT(worst, 0.05);
+}
+
+}  // namespace

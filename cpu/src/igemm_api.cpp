@@ -70,7 +70,17 @@ struct Problem {
   IgemmStore finish;
   Byte* out = nullptr;
   Index out_bytes = 4;
+  // A wide product (IgemmStore::wide): C is int64, the sums are added times 2^shift,
+  // from the first k block on with accumulate_all (a second pass over the same C).
+  bool wide = false;
+  int shift = 0;
+  bool accumulate_all = false;
 };
+
+// The 16-bit layer's k block: x's halves times 16-bit weights, summed in int32 over at
+// most this many k values (128 pairs), cannot overflow before the int64 flush
+// (128 * 2 * 255 * 32768 < 2^31; the high half's |x| <= 128 is smaller still).
+constexpr Index kWideKc = 256;
 
 // The integer blocking, as sgemm's in packed bytes per k value (4 / k_group), with a
 // B micro-panel that fills L1 and kc up to 2048: kc 1024 for int8 and 512 for int16
@@ -133,8 +143,11 @@ struct IgemmView {
       if (store.bias != nullptr) store.bias += col;
       store.out = p.out + (row * store.ldo + col) * p.out_bytes;
     }
-    store.accumulate = pc > 0;
-    ops.microkernel(kc, pa, pb, p.c + (row * p.ldc + col) * 4, p.ldc, rows, cols, store);
+    store.accumulate = pc > 0 || p.accumulate_all;
+    store.wide = p.wide;
+    store.shift = p.shift;
+    const Index c_bytes = p.wide ? 8 : 4;
+    ops.microkernel(kc, pa, pb, p.c + (row * p.ldc + col) * c_bytes, p.ldc, rows, cols, store);
   }
 };
 
@@ -297,11 +310,14 @@ void PackedIntegerB::pack(const T* b, Index ldb) {
   const char* op = "PackedIntegerB";
   const IgemmKernels& kern = kernels(op, isa_);
   const IgemmOps& ops = sizeof(T) == 1 ? kern.s8 : kern.s16;
-  // The k block every product with these weights runs (it depends on K alone).
-  kc_ =
-      k_ > 0
-          ? detail::blocking_used(blocking_rule(kern, ops), 1, std::max<Index>(n_, 1), k_, 1, {}).kc
-          : 1;
+  // The k block every product with these weights runs (it depends on K alone); 16-bit
+  // weights take the wide product's short blocks (kWideKc).
+  GemmBlocking given;
+  if (sizeof(T) == 2) given.kc = kWideKc;
+  kc_ = k_ > 0 ? detail::blocking_used(blocking_rule(kern, ops), 1, std::max<Index>(n_, 1), k_, 1,
+                                       given)
+                     .kc
+               : 1;
   const Index panels = ceil_div(n_, kern.nr);
   Index total = 0;
   for (Index pc = 0; pc < k_; pc += kc_) {
@@ -330,6 +346,48 @@ PackedIntegerB::PackedIntegerB(const std::int16_t* b, Index ldb, Index k, Index 
 }
 
 namespace {
+
+// The 16-bit layer, exact for any K: x = 256 * hi + lo (hi = x >> 8 in [-128, 127], lo
+// = x & 255), so x * w = 256 * (hi * w) + lo * w. Each half runs the 16-bit GEMM in k
+// blocks of kWideKc, whose int32 sums cannot overflow, added into int64 sums: hi's
+// times 256 first, then lo's, whose last block finishes the layer. Twice the 16-bit
+// GEMM's work: the price of exact 16-bit products at any K.
+void run_wide(const IgemmKernels& kern, const IgemmOps& ops, const Problem& layer, int threads,
+              const GemmBlocking& blocking) {
+  const char* op = "quantized_linear";
+  const Index m = layer.m, n = layer.n, k = layer.k;
+  if (m <= 0 || n <= 0) return;
+  if (k <= 0) {
+    run_gemm(op, kern, ops, layer, threads, blocking);  // finishes the zero sums
+    return;
+  }
+  auto halves = detail::allocate_packing<std::int16_t>(op, 2 * m * k);
+  std::int16_t* hi = halves.get();
+  std::int16_t* lo = hi + m * k;
+  for (Index i = 0; i < m; ++i) {
+    const auto* row = reinterpret_cast<const std::int16_t*>(layer.a) + i * layer.lda;
+    for (Index p = 0; p < k; ++p) {
+      hi[i * k + p] = static_cast<std::int16_t>(row[p] >> 8);
+      lo[i * k + p] = static_cast<std::int16_t>(row[p] & 0xFF);
+    }
+  }
+  auto sums = detail::allocate_packing<std::int64_t>(op, m * n);
+  Problem high = layer;
+  high.a = reinterpret_cast<const Byte*>(hi);
+  high.lda = k;
+  high.c = reinterpret_cast<Byte*>(sums.get());
+  high.ldc = n;
+  high.wide = true;
+  high.shift = 8;
+  high.finishes = false;
+  run_gemm(op, kern, ops, high, threads, blocking);
+  Problem low = high;
+  low.a = reinterpret_cast<const Byte*>(lo);
+  low.shift = 0;
+  low.accumulate_all = true;
+  low.finishes = true;
+  run_gemm(op, kern, ops, low, threads, blocking);
+}
 
 // y = epilogue(A * B) into float (out_bytes 4) or requantized int8 (out_bytes 1).
 void run_quantized_linear(Index m, const void* a, Index lda, const PackedIntegerB& b,
@@ -362,6 +420,10 @@ void run_quantized_linear(Index m, const void* a, Index lda, const PackedInteger
   p.finish.ldo = ldy;
   p.out = y;
   p.out_bytes = requantize ? 1 : 4;
+  if (b.bits() == 16) {
+    run_wide(kern, ops, p, run.threads, blocking);
+    return;
+  }
   // The int32 sums between k blocks: in a float y's own storage (the same size), in a
   // scratch buffer for an int8 y that takes more than one k block.
   std::unique_ptr<std::int32_t[], detail::FreeDeleter> scratch;

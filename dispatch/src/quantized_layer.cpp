@@ -78,11 +78,11 @@ void require_layer_operands(const Tensor& x, bool x_quantized, const QuantizedWe
     throw ShapeError(std::string(kOp) + ": x must be [m, " + std::to_string(w.k()) + "] for " +
                      shapes);
   }
-  if (x.dim(1) > quant::max_exact_k(w.bits())) {
+  if (x.dim(1) > quant::max_exact_layer_k(w.bits())) {
     throw ArgumentError(std::string(kOp) + ": K = " + std::to_string(x.dim(1)) +
                         " can overflow int32 accumulation at " + std::to_string(w.bits()) +
-                        " bits (K <= " + std::to_string(quant::max_exact_k(w.bits())) + ") for " +
-                        shapes);
+                        " bits (K <= " + std::to_string(quant::max_exact_layer_k(w.bits())) +
+                        "; 16 bits has no such bound) for " + shapes);
   }
   if (bias.defined()) {
     if (bias.dtype() != DType::f32 || !bias.device().is_cpu() || bias.rank() != 1 ||

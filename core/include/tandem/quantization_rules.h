@@ -41,6 +41,13 @@ constexpr std::int64_t max_exact_k(int bits) {
   return std::int64_t{INT32_MAX} / (q * q);
 }
 
+// The largest K a quantized layer (quantized_linear) sums exactly: at 8 bits its int32
+// sums, as max_exact_k; at 16 bits its int64 sums (products of at most 2^30, so K <
+// 2^33), more than any x of int16 values the caller can allocate.
+constexpr std::int64_t max_exact_layer_k(int bits) {
+  return bits == 8 ? max_exact_k(8) : (std::int64_t{1} << 33) - 1;
+}
+
 inline void require_exact_k(const char* op, std::int64_t k, int bits) {
   if (k > max_exact_k(bits)) {
     throw ArgumentError(std::string(op) + ": K = " + std::to_string(k) + " can overflow int32 at " +

@@ -101,6 +101,40 @@ inline void finish_tile(const I32 (&acc)[kMR][kNV], void* c, int64_t ldc, int64_
   }
 }
 
+// The store of a wide product (IgemmStore::wide): the block's int32 sums times 2^shift
+// added to C's int64 sums, and in the last block finished as finish_tile does, from the
+// int64 total (rounded to float once, as the reference rounds its exact sum). Scalar:
+// it runs once per k block of at most a few hundred k values, not per k.
+inline void wide_tile(const I32 (&acc)[kMR][kNV], void* c, int64_t ldc, int64_t mr, int64_t nr,
+                      const IgemmStore& store) {
+  alignas(64) int32_t lanes[kNV * kLanes];
+#pragma GCC unroll 16
+  for (int i = 0; i < kMR; ++i) {
+    if (i >= mr) break;
+#pragma GCC unroll 4
+    for (int v = 0; v < kNV; ++v) simd::store_i32(lanes + v * kLanes, acc[i][v]);
+    int64_t* row = static_cast<int64_t*>(c) + i * ldc;
+    for (int64_t j = 0; j < nr; ++j) {
+      int64_t sum = int64_t{lanes[j]} * (int64_t{1} << store.shift);
+      if (store.accumulate) sum += row[j];
+      if (!store.finish) {
+        row[j] = sum;
+        continue;
+      }
+      float y = static_cast<float>(sum) * store.scales[j * store.scale_stride];
+      if (store.bias != nullptr) y += store.bias[j];
+      y = tandem::activate(store.activation, y);
+      if (store.requantize) {
+        const float q = __builtin_nearbyintf(
+            __builtin_fminf(__builtin_fmaxf(y * store.inverse_out_scale, -128.0f), 127.0f));
+        static_cast<int8_t*>(store.out)[i * store.ldo + j] = static_cast<int8_t>(q);
+      } else {
+        static_cast<float*>(store.out)[i * store.ldo + j] = y;
+      }
+    }
+  }
+}
+
 // ---- The microkernel ----------------------------------------------------------------
 
 struct DotS16 {
@@ -147,6 +181,10 @@ void microkernel(int64_t kc, const void* a, const void* b, void* c, int64_t ldc,
     }
   }
 
+  if (store.wide) {
+    wide_tile(acc, c, ldc, mr, nr, store);
+    return;
+  }
   if (store.finish) {
     finish_tile(acc, c, ldc, mr, nr, store);
     return;

@@ -101,9 +101,13 @@ struct SgemmKernels {
 // written as float, or with requantize as int8 round(clamp(y * inverse_out_scale,
 // -128, 127)) (the quantize rule), to out (ldo elements apart) instead of C. scales,
 // bias and out point at the tile's first column (out at its first row too).
+// With wide, C holds int64 sums (ldc in elements of 8 bytes) and each block's int32
+// sums are added to them times 2^shift: how the 16-bit layer stays exact for any K.
 struct IgemmStore {
   bool accumulate = false;
   bool finish = false;
+  bool wide = false;
+  int shift = 0;
   const float* scales = nullptr;
   int64_t scale_stride = 0;  // 0: one scale for every column
   const float* bias = nullptr;

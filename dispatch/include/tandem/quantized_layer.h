@@ -57,8 +57,9 @@ class QuantizedWeights {
 
 // y (f32 [m, n]) = act(x @ W + bias) through the quantized weights: x f32 [m, k]
 // quantized per call (per tensor, symmetric, W's width), or already quantized (i8 or
-// i16 as W, with its scale). bias: f32 [n] or undefined. At 8 bits the int32 sums are
-// exact for K <= 133144. Refused before anything runs: shapes or types that do not
+// i16 as W, with its scale). bias: f32 [n] or undefined. The sums are exact: int32 at 8
+// bits, for K <= 133144 (larger K is refused); int64 at 16 bits, for any K
+// (quant::max_exact_layer_k). Refused before anything runs: shapes or types that do not
 // match W, NaN/Inf in x or bias, an implementation other than W's.
 Tensor quantized_linear(const Tensor& x, const QuantizedWeights& w, const Tensor& bias = {},
                         Activation activation = Activation::none, const Options& options = {});

@@ -182,9 +182,10 @@ struct QuantizedEpilogue {
 
 // y (m x n, leading dimension ldy) = epilogue(A * B) for A (m x k, lda) of B's integer
 // type, with B packed: float out, or int8 requantized with out_scale (round(clamp(y /
-// out_scale)), the quantize rule). Sums in int32, wrapping as gemm_s8s8s32's do: the
-// caller keeps K within quant::max_exact_k(bits) for exact results. `blocking`'s kc is
-// B's (fixed when it was packed); its mc and nc apply.
+// out_scale)), the quantize rule). At 8 bits the sums are int32, wrapping as
+// gemm_s8s8s32's do (exact for K within quant::max_exact_k(8)); at 16 bits they are exact
+// for any K and any int16 values (x split into bytes, int64 sums: igemm_api.cpp).
+// `blocking`'s kc is B's (fixed when it was packed); its mc and nc apply.
 void quantized_linear(std::int64_t m, const void* a, std::int64_t lda, const PackedIntegerB& b,
                       const QuantizedEpilogue& epilogue, float* y, std::int64_t ldy,
                       const RunOptions& run = {}, const GemmBlocking& blocking = {});
