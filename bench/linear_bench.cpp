@@ -8,6 +8,7 @@
 //   linear/s8s8.qx/cpu.<path>/...    x f32, quantized in the call
 //   linear/s8s8s8/cpu.<path>/...     x int8, requantized int8 out (a chain of layers)
 //   linear/q8/cpu.<path>/...         quantized_matmul: both operands quantized per call
+//   linear/s16s16/cpu.<path>/...     x int16, weights 16-bit: exact at any K (int64 sums)
 //   linear/u8s8/onednn/...           oneDNN u8 x s8 -> f32, per-channel output scales,
 //                                    bias, relu, weights reordered once
 // Counters: GFLOP/s or GOP/s (2 m n k per call) and W's bytes as stored.
@@ -86,7 +87,7 @@ std::vector<T> ints_of(std::int64_t n, std::uint64_t seed, int lo, int hi) {
   return std::vector<T>(f.begin(), f.end());
 }
 
-enum class IntForm { int8_x, f32_x, int8_out, quantized_matmul };
+enum class IntForm { int8_x, f32_x, int8_out, quantized_matmul, int16_x };
 
 void run_int8(benchmark::State& state, LayerShape s, cpu::Isa isa, int threads, IntForm form) {
   Layer l(s);
@@ -95,8 +96,9 @@ void run_int8(benchmark::State& state, LayerShape s, cpu::Isa isa, int threads, 
   run.threads = threads;
   const Tensor w = Tensor::from(l.w, {s.k, s.n}), bias = Tensor::from(l.bias, {s.n});
   const Tensor x = Tensor::from(l.x, {s.m, s.k});
-  const QuantizedWeights q = QuantizedWeights::prepare(w, 8, ScaleGranularity::per_channel, o);
-  const QuantizedTensor xq = quantize(x, 8);
+  const int bits = form == IntForm::int16_x ? 16 : 8;
+  const QuantizedWeights q = QuantizedWeights::prepare(w, bits, ScaleGranularity::per_channel, o);
+  const QuantizedTensor xq = quantize(x, bits);
   state.counters["W_bytes"] = form == IntForm::quantized_matmul
                                   ? static_cast<double>(s.k * s.n) * sizeof(float)
                                   : static_cast<double>(q.stored_bytes());
@@ -104,6 +106,7 @@ void run_int8(benchmark::State& state, LayerShape s, cpu::Isa isa, int threads, 
   measure(state, "GOP/s", flops(s), [&] {
     switch (form) {
       case IntForm::int8_x:
+      case IntForm::int16_x:
         benchmark::DoNotOptimize(quantized_linear(xq, q, bias, Activation::relu, run));
         break;
       case IntForm::f32_x:
@@ -142,7 +145,27 @@ bool igemm_available(cpu::Isa isa) {
   return isa == cpu::Isa::avx512 ? cpu::has_avx512_vnni() : cpu::isa_supported(isa);
 }
 
+// K = 4096: the 16-bit layer (beyond int32's reach) beside the 8-bit one and f32.
+constexpr LayerShape kWideShape{256, 4096, 1024};
+
 const bool registered_int8 = [] {
+  for (const int threads : {1, 2}) {
+    const std::string shape =
+        mkn(kWideShape.m, kWideShape.k, kWideShape.n) + "/t" + std::to_string(threads);
+    for (const cpu::Isa isa : {cpu::Isa::avx512, cpu::Isa::avx2}) {
+      if (!igemm_available(isa)) continue;
+      const std::string impl = "cpu." + std::string(cpu::isa_name(isa));
+      benchmark::RegisterBenchmark(name("linear", "s16s16", impl, shape).c_str(), run_int8,
+                                   kWideShape, isa, threads, IntForm::int16_x)
+          ->Unit(benchmark::kMillisecond);
+      benchmark::RegisterBenchmark(name("linear", "s8s8", impl, shape).c_str(), run_int8,
+                                   kWideShape, isa, threads, IntForm::int8_x)
+          ->Unit(benchmark::kMillisecond);
+      benchmark::RegisterBenchmark(name("linear", "f32", impl, shape).c_str(), run_fused,
+                                   kWideShape, isa, threads)
+          ->Unit(benchmark::kMillisecond);
+    }
+  }
   for (const LayerShape s : kIntShapes) {
     for (const int threads : {1, 2}) {
       const std::string shape = mkn(s.m, s.k, s.n) + "/t" + std::to_string(threads);
