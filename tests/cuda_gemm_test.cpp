@@ -1,7 +1,7 @@
 // The CUDA GEMMs against the reference: every SGEMM implementation (tiled_basic,
-// tiled, cuBLAS) on the shapes that break GEMMs, the integer GEMMs (dp4a, int16, the
-// cuBLAS int8 anchor) and the quantized matmul bit for bit. GPU tests skip, with the
-// reason, where there is no GPU.
+// tiled, cuBLAS) on the shapes that break GEMMs, with and without the epilogue (bias,
+// activation), the integer GEMMs (dp4a, int16, the cuBLAS int8 anchor) and the
+// quantized matmul bit for bit. GPU tests skip, with the reason, where there is no GPU.
 #include <cmath>
 #include <cstdint>
 #include <cstring>
@@ -17,6 +17,7 @@
 #include <tandem/cuda/kernels.h>
 #include <tandem/cuda/memory.h>
 #include <tandem/cuda/runtime.h>
+#include <tandem/epilogue.h>
 #include <tandem/error.h>
 
 #include "cuda_test_util.h"
@@ -24,6 +25,7 @@
 
 namespace cuda = tandem::cuda;
 namespace cpu = tandem::cpu;
+using tandem::Activation;
 using tandem::Transpose;
 
 namespace {
@@ -71,6 +73,36 @@ Operands make(const SgemmCase& t, bool integers, std::uint64_t seed) {
                                              seed);
 }
 
+// The epilogue of a case, on the host: the bias (n values, or empty for none) and the
+// activation. The test uploads the bias at the case's offset, like the operands.
+struct EpilogueCase {
+  std::vector<float> bias;
+  Activation activation = Activation::none;
+  std::string str() const {
+    return std::string(" bias=") + (bias.empty() ? "none" : "yes") +
+           " act=" + std::string(tandem::activation_name(activation));
+  }
+};
+
+// A bias for n columns: integers in [-8, 8] with integer operands (every sum stays
+// exact), else normal values.
+std::vector<float> make_bias(std::int64_t n, bool integers) {
+  std::vector<float> bias(static_cast<std::size_t>(n));
+  if (integers) {
+    cpu::fill_uniform_int(bias.data(), n, 23, -8, 8);
+  } else {
+    cpu::fill_normal(bias.data(), n, 23);
+  }
+  return bias;
+}
+
+// The epilogues every epilogue test runs: bias with relu, relu alone, bias alone.
+std::vector<EpilogueCase> epilogues(std::int64_t n, bool integers) {
+  return {{make_bias(n, integers), Activation::relu},
+          {{}, Activation::relu},
+          {make_bias(n, integers), Activation::none}};
+}
+
 std::string impl_name(const ::testing::TestParamInfo<cuda::SgemmImpl>& info) {
   std::string name = cuda::sgemm_impl_name(info.param);
   for (char& ch : name) {
@@ -81,27 +113,38 @@ std::string impl_name(const ::testing::TestParamInfo<cuda::SgemmImpl>& info) {
 
 class CudaSgemmParity : public ::testing::TestWithParam<cuda::SgemmImpl> {
  protected:
-  // Runs the case on the implementation under test and on the reference; compares all
-  // of C, padding included.
-  void check(const SgemmCase& t, bool integers) {
-    const Operands host = make(t, integers, 17);
+  void check(const SgemmCase& t, bool integers, const EpilogueCase& e = {}) {
+    check(t, make(t, integers, 17), integers, e);
+  }
+
+  // Runs the case (operands `host`, epilogue e) on the implementation under test and
+  // on the reference; compares all of C, padding included. NaN in the reference must
+  // be NaN in C; after relu no element may be negative or -0.
+  void check(const SgemmCase& t, const Operands& host, bool integers, const EpilogueCase& e) {
     Operands ref = host;
     const cuda::DeviceBuffer a = upload_at(host.a, t.offset);
     const cuda::DeviceBuffer b = upload_at(host.b, t.offset);
     const cuda::DeviceBuffer c = upload_at(host.c, t.offset);
+    cuda::DeviceBuffer bias;
+    if (!e.bias.empty()) bias = upload_at(e.bias, t.offset);
+    const tandem::Epilogue on_device{e.bias.empty() ? nullptr : bias.as<float>() + t.offset,
+                                     e.activation};
+    const tandem::Epilogue on_host{e.bias.empty() ? nullptr : e.bias.data(), e.activation};
     const cuda::Stream stream(0);
     cuda::sgemm(GetParam(), t.ta, t.tb, t.m, t.n, t.k, t.alpha, a.as<float>() + t.offset, host.lda,
                 b.as<float>() + t.offset, host.ldb, t.beta, c.as<float>() + t.offset, host.ldc,
-                stream);
+                stream, on_device);
     stream.synchronize();
     const std::vector<float> got = download_at<float>(c, t.offset, host.c.size());
     cpu::reference::gemm(t.ta, t.tb, t.m, t.n, t.k, t.alpha, ref.a.data(), ref.lda, ref.b.data(),
-                         ref.ldb, t.beta, ref.c.data(), ref.ldc);
+                         ref.ldb, t.beta, ref.c.data(), ref.ldc, on_host);
     // Tolerance for float data, per element (u = 2^-24):
     //   |got - ref| <= 2 (K + 1) u (|alpha| sum_p |a_ip| |b_pj| + |beta c_ij|)
+    // With a bias, one more rounding (the float add): 2 (K + 2) u (that + |bias_j|). The
+    // activation (relu) adds no error. Integer data (and integer bias) is exact.
     std::vector<float> magnitude(got.size(), 0.0f);
     if (!integers) {
-      Operands abs = make(t, integers, 17);
+      Operands abs = host;
       for (auto* v : {&abs.a, &abs.b, &abs.c}) {
         for (float& x : *v) x = std::fabs(x);
       }
@@ -109,6 +152,8 @@ class CudaSgemmParity : public ::testing::TestWithParam<cuda::SgemmImpl> {
                            abs.b.data(), abs.ldb, std::fabs(t.beta), abs.c.data(), abs.ldc);
       magnitude = abs.c;
     }
+    const std::string what =
+        cuda::sgemm_impl_name(GetParam()) + std::string(" ") + t.str() + e.str();
     std::int64_t bad = 0;
     for (std::int64_t i = 0; i < t.m; ++i) {
       for (std::int64_t j = 0; j < host.ldc; ++j) {
@@ -116,19 +161,34 @@ class CudaSgemmParity : public ::testing::TestWithParam<cuda::SgemmImpl> {
         const float g = got[at], want = ref.c[at];
         if (j >= t.n) {  // padding: untouched (NaN)
           if (!std::isnan(g) && bad++ < 5) {
-            ADD_FAILURE() << t.str() << ": padding C[" << i << "][" << j << "] written: " << g;
+            ADD_FAILURE() << what << ": padding C[" << i << "][" << j << "] written: " << g;
           }
           continue;
         }
-        const double tol =
-            integers ? 0.0 : 2.0 * static_cast<double>(t.k + 1) * 0x1p-24 * magnitude[at];
+        if (std::isnan(want)) {
+          if (!std::isnan(g) && bad++ < 5) {
+            ADD_FAILURE() << what << ": C[" << i << "][" << j << "] = " << g << ", reference NaN";
+          }
+          continue;
+        }
+        if (e.activation == Activation::relu && std::signbit(g) && bad++ < 5) {
+          ADD_FAILURE() << what << ": C[" << i << "][" << j << "] = " << g << " after relu";
+          continue;
+        }
+        double tol = 0.0;
+        if (!integers && e.bias.empty()) {
+          tol = 2.0 * static_cast<double>(t.k + 1) * 0x1p-24 * magnitude[at];
+        } else if (!integers) {
+          tol = 2.0 * static_cast<double>(t.k + 2) * 0x1p-24 *
+                (double{magnitude[at]} + std::fabs(double{e.bias[j]}));
+        }
         if (!(std::fabs(double{g} - double{want}) <= tol) && bad++ < 5) {
-          ADD_FAILURE() << t.str() << ": C[" << i << "][" << j << "] = " << g << ", reference "
+          ADD_FAILURE() << what << ": C[" << i << "][" << j << "] = " << g << ", reference "
                         << want;
         }
       }
     }
-    EXPECT_EQ(bad, 0) << cuda::sgemm_impl_name(GetParam()) << " " << t.str();
+    EXPECT_EQ(bad, 0) << what;
   }
 };
 
@@ -199,6 +259,118 @@ TEST_P(CudaSgemmParity, WithinTheKScaledToleranceOnNormalData) {
   check({1536, 1536, 100}, false);
 }
 
+// ---- The epilogue: C = act(float(alpha AB + beta C) + bias[j]) ---------------------
+TEST_P(CudaSgemmParity, EpilogueEdgeShapesExactOnIntegers) {
+  TANDEM_REQUIRE_GPU();
+  // m, n, k of 1, and both sides of the 32-, 64- and 128-wide tiles; beta 0 and not.
+  const SgemmCase cases[] = {
+      {1, 1, 1},
+      {1, 67, 5},
+      {67, 1, 5},
+      {5, 7, 1},
+      {63, 65, 17},
+      {65, 63, 9},
+      {64, 64, 8},
+      {127, 129, 7},
+      {129, 127, 33},
+      {128, 128, 128},
+      {31, 33, 40},
+      {4096, 7, 5},
+      {7, 4096, 3},
+      {1, 1, 1, Transpose::no, Transpose::no, 1.0f, 2.0f},
+      {63, 65, 17, Transpose::no, Transpose::no, 2.0f, -1.0f, 3},
+      {129, 127, 33, Transpose::no, Transpose::no, -1.0f, 0.5f, 1},
+  };
+  for (const SgemmCase& t : cases) {
+    for (const EpilogueCase& e : epilogues(t.n, true)) check(t, true, e);
+  }
+}
+
+TEST_P(CudaSgemmParity, EpilogueLargeTilesAllTransposes) {
+  TANDEM_REQUIRE_GPU();
+  // The tiled kernel's 128 x 128 configuration (a wave of SMs), edges in m, n and k,
+  // float4 stores (pad 3) and scalar ones (pad 0), beta 0 and -1.
+  for (const auto ta : {Transpose::no, Transpose::yes}) {
+    for (const auto tb : {Transpose::no, Transpose::yes}) {
+      const SgemmCase t{1541, 1545, 37, ta, tb, 1.0f, 0.0f, 3};
+      check(t, true, {make_bias(t.n, true), Activation::relu});
+      check({1541, 1545, 37, ta, tb, 1.0f, -1.0f, 0}, true, {{}, Activation::relu});
+    }
+  }
+}
+
+TEST_P(CudaSgemmParity, EpilogueTransposesLeadingDimensionsUnaligned) {
+  TANDEM_REQUIRE_GPU();
+  for (const auto ta : {Transpose::no, Transpose::yes}) {
+    for (const auto tb : {Transpose::no, Transpose::yes}) {
+      for (const SgemmCase& t : {SgemmCase{37, 53, 29, ta, tb, 2.0f, -1.0f, 5},
+                                 SgemmCase{128, 132, 64, ta, tb, 1.0f, 0.0f, 4},      // float4
+                                 SgemmCase{100, 96, 48, ta, tb, 1.0f, 0.5f, 0, 1},    // 4-byte
+                                 SgemmCase{33, 47, 13, ta, tb, 1.0f, 0.0f, 1, 3}}) {  // bias too
+        for (const EpilogueCase& e : epilogues(t.n, true)) check(t, true, e);
+      }
+    }
+  }
+}
+
+TEST_P(CudaSgemmParity, EpilogueKZeroAndAlphaZero) {
+  TANDEM_REQUIRE_GPU();
+  // K = 0: C = act(bias) without reading C (NaN) when beta == 0, else act(beta C + bias);
+  // alpha = 0 is the same without reading A or B.
+  for (const SgemmCase& t : {SgemmCase{3, 5, 0},                                  // lda = 0
+                             SgemmCase{3, 5, 0, Transpose::yes, Transpose::yes},  // ldb = 0
+                             SgemmCase{65, 63, 0, Transpose::no, Transpose::no, 1.0f, 2.0f, 2},
+                             SgemmCase{1, 1, 0, Transpose::no, Transpose::no, 1.0f, -1.0f},
+                             SgemmCase{3, 5, 4, Transpose::no, Transpose::no, 0.0f, 0.0f},
+                             SgemmCase{3, 5, 4, Transpose::no, Transpose::no, 0.0f, 2.0f}}) {
+    for (const EpilogueCase& e : epilogues(t.n, true)) check(t, true, e);
+  }
+}
+
+TEST_P(CudaSgemmParity, EpilogueWithinTheKScaledToleranceOnNormalData) {
+  TANDEM_REQUIRE_GPU();
+  for (const SgemmCase& t :
+       {SgemmCase{256, 256, 256},
+        SgemmCase{523, 129, 1031, Transpose::yes, Transpose::no, 1.0f, 1.0f},
+        SgemmCase{200, 300, 600, Transpose::no, Transpose::yes, -2.0f, 0.5f, 3},
+        SgemmCase{1536, 1536, 100}}) {
+    for (const EpilogueCase& e : epilogues(t.n, false)) check(t, false, e);
+  }
+}
+
+TEST_P(CudaSgemmParity, EpilogueNaNPropagatesThroughRelu) {
+  TANDEM_REQUIRE_GPU();
+  // NaN reaching the GEMM's result from A (row 2) and from C (one element, beta != 0),
+  // and NaN in the bias (column 4): relu keeps each NaN (its comparison fails).
+  for (const auto ta : {Transpose::no, Transpose::yes}) {
+    for (const SgemmCase& t : {SgemmCase{37, 53, 29, ta, Transpose::no, 1.0f, 1.0f},
+                               SgemmCase{130, 131, 9, ta, Transpose::no, 1.0f, 1.0f, 4}}) {
+      Operands host = make(t, true, 17);
+      host.a[ta == Transpose::yes ? 2 : 2 * host.lda] = std::numeric_limits<float>::quiet_NaN();
+      host.c[1 * host.ldc + 3] = std::numeric_limits<float>::quiet_NaN();
+      std::vector<float> bias = make_bias(t.n, true);
+      bias[4] = std::numeric_limits<float>::quiet_NaN();
+      check(t, host, true, {bias, Activation::relu});
+      check(t, host, true, {{}, Activation::relu});
+      check(t, host, true, {bias, Activation::none});
+    }
+  }
+}
+
+TEST_P(CudaSgemmParity, EpilogueReluTurnsNegativeZeroPositive) {
+  TANDEM_REQUIRE_GPU();
+  // A = +0 and alpha = -1: the GEMM's result is -0 (or +0); with a bias of -0 the sum
+  // stays -0. relu must store +0 (check() refuses a sign bit after relu).
+  for (const SgemmCase& t : {SgemmCase{5, 7, 3, Transpose::no, Transpose::no, -1.0f, 0.0f},
+                             SgemmCase{129, 67, 9, Transpose::no, Transpose::no, -1.0f, 0.0f, 4},
+                             SgemmCase{4, 4, 0, Transpose::no, Transpose::no, 1.0f, 0.0f}}) {
+    Operands host = make(t, true, 17);
+    std::fill(host.a.begin(), host.a.end(), 0.0f);
+    check(t, host, true, {std::vector<float>(t.n, -0.0f), Activation::relu});
+    check(t, host, true, {{}, Activation::relu});
+  }
+}
+
 INSTANTIATE_TEST_SUITE_P(Impl, CudaSgemmParity,
                          ::testing::Values(cuda::SgemmImpl::tiled_basic, cuda::SgemmImpl::tiled,
                                            cuda::SgemmImpl::cublas),
@@ -227,6 +399,30 @@ TEST(CudaSgemm, RefusesBadShapesBeforeWriting) {
     // Empty outputs are no-ops.
     cuda::sgemm(impl, Transpose::no, Transpose::no, 0, 4, 4, 1.0f, p, 4, p, 4, 0.0f, p, 4, stream);
     cuda::sgemm(impl, Transpose::no, Transpose::no, 4, 0, 4, 1.0f, p, 4, p, 0, 0.0f, p, 0, stream);
+  }
+  stream.synchronize();
+  EXPECT_EQ(tandem::testing::download<float>(buf, host.size()), host);
+}
+
+TEST(CudaSgemm, RefusesUnknownActivationBeforeWriting) {
+  TANDEM_REQUIRE_GPU();
+  const cuda::Stream stream(0);
+  std::vector<float> host(16, 42.0f);
+  const cuda::DeviceBuffer buf = tandem::testing::upload(host);
+  float* p = buf.as<float>();
+  const tandem::Epilogue unknown{p, static_cast<Activation>(7)};
+  for (const auto impl :
+       {cuda::SgemmImpl::tiled_basic, cuda::SgemmImpl::tiled, cuda::SgemmImpl::cublas}) {
+    for (const std::int64_t m : {2, 0}) {  // refused even when C is empty
+      try {
+        cuda::sgemm(impl, Transpose::no, Transpose::no, m, 2, 2, 1.0f, p, 2, p, 2, 0.0f, p, 2,
+                    stream, unknown);
+        ADD_FAILURE() << cuda::sgemm_impl_name(impl) << ": no ArgumentError";
+      } catch (const tandem::ArgumentError& e) {
+        EXPECT_NE(std::string(e.what()).find("sgemm: unknown activation 7"), std::string::npos)
+            << e.what();
+      }
+    }
   }
   stream.synchronize();
   EXPECT_EQ(tandem::testing::download<float>(buf, host.size()), host);

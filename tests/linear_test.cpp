@@ -14,6 +14,7 @@
 #include <tandem/cpu/reference.h>
 #include <tandem/tandem.h>
 
+#include "gpu_test.h"
 #include "isa_test_util.h"
 
 namespace cpu = tandem::cpu;
@@ -231,6 +232,26 @@ TEST(Linear, OutputOverlappingTheBiasIsRefused) {
   Tensor out = Tensor::zeros({1, 6}, tandem::DType::f32);
   EXPECT_THROW(tandem::linear(x, w, out.reshape({6}), Activation::relu, out),
                tandem::ArgumentError);
+}
+
+// Through the dispatcher on a GPU: every CUDA implementation, tensors on the device and
+// host tensors offloaded (the bias travels with them), against the reference (exact on
+// integer-valued data).
+TEST(LinearGpu, EveryCudaImplementationMatchesTheReference) {
+  TANDEM_REQUIRE_GPU();
+  const Tensor x = int_tensor({67, 300}, 1, -4, 4), w = int_tensor({300, 129}, 2, -4, 4);
+  const Tensor bias = int_tensor({129}, 3, -60, 60);
+  const auto want = reference_linear(x, w, bias, Activation::relu);
+  const auto gpu = tandem::Device::cuda(0);
+  for (const char* impl : {"cuda.tiled", "cuda.tiled_basic", "cuda.cublas"}) {
+    SCOPED_TRACE(impl);
+    const Options o = Options::using_implementation(impl);
+    EXPECT_EQ(tandem::linear(x.to(gpu), w.to(gpu), bias.to(gpu), Activation::relu, o)
+                  .to(tandem::Device::cpu())
+                  .to_vector<float>(),
+              want);
+    EXPECT_EQ(tandem::linear(x, w, bias, Activation::relu, o).to_vector<float>(), want);
+  }
 }
 
 }  // namespace

@@ -8,6 +8,7 @@
 
 #include <tandem/cuda/kernels.h>
 #include <tandem/cuda/runtime.h>
+#include <tandem/epilogue.h>
 #include <tandem/transpose.h>
 #include "check.h"
 #include "device_scope.h"
@@ -35,17 +36,26 @@ int sm_count();
 unsigned grid_blocks(const char* op, std::int64_t tiles_m, std::int64_t tiles_n);
 
 // The SGEMM implementations on checked arguments, m and n positive, the stream's
-// device current.
+// device current. The epilogue (bias per column, activation) is applied in the store
+// of the two kernels; cuBLAS's is followed by sgemm_epilogue_pass.
 void sgemm_tiled_basic(Transpose trans_a, Transpose trans_b, std::int64_t m, std::int64_t n,
                        std::int64_t k, float alpha, const float* a, std::int64_t lda,
                        const float* b, std::int64_t ldb, float beta, float* c, std::int64_t ldc,
-                       cudaStream_t stream);
+                       cudaStream_t stream, const Epilogue& epilogue);
 void sgemm_tiled(Transpose trans_a, Transpose trans_b, std::int64_t m, std::int64_t n,
                  std::int64_t k, float alpha, const float* a, std::int64_t lda, const float* b,
-                 std::int64_t ldb, float beta, float* c, std::int64_t ldc, cudaStream_t stream);
+                 std::int64_t ldb, float beta, float* c, std::int64_t ldc, cudaStream_t stream,
+                 const Epilogue& epilogue);
 void sgemm_cublas(Transpose trans_a, Transpose trans_b, std::int64_t m, std::int64_t n,
                   std::int64_t k, float alpha, const float* a, std::int64_t lda, const float* b,
-                  std::int64_t ldb, float beta, float* c, std::int64_t ldc, const Stream& stream);
+                  std::int64_t ldb, float beta, float* c, std::int64_t ldc, const Stream& stream,
+                  const Epilogue& epilogue);
+
+// C[i][j] = act(C[i][j] + bias[j]) over the m x n matrix C, in place, as one kernel on
+// the stream (sgemm_tiled_basic.cu): the epilogue of an SGEMM whose store cannot apply
+// it (cuBLAS). Nothing is launched for the identity epilogue or an empty C.
+void sgemm_epilogue_pass(std::int64_t m, std::int64_t n, float* c, std::int64_t ldc,
+                         const Epilogue& epilogue, cudaStream_t stream);
 
 // The integer GEMMs with the dequantizing store: C = float(A * B) * scale, rounded
 // like the reference (int32 -> float to nearest, then one float multiply). Checked

@@ -16,7 +16,7 @@ namespace {
 
 void sgemm(SgemmImpl, Transpose, Transpose, std::int64_t, std::int64_t, std::int64_t, float,
            const float*, std::int64_t, const float*, std::int64_t, float, float*, std::int64_t,
-           const Stream&) {
+           const Stream&, const Epilogue&) {
   absent("sgemm");
 }
 void relu(const float*, float*, std::int64_t, const Stream&) { absent("relu"); }

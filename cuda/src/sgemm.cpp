@@ -1,5 +1,6 @@
 // sgemm(): the argument checks every implementation shares, then a switch to the
-// implementation asked for. Also the small helpers of gemm_common.h.
+// implementation asked for, which applies the epilogue. Also the small helpers of
+// gemm_common.h.
 #include <cuda_runtime_api.h>
 
 #include <cstdint>
@@ -7,6 +8,7 @@
 #include <string>
 
 #include <tandem/cuda/kernels.h>
+#include <tandem/epilogue.h>
 #include <tandem/error.h>
 #include "gemm_common.h"
 
@@ -54,29 +56,36 @@ unsigned grid_blocks(const char* op, std::int64_t tiles_m, std::int64_t tiles_n)
 
 void sgemm(SgemmImpl impl, Transpose trans_a, Transpose trans_b, std::int64_t m, std::int64_t n,
            std::int64_t k, float alpha, const float* a, std::int64_t lda, const float* b,
-           std::int64_t ldb, float beta, float* c, std::int64_t ldc, const Stream& stream) {
+           std::int64_t ldb, float beta, float* c, std::int64_t ldc, const Stream& stream,
+           const Epilogue& epilogue) {
   detail::check_gemm_args("sgemm", m, n, k, trans_a == Transpose::yes ? m : k, lda,
                           trans_b == Transpose::yes ? k : n, ldb, ldc);
+  if (activation_name(epilogue.activation) == "?") {
+    throw ArgumentError("sgemm: unknown activation " +
+                        std::to_string(static_cast<int>(epilogue.activation)));
+  }
   if (m == 0 || n == 0) return;
   const detail::DeviceScope scope(stream.device());
   if (k == 0 || alpha == 0.0f) {
     // BLAS: A and B are not read; C = beta * C, without reading C when beta == 0. (A
     // kernel would compute 0 * NaN = NaN for NaN in A; cuBLAS is not promised to skip.)
+    // Then the epilogue: C = act(beta * C + bias), or act(bias) when beta == 0.
     detail::sgemm_tiled_basic(trans_a, trans_b, m, n, 0, 0.0f, a, lda, b, ldb, beta, c, ldc,
-                              detail::native(stream));
+                              detail::native(stream), epilogue);
     return;
   }
   switch (impl) {
     case SgemmImpl::tiled_basic:
       detail::sgemm_tiled_basic(trans_a, trans_b, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc,
-                                detail::native(stream));
+                                detail::native(stream), epilogue);
       return;
     case SgemmImpl::tiled:
       detail::sgemm_tiled(trans_a, trans_b, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc,
-                          detail::native(stream));
+                          detail::native(stream), epilogue);
       return;
     case SgemmImpl::cublas:
-      detail::sgemm_cublas(trans_a, trans_b, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc, stream);
+      detail::sgemm_cublas(trans_a, trans_b, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc, stream,
+                           epilogue);
       return;
   }
   throw ArgumentError("sgemm: unknown implementation " + std::to_string(static_cast<int>(impl)));

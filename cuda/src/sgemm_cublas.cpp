@@ -2,6 +2,13 @@
 // operands. A row-major matrix is the column-major storage of its transpose, so
 // C = op(A) op(B) is computed as C^T = op(B)^T op(A)^T: the operands swapped, m and n
 // swapped, each transpose flag kept.
+//
+// SGEMM's epilogue (bias, activation) cannot go into cublasSgemm's store: it is one more
+// kernel over C after it (sgemm_epilogue_pass), the anchor's cost of a read and a write
+// of C. cuBLASLt's CUBLASLT_EPILOGUE_RELU_BIAS would fuse it, but its ReLU is not
+// documented to propagate NaN or to turn -0 into +0, nor its bias to be added to the
+// float result of alpha * AB + beta * C (rather than inside that sum), so it is not
+// promised to match the reference and the other kernels.
 #include <cublas_v2.h>
 #include <cuda_runtime_api.h>
 
@@ -55,12 +62,13 @@ namespace detail {
 
 void sgemm_cublas(Transpose trans_a, Transpose trans_b, std::int64_t m, std::int64_t n,
                   std::int64_t k, float alpha, const float* a, std::int64_t lda, const float* b,
-                  std::int64_t ldb, float beta, float* c, std::int64_t ldc, const Stream& stream) {
+                  std::int64_t ldb, float beta, float* c, std::int64_t ldc, const Stream& stream,
+                  const Epilogue& epilogue) {
   // K = 0 (C = beta * C) may come with zero leading dimensions, which cuBLAS refuses;
-  // the basic kernel does it without touching A or B.
+  // the basic kernel does it without touching A or B, the epilogue in its store.
   if (k == 0) {
     sgemm_tiled_basic(trans_a, trans_b, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc,
-                      native(stream));
+                      native(stream), epilogue);
     return;
   }
   constexpr const char* op = "sgemm";
@@ -70,6 +78,8 @@ void sgemm_cublas(Transpose trans_a, Transpose trans_b, std::int64_t m, std::int
   cublasHandle_t handle = cublas_handle(stream, CUBLAS_PEDANTIC_MATH);
   TANDEM_CUBLAS_CHECK(cublasSgemm(handle, op_of(trans_b), op_of(trans_a), ni, mi, ki, &alpha, b,
                                   ldbi, a, ldai, &beta, c, ldci));
+  // Ordered after cublasSgemm on the same stream; nothing for the identity epilogue.
+  sgemm_epilogue_pass(m, n, c, ldc, epilogue, native(stream));
 }
 
 }  // namespace detail

@@ -24,12 +24,16 @@
 // below): 128 x 128 when that gives at least one block per SM, 64 x 64 otherwise (small
 // or skinny m or n). Blocks are numbered in groups of 8 tile rows, column by column
 // (gemm_tiles.cuh), so that the blocks in flight share tiles of A and B in L2.
+// The store (gemm_stores.cuh) applies alpha, beta and, in the EPILOGUE instantiation,
+// the bias and activation to the registers as they are written.
 #include <cuda_pipeline.h>
 #include <cuda_runtime.h>
 
 #include <cstdint>
 
+#include <tandem/epilogue.h>
 #include "gemm_common.h"
+#include "gemm_stores.cuh"
 #include "gemm_tiles.cuh"
 
 namespace tandem::cuda::detail {
@@ -68,6 +72,8 @@ struct TiledParams {
   std::int64_t ldc;
   std::int64_t tiles_m, tiles_n;
   bool vec_a, vec_b, vec_c;  // float4 global access allowed (ld % 4 == 0, 16-byte base)
+  const float* bias;         // the epilogue (read by the EPILOGUE kernels only)
+  Activation activation;
 };
 
 // One operand's slice: EXT (BM or BN) rows of op(X) by BK, copied by the block in
@@ -137,7 +143,7 @@ struct SliceLoader {
   }
 };
 
-template <class Cfg, bool TRANS_A, bool TRANS_B>
+template <class Cfg, bool TRANS_A, bool TRANS_B, bool EPILOGUE>
 __global__ void __launch_bounds__(Cfg::THREADS, Cfg::MIN_BLOCKS) sgemm_tiled_kernel(TiledParams p) {
   constexpr int BM = Cfg::BM, BN = Cfg::BN, BK = Cfg::BK, TM = Cfg::TM, TN = Cfg::TN;
   constexpr int TX = Cfg::THREADS_X, TY = Cfg::THREADS_Y;
@@ -199,41 +205,26 @@ __global__ void __launch_bounds__(Cfg::THREADS, Cfg::MIN_BLOCKS) sgemm_tiled_ker
     cur = cur + 1 == STAGES ? 0 : cur + 1;
   }
 
-  // C = alpha * acc + beta * C; beta == 0 never reads C.
-  const bool read_c = p.beta != 0.0f;
+  // C = alpha * acc + beta * C (beta == 0 never reads C), then the epilogue. A thread
+  // writes the same TN columns in each of its rows: their bias is loaded once, here
+  // (nothing is loaded without EPILOGUE).
+  const StoreSgemm<EPILOGUE> store{p.c, p.ldc, p.alpha, p.beta, p.vec_c, p.bias, p.activation};
+  float bias[TN];
 #pragma unroll
-  for (int i = 0; i < TM; ++i) {
-    const std::int64_t row = m0 + (i / 4 * TY + ty) * 4 + i % 4;
-    if (row >= p.m) continue;
-#pragma unroll
-    for (int j4 = 0; j4 < TN / 4; ++j4) {
-      const std::int64_t col = n0 + (j4 * TX + tx) * 4;
-      if (col >= p.n) continue;
-      float* out = p.c + row * p.ldc + col;
-      float r[4];
-#pragma unroll
-      for (int e = 0; e < 4; ++e) r[e] = p.alpha * acc[i][j4 * 4 + e];
-      if (p.vec_c && col + 3 < p.n) {
-        float4* out4 = reinterpret_cast<float4*>(out);
-        if (read_c) {
-          const float4 old = *out4;
-          r[0] = fmaf(p.beta, old.x, r[0]);
-          r[1] = fmaf(p.beta, old.y, r[1]);
-          r[2] = fmaf(p.beta, old.z, r[2]);
-          r[3] = fmaf(p.beta, old.w, r[3]);
-        }
-        *out4 = make_float4(r[0], r[1], r[2], r[3]);
-      } else {
-#pragma unroll
-        for (int e = 0; e < 4; ++e) {
-          if (col + e < p.n) out[e] = read_c ? fmaf(p.beta, out[e], r[e]) : r[e];
-        }
-      }
-    }
+  for (int j = 0; j < TN; ++j) {
+    const std::int64_t col = n0 + (j / 4 * TX + tx) * 4 + j % 4;
+    bias[j] = EPILOGUE && col < p.n ? store.bias_at(col) : -0.0f;
   }
+  for_each_output_quad<TM, TN, TX, TY>(
+      m0, n0, tx, ty, p.m, p.n, [&](int i, int j4, std::int64_t row, std::int64_t col) {
+        const float v[4] = {acc[i][j4 * 4 + 0], acc[i][j4 * 4 + 1], acc[i][j4 * 4 + 2],
+                            acc[i][j4 * 4 + 3]};
+        const float b[4] = {bias[j4 * 4 + 0], bias[j4 * 4 + 1], bias[j4 * 4 + 2], bias[j4 * 4 + 3]};
+        store.four(row, col, p.n, v, b);
+      });
 }
 
-template <class Cfg>
+template <class Cfg, bool EPILOGUE>
 void launch(Transpose trans_a, Transpose trans_b, TiledParams p, std::int64_t m, std::int64_t n,
             cudaStream_t stream) {
   const std::int64_t tiles_m = (m + Cfg::BM - 1) / Cfg::BM;
@@ -243,13 +234,13 @@ void launch(Transpose trans_a, Transpose trans_b, TiledParams p, std::int64_t m,
   p.tiles_n = tiles_n;
   const bool ta = trans_a == Transpose::yes, tb = trans_b == Transpose::yes;
   if (!ta && !tb) {
-    sgemm_tiled_kernel<Cfg, false, false><<<blocks, Cfg::THREADS, 0, stream>>>(p);
+    sgemm_tiled_kernel<Cfg, false, false, EPILOGUE><<<blocks, Cfg::THREADS, 0, stream>>>(p);
   } else if (!ta && tb) {
-    sgemm_tiled_kernel<Cfg, false, true><<<blocks, Cfg::THREADS, 0, stream>>>(p);
+    sgemm_tiled_kernel<Cfg, false, true, EPILOGUE><<<blocks, Cfg::THREADS, 0, stream>>>(p);
   } else if (ta && !tb) {
-    sgemm_tiled_kernel<Cfg, true, false><<<blocks, Cfg::THREADS, 0, stream>>>(p);
+    sgemm_tiled_kernel<Cfg, true, false, EPILOGUE><<<blocks, Cfg::THREADS, 0, stream>>>(p);
   } else {
-    sgemm_tiled_kernel<Cfg, true, true><<<blocks, Cfg::THREADS, 0, stream>>>(p);
+    sgemm_tiled_kernel<Cfg, true, true, EPILOGUE><<<blocks, Cfg::THREADS, 0, stream>>>(p);
   }
   TANDEM_CUDA_CHECK_LAUNCH("sgemm_tiled_kernel");
 }
@@ -258,7 +249,8 @@ void launch(Transpose trans_a, Transpose trans_b, TiledParams p, std::int64_t m,
 
 void sgemm_tiled(Transpose trans_a, Transpose trans_b, std::int64_t m, std::int64_t n,
                  std::int64_t k, float alpha, const float* a, std::int64_t lda, const float* b,
-                 std::int64_t ldb, float beta, float* c, std::int64_t ldc, cudaStream_t stream) {
+                 std::int64_t ldb, float beta, float* c, std::int64_t ldc, cudaStream_t stream,
+                 const Epilogue& epilogue) {
   TiledParams p{};
   p.m = m;
   p.n = n;
@@ -274,14 +266,23 @@ void sgemm_tiled(Transpose trans_a, Transpose trans_b, std::int64_t m, std::int6
   p.vec_a = lda % 4 == 0 && is_aligned(a, 16);
   p.vec_b = ldb % 4 == 0 && is_aligned(b, 16);
   p.vec_c = ldc % 4 == 0 && is_aligned(c, 16);
+  p.bias = epilogue.bias;
+  p.activation = epilogue.activation;
   // The large tile when it fills at least one wave of SMs; the small one otherwise.
   // (tiles_m * tiles_n >= sms, without the product.)
   const std::int64_t tiles_m = (m + Large::BM - 1) / Large::BM;
   const std::int64_t tiles_n = (n + Large::BN - 1) / Large::BN;
-  if (tiles_m >= (sm_count() + tiles_n - 1) / tiles_n) {
-    launch<Large>(trans_a, trans_b, p, m, n, stream);
+  const bool large = tiles_m >= (sm_count() + tiles_n - 1) / tiles_n;
+  // The identity epilogue runs the plain kernels (no bias loads in their store).
+  const bool fused = !epilogue.is_identity();
+  if (large && !fused) {
+    launch<Large, false>(trans_a, trans_b, p, m, n, stream);
+  } else if (large) {
+    launch<Large, true>(trans_a, trans_b, p, m, n, stream);
+  } else if (!fused) {
+    launch<Small, false>(trans_a, trans_b, p, m, n, stream);
   } else {
-    launch<Small>(trans_a, trans_b, p, m, n, stream);
+    launch<Small, true>(trans_a, trans_b, p, m, n, stream);
   }
 }
 

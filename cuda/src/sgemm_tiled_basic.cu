@@ -3,12 +3,19 @@
 // slices staged through shared memory. Loads are bounds-checked (zero fill), and each
 // operand is read along its contiguous dimension whichever way it is transposed, so
 // global loads coalesce in all four cases; the +1 padding keeps the transposed
-// shared-memory stores free of bank conflicts.
+// shared-memory stores free of bank conflicts. The store (gemm_stores.cuh) applies
+// alpha, beta and, in the EPILOGUE instantiation, the bias and activation.
+//
+// Also here, beside this kernel that every implementation's K = 0 case uses: the
+// epilogue as a pass over C, for cuBLAS, whose store cannot take it.
 #include <cuda_runtime.h>
 
+#include <algorithm>
 #include <cstdint>
 
+#include <tandem/epilogue.h>
 #include "gemm_common.h"
+#include "gemm_stores.cuh"
 
 namespace tandem::cuda::detail {
 namespace {
@@ -26,8 +33,11 @@ struct BasicParams {
   std::int64_t ldc;
   std::int64_t tiles_n;
   bool trans_a, trans_b;
+  const float* bias;  // the epilogue (read by the EPILOGUE kernel only)
+  Activation activation;
 };
 
+template <bool EPILOGUE>
 __global__ void __launch_bounds__(kTile* kTile) sgemm_tiled_basic_kernel(BasicParams p) {
   // as[i][q] = op(A)(m0 + i, k0 + q); bs[q][j] = op(B)(k0 + q, n0 + j).
   __shared__ float as[kTile][kTile + 1];
@@ -60,10 +70,39 @@ __global__ void __launch_bounds__(kTile* kTile) sgemm_tiled_basic_kernel(BasicPa
   }
   const std::int64_t i = m0 + ty, j = n0 + tx;
   if (i < p.m && j < p.n) {
-    float* out = p.c + i * p.ldc + j;
-    float result = p.alpha * acc;
-    if (p.beta != 0.0f) result = fmaf(p.beta, *out, result);  // beta == 0 never reads C
-    *out = result;
+    const StoreSgemm<EPILOGUE> store{p.c, p.ldc, p.alpha, p.beta, false, p.bias, p.activation};
+    store.one(i, j, acc, EPILOGUE ? store.bias_at(j) : -0.0f);
+  }
+}
+
+// C[i][j] = act(C[i][j] + bias[j]) over m x n, with the SGEMM store's arithmetic
+// (finish()): a grid-stride walk, consecutive threads on consecutive columns. Each
+// thread divides once for its first (row, column), then steps it by the grid's stride
+// in rows and columns.
+struct EpiloguePassParams {
+  float* c;
+  std::int64_t ldc, m, n;
+  const float* bias;
+  Activation activation;
+};
+
+constexpr int kPassThreads = 256;
+
+__global__ void __launch_bounds__(kPassThreads) sgemm_epilogue_kernel(EpiloguePassParams p) {
+  const StoreSgemm<true> store{p.c, p.ldc, 1.0f, 0.0f, false, p.bias, p.activation};
+  const std::int64_t first = std::int64_t{blockIdx.x} * blockDim.x + threadIdx.x;
+  const std::int64_t stride = std::int64_t{gridDim.x} * blockDim.x;
+  const std::int64_t stride_rows = stride / p.n, stride_cols = stride % p.n;
+  std::int64_t row = first / p.n, col = first % p.n;
+  while (row < p.m) {
+    float* out = p.c + row * p.ldc + col;
+    *out = store.finish(*out, store.bias_at(col));
+    row += stride_rows;
+    col += stride_cols;
+    if (col >= p.n) {
+      col -= p.n;
+      ++row;
+    }
   }
 }
 
@@ -72,7 +111,7 @@ __global__ void __launch_bounds__(kTile* kTile) sgemm_tiled_basic_kernel(BasicPa
 void sgemm_tiled_basic(Transpose trans_a, Transpose trans_b, std::int64_t m, std::int64_t n,
                        std::int64_t k, float alpha, const float* a, std::int64_t lda,
                        const float* b, std::int64_t ldb, float beta, float* c, std::int64_t ldc,
-                       cudaStream_t stream) {
+                       cudaStream_t stream, const Epilogue& epilogue) {
   const std::int64_t tiles_m = (m + kTile - 1) / kTile;
   const std::int64_t tiles_n = (n + kTile - 1) / kTile;
   const unsigned blocks = grid_blocks("sgemm", tiles_m, tiles_n);
@@ -89,9 +128,30 @@ void sgemm_tiled_basic(Transpose trans_a, Transpose trans_b, std::int64_t m, std
                       ldc,
                       tiles_n,
                       trans_a == Transpose::yes,
-                      trans_b == Transpose::yes};
-  sgemm_tiled_basic_kernel<<<blocks, dim3(kTile, kTile), 0, stream>>>(p);
+                      trans_b == Transpose::yes,
+                      epilogue.bias,
+                      epilogue.activation};
+  // The identity epilogue runs the plain kernel (no bias load in its store).
+  if (epilogue.is_identity()) {
+    sgemm_tiled_basic_kernel<false><<<blocks, dim3(kTile, kTile), 0, stream>>>(p);
+  } else {
+    sgemm_tiled_basic_kernel<true><<<blocks, dim3(kTile, kTile), 0, stream>>>(p);
+  }
   TANDEM_CUDA_CHECK_LAUNCH("sgemm_tiled_basic_kernel");
+}
+
+void sgemm_epilogue_pass(std::int64_t m, std::int64_t n, float* c, std::int64_t ldc,
+                         const Epilogue& epilogue, cudaStream_t stream) {
+  if (m <= 0 || n <= 0 || epilogue.is_identity()) return;
+  int device = 0;
+  TANDEM_CUDA_CHECK(cudaGetDevice(&device));
+  // One element per thread, up to the blocks the device keeps resident.
+  const std::int64_t blocks_for_all = (m * n + kPassThreads - 1) / kPassThreads;
+  const int blocks = static_cast<int>(
+      std::min<std::int64_t>(blocks_for_all, elementwise_blocks(device, m * n, kPassThreads)));
+  const EpiloguePassParams p{c, ldc, m, n, epilogue.bias, epilogue.activation};
+  sgemm_epilogue_kernel<<<static_cast<unsigned>(blocks), kPassThreads, 0, stream>>>(p);
+  TANDEM_CUDA_CHECK_LAUNCH("sgemm_epilogue_kernel");
 }
 
 }  // namespace tandem::cuda::detail

@@ -57,7 +57,7 @@ void cpu_gemm(Call& c, const Context& w) {
 template <cuda::SgemmImpl impl>
 void cuda_gemm(Call& c, const Context& w) {
   cuda::sgemm(impl, c.trans_a, c.trans_b, c.m, c.n, c.k, c.alpha, x_of(c), c.lda, y_of(c), c.ldb,
-              c.beta, out_of(c), c.ldc, *w.stream);
+              c.beta, out_of(c), c.ldc, *w.stream, epilogue_of(c));
 }
 
 // ---- quantized_linear: the weights' layout decides the implementation -------------------
@@ -169,6 +169,12 @@ constexpr Row kRows[] = {
   {Op::linear, Paths::cpu_isas, nullptr, "packed SGEMM, bias and activation in its store", cpu_gemm},
   {Op::linear, Paths::reference, "reference", "triple loop, double accumulation, then the epilogue",
    reference_gemm},
+  {Op::linear, Paths::cuda, "cuda.cublas", "cublasSgemm, then one bias and activation pass",
+   cuda_gemm<cuda::SgemmImpl::cublas>},
+  {Op::linear, Paths::cuda, "cuda.tiled", "register-blocked tiles, bias and activation in the store",
+   cuda_gemm<cuda::SgemmImpl::tiled>},
+  {Op::linear, Paths::cuda, "cuda.tiled_basic", "one-level tiles, bias and activation in the store",
+   cuda_gemm<cuda::SgemmImpl::tiled_basic>},
 
   {Op::relu, Paths::cpu_isas, nullptr, "vector max, NaN propagates",
    [](Call& c, const Context& w) { cpu::relu(x_of(c), out_of(c), c.count, w.run); }},

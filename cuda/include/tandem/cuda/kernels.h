@@ -9,6 +9,7 @@
 #include <cstdint>
 
 #include <tandem/cuda/runtime.h>
+#include <tandem/epilogue.h>
 #include <tandem/transpose.h>
 
 namespace tandem::cuda {
@@ -24,9 +25,11 @@ const char* sgemm_impl_name(SgemmImpl impl);
 
 // C = alpha * op(A) * op(B) + beta * C, BLAS semantics on row-major storage, any m, n,
 // k, leading dimensions. beta == 0 never reads C.
+// epilogue: then C = act(C + bias[j]) (tandem/epilogue.h; bias on stream.device()), in the store.
 void sgemm(SgemmImpl impl, Transpose trans_a, Transpose trans_b, std::int64_t m, std::int64_t n,
            std::int64_t k, float alpha, const float* a, std::int64_t lda, const float* b,
-           std::int64_t ldb, float beta, float* c, std::int64_t ldc, const Stream& stream);
+           std::int64_t ldb, float beta, float* c, std::int64_t ldc, const Stream& stream,
+           const Epilogue& epilogue = {});
 
 // ---- Element-wise (float4 loads/stores when aligned, scalar tail) --------------------
 void relu(const float* x, float* y, std::int64_t n, const Stream& stream);
