@@ -3,6 +3,9 @@
 #include <string>
 #include <vector>
 
+#include <cstdlib>
+
+#include <gtest/gtest-spi.h>
 #include <gtest/gtest.h>
 
 #include <tandem/cuda/runtime.h>
@@ -11,6 +14,25 @@
 #include "gpu_test.h"
 
 namespace cuda = tandem::cuda;
+
+namespace {
+void a_gpu_test_body() { TANDEM_REQUIRE_GPU(); }
+}  // namespace
+
+// The switch the GPU machine's check runs with: every GPU test's skip becomes a failure,
+// so a run on a machine whose GPU cannot be used cannot pass by skipping.
+TEST(CudaRuntime, RequireGpuTurnsAMissingGpuIntoAFailure) {
+  if (cuda::device_count() > 0) GTEST_SKIP() << "a GPU is present";
+  const char* before = std::getenv("TANDEM_REQUIRE_GPU");
+  const std::string saved = before != nullptr ? before : "";
+  setenv("TANDEM_REQUIRE_GPU", "1", 1);
+  EXPECT_FATAL_FAILURE(a_gpu_test_body(), "TANDEM_REQUIRE_GPU=1, but no CUDA GPU");
+  if (before != nullptr) {
+    setenv("TANDEM_REQUIRE_GPU", saved.c_str(), 1);
+  } else {
+    unsetenv("TANDEM_REQUIRE_GPU");
+  }
+}
 
 TEST(CudaRuntime, DeviceDiscoveryNeverThrows) {
   int count = -1;
