@@ -15,6 +15,7 @@
 #include <tandem/cuda/runtime.h>
 #include <tandem/error.h>
 #include <tandem/ops.h>
+#include <tandem/quantized_layer.h>
 
 using tandem::Device;
 using tandem::DType;
@@ -262,6 +263,50 @@ std::vector<Case> catalogue() {
       [=] { tandem::quantized_relu(with_nan); });
   add("quantized_relu bits", Kind::argument, {"quantized_relu: unsupported bit width 0"},
       [=] { tandem::quantized_relu(v8, 0); });
+  // linear
+  add("linear bias length", Kind::shape, {"linear: bias is [8]", "[4, 4] x [4, 4]"},
+      [=] { tandem::linear(m44, m44, v8, tandem::Activation::relu); });
+  add("linear bias i8", Kind::dtype, {"linear: the bias must be f32", "[4, 4] x [4, 4]"},
+      [=] { tandem::linear(m44, m44, Tensor::zeros({4}, DType::i8), tandem::Activation::relu); });
+  add("linear inner mismatch", Kind::shape, {"linear: inner dimensions differ: [4, 3] x [4, 4]"},
+      [=] { tandem::linear(m43, m44); });
+  add("linear out shape", Kind::shape, {"linear: out is [8]", "[4, 4] x [4, 4]"}, [=] {
+    Tensor out = out_v;
+    tandem::linear(m44, m44, {}, tandem::Activation::none, out);
+  });
+  // QuantizedWeights and quantized_linear
+  using tandem::QuantizedWeights;
+  add("QuantizedWeights bits", Kind::argument,
+      {"QuantizedWeights::prepare: unsupported bit width 4 for W [4, 4]"},
+      [=] { (void)QuantizedWeights::prepare(m44, 4); });
+  add("QuantizedWeights NaN", Kind::argument,
+      {"QuantizedWeights::prepare: W [1, 3]", "nan at element 1"}, [=] {
+        (void)QuantizedWeights::prepare(with_nan.reshape({1, 3}), 8);
+      });
+  add("QuantizedWeights rank", Kind::shape, {"QuantizedWeights::prepare", "[8]"},
+      [=] { (void)QuantizedWeights::prepare(v8, 8); });
+  add("quantized_linear K", Kind::shape, {"quantized_linear: x must be [m, 4]", "[4, 3]"},
+      [=] { (void)tandem::quantized_linear(m43, QuantizedWeights::prepare(m44, 8)); });
+  add("quantized_linear NaN x", Kind::argument, {"quantized_linear: x [1, 3]", "nan at element 1"},
+      [=] {
+        (void)tandem::quantized_linear(with_nan.reshape({1, 3}), QuantizedWeights::prepare(m34, 8));
+      });
+  add("quantized_linear output scale", Kind::argument,
+      {"quantized_linear: output_scale must be", "[4, 4]"}, [=] {
+        (void)tandem::quantized_linear(m44, QuantizedWeights::prepare(m44, 8), {},
+                                       tandem::Activation::none, 0.0f);
+      });
+  add("quantized_linear undefined weights", Kind::argument,
+      {"quantized_linear: undefined QuantizedWeights", "[4, 4]"},
+      [=] { (void)tandem::quantized_linear(m44, QuantizedWeights{}); });
+  add("quantized_relu int8 scale", Kind::argument, {"quantized_relu: the scale must be", "[8] i8"},
+      [=] {
+        (void)tandem::quantized_relu(tandem::QuantizedTensor{i8v, 0.0f});
+      });
+  add("quantized_relu int8 dtype", Kind::dtype, {"quantized_relu: expected i8 or i16", "[8] f32"},
+      [=] {
+        (void)tandem::quantized_relu(tandem::QuantizedTensor{v8, 0.5f});
+      });
   // batch_apply
   const tandem::RowFunction id = [](const float* x, float* y, std::int64_t n) {
     for (std::int64_t i = 0; i < n; ++i) y[i] = x[i];

@@ -294,7 +294,7 @@ TEST(QuantizedLinear, BadCallsAreRefusedWithTheShapes) {
       },
       "finite");
   expect_refused<ArgumentError>(
-      [&] { (void)tandem::quantized_linear(x, q, bias, Activation::relu, 0.0f); }, "scale must be");
+      [&] { (void)tandem::quantized_linear(x, q, bias, Activation::relu, 0.0f); }, "output_scale must be");
   expect_refused<ArgumentError>(
       [&] { (void)tandem::quantized_linear(x, q, bias, Activation::none, kReference); },
       "the weights were prepared for cpu.");

@@ -489,7 +489,10 @@ QuantizedTensor quantized_relu(const QuantizedTensor& x, const Options& options)
     throw DTypeError("quantized_relu: expected i8 or i16 values, got " +
                      detail::describe(x.values));
   }
-  quant::require_scale("quantized_relu", x.scale);
+  if (!quant::usable_scale(x.scale)) {
+    throw ArgumentError("quantized_relu: the scale must be a finite positive normal float, got " +
+                        quant::format_float(x.scale) + " for " + detail::describe(x.values));
+  }
   QuantizedTensor y{Tensor::empty(x.values.shape(), x.values.dtype(), x.values.device()), x.scale};
   Call c = elementwise_call(Op::quantized_relu, x.values, nullptr, &y.values);
   c.bits = x.bits();

@@ -62,7 +62,10 @@ void quantize_weights(const Tensor& w, QuantizedWeights::Data& d, std::vector<Q>
 // Everything quantized_linear checks before it runs.
 void require_layer_operands(const Tensor& x, bool x_quantized, const QuantizedWeights& w,
                             const Tensor& bias, Activation activation, const Options& options) {
-  if (!w.defined()) throw ArgumentError("quantized_linear: undefined QuantizedWeights");
+  if (!w.defined()) {
+    throw ArgumentError("quantized_linear: undefined QuantizedWeights for x " +
+                        detail::describe(x));
+  }
   const std::string shapes =
       detail::describe(x) + " x W [" + std::to_string(w.k()) + ", " + std::to_string(w.n()) + "]";
   const DType want = w.bits() == 8 ? DType::i8 : DType::i16;
@@ -152,7 +155,11 @@ QuantizedTensor layer_i8(const Tensor& x, bool quantized, float x_scale, const Q
                          const Tensor& bias, Activation activation, float output_scale,
                          const Options& options) {
   require_layer_operands(x, quantized, w, bias, activation, options);
-  quant::require_scale(kOp, output_scale);
+  if (!quant::usable_scale(output_scale)) {
+    throw ArgumentError(std::string(kOp) +
+                        ": output_scale must be a finite positive normal float, got " +
+                        quant::format_float(output_scale) + " for x " + detail::describe(x));
+  }
   QuantizedTensor y{Tensor::empty({x.dim(0), w.n()}, DType::i8, Device::cpu()), output_scale};
   run_layer(x, quantized, x_scale, w, bias, activation, output_scale, y.values, options);
   return y;
@@ -160,7 +167,11 @@ QuantizedTensor layer_i8(const Tensor& x, bool quantized, float x_scale, const Q
 
 float scale_of(const QuantizedTensor& x) {
   detail::require_defined(kOp, x.values);
-  quant::require_scale(kOp, x.scale);
+  if (!quant::usable_scale(x.scale)) {
+    throw ArgumentError(std::string(kOp) +
+                        ": x's scale must be a finite positive normal float, got " +
+                        quant::format_float(x.scale) + " for x " + detail::describe(x.values));
+  }
   return x.scale;
 }
 
@@ -175,7 +186,10 @@ QuantizedWeights QuantizedWeights::prepare(const Tensor& w, int bits, ScaleGranu
     throw DeviceError(std::string(op) + ": W must be on the host, got " + detail::describe(w) +
                       " (quantized layers run on the CPU so far)");
   }
-  quant::require_bits(op, bits);
+  if (bits != 8 && bits != 16) {
+    throw ArgumentError(std::string(op) + ": unsupported bit width " + std::to_string(bits) +
+                        " for W " + w.shape().str() + " (8 or 16)");
+  }
   if (granularity != ScaleGranularity::per_tensor && granularity != ScaleGranularity::per_channel) {
     throw ArgumentError(std::string(op) + ": unknown scale granularity for " + w.shape().str());
   }
@@ -187,13 +201,17 @@ QuantizedWeights QuantizedWeights::prepare(const Tensor& w, int bits, ScaleGranu
   d->granularity = granularity;
   d->implementation = impl.implementation;
   const bool packed = impl.backend == detail::Backend::cpu;
-  if (bits == 8) {
-    quantize_weights(w, *d, d->values_i8);
-    if (packed) d->packed.emplace(d->values_i8.data(), d->n, d->k, d->n, impl.isa);
-  } else {
-    quantize_weights(w, *d, d->values_i16);
-    if (packed) d->packed.emplace(d->values_i16.data(), d->n, d->k, d->n, impl.isa);
+  try {
+    if (bits == 8) {
+      quantize_weights(w, *d, d->values_i8);
+    } else {
+      quantize_weights(w, *d, d->values_i16);
+    }
+  } catch (const ArgumentError& e) {  // NaN or Inf in W, worded by the quantizer
+    throw ArgumentError(std::string(op) + ": W " + w.shape().str() + ": " + e.what());
   }
+  if (packed && bits == 8) d->packed.emplace(d->values_i8.data(), d->n, d->k, d->n, impl.isa);
+  if (packed && bits == 16) d->packed.emplace(d->values_i16.data(), d->n, d->k, d->n, impl.isa);
   if (packed) {  // the packed panels are all the layer reads
     d->values_i8 = {};
     d->values_i16 = {};

@@ -81,7 +81,12 @@ const Q* quantized_x(const Call& c, float& x_scale, std::vector<Q>& own, Quantiz
   x_scale = c.scale;
   if (c.quantized_in) return q_in<Q>(c);
   own.resize(static_cast<std::size_t>(c.m * c.k));
-  x_scale = quantize(x_of(c), c.m * c.k, own.data());
+  try {
+    x_scale = quantize(x_of(c), c.m * c.k, own.data());
+  } catch (const ArgumentError& e) {  // NaN or Inf in x, worded by the quantizer
+    throw ArgumentError("quantized_linear: x [" + std::to_string(c.m) + ", " + std::to_string(c.k) +
+                        "]: " + e.what());
+  }
   return own.data();
 }
 
