@@ -21,7 +21,11 @@ class Handles {
     int previous = 0;
     const bool restore = cudaGetDevice(&previous) == cudaSuccess;
     for (const auto& [device, handle] : by_device_) {
-      if (cudaSetDevice(device) == cudaSuccess) cublasDestroy(handle);
+      if (cudaSetDevice(device) != cudaSuccess) continue;
+      // The handle remembers the last stream it ran on, which may already be destroyed
+      // (another thread-local, or the caller's): back to the default stream first.
+      cublasSetStream(handle, nullptr);
+      cublasDestroy(handle);
     }
     if (restore) cudaSetDevice(previous);
   }

@@ -203,8 +203,12 @@ EventTimer::EventTimer(int device) : device_(device) {
   cudaEvent_t start = nullptr;
   cudaEvent_t stop = nullptr;
   TANDEM_CUDA_CHECK(cudaEventCreate(&start));
+  // A constructor that throws runs no destructor: the first event goes with the failure.
+  if (const cudaError_t status = cudaEventCreate(&stop); status != cudaSuccess) {
+    cudaEventDestroy(start);
+    detail::check(status, "cudaEventCreate(&stop)");
+  }
   start_ = start;
-  TANDEM_CUDA_CHECK(cudaEventCreate(&stop));
   stop_ = stop;
 }
 

@@ -34,7 +34,14 @@ class SlotEvents {
  public:
   SlotEvents() {
     for (cudaEvent_t& e : events_) {
-      TANDEM_CUDA_CHECK(cudaEventCreateWithFlags(&e, cudaEventDisableTiming));
+      const cudaError_t status = cudaEventCreateWithFlags(&e, cudaEventDisableTiming);
+      if (status != cudaSuccess) {  // a throwing constructor runs no destructor
+        e = nullptr;
+        for (cudaEvent_t made : events_) {
+          if (made != nullptr) cudaEventDestroy(made);
+        }
+        detail::check(status, "cudaEventCreateWithFlags(&e, cudaEventDisableTiming)");
+      }
     }
   }
   ~SlotEvents() {
