@@ -142,6 +142,25 @@ TEST_P(CpuSgemm, ThreadRegionsCoverCExactlyOnce) {
   }
 }
 
+// The driver's two loop orders inside a block (gemm_driver.h): row panels outer when
+// the B block fits in half of L2, B panels outer otherwise. The L2 in use is set here,
+// so that both orders run on every machine whatever its caches.
+TEST_P(CpuSgemm, BothInnerLoopOrdersMatchTheReference) {
+  for (const std::int64_t l2 : {std::int64_t{16} << 10, std::int64_t{64} << 20}) {
+    SCOPED_TRACE("L2 " + std::to_string(l2));
+    tandem::cpu::CacheSizes sizes = tandem::cpu::effective_cache_sizes();
+    sizes.l2_bytes = l2;
+    sizes.source = "test";
+    tandem::cpu::set_measured_cache_sizes(sizes);
+    for (const int threads : {1, 2}) {
+      check({150, 200, 300, Transpose::no, Transpose::no, 1.0f, 1.0f, 3, threads}, true);
+      check({90, 70, 600, Transpose::yes, Transpose::no, 2.0f, 0.0f, 0, threads}, true);
+    }
+    check({150, 200, 300, Transpose::no, Transpose::no, 1.0f, 0.0f, 0, 1}, false);
+    tandem::cpu::clear_measured_cache_sizes();
+  }
+}
+
 // Up to 64^3 multiply-adds, untransposed operands are read as stored (no packing);
 // just above, and transposed, they are packed: both sides of the line, with padded
 // leading dimensions, column counts off the tile (B's partial loads) and beta.
