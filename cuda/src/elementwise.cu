@@ -149,6 +149,7 @@ void launch_unary(const char* name, const float* x, float* y, std::int64_t n, co
   const std::int64_t items = vec ? std::max<std::int64_t>(n / 4, 1) : n;
   const int blocks =
       config.blocks > 0 ? config.blocks : detail::elementwise_blocks(device, items, threads);
+  TANDEM_CUDA_CHECK_BEFORE_LAUNCH(name);
   if (vec) {
     unary_vec4_kernel<<<blocks, threads, 0, s>>>(x, y, n, op);
   } else {
@@ -164,6 +165,7 @@ void launch_binary(const char* name, const float* x, const float* y, float* out,
   const int device = stream.device();
   DeviceScope scope(device);
   const auto s = static_cast<cudaStream_t>(stream.native());
+  TANDEM_CUDA_CHECK_BEFORE_LAUNCH(name);
   if (aligned16(x) && aligned16(y) && aligned16(out)) {
     binary_vec4_kernel<<<vec4_blocks(device, n), kThreads, 0, s>>>(x, y, out, n, op);
   } else {

@@ -43,6 +43,7 @@ double fma_peak(std::int64_t iterations, const Stream& stream) {
   TANDEM_CUDA_CHECK(
       cudaDeviceGetAttribute(&threads_per_sm, cudaDevAttrMaxThreadsPerMultiProcessor, device));
   const int blocks = sms * (threads_per_sm / kThreads);
+  TANDEM_CUDA_CHECK_BEFORE_LAUNCH("fma_peak_kernel");
   fma_peak_kernel<<<blocks, kThreads, 0, static_cast<cudaStream_t>(stream.native())>>>(iterations);
   TANDEM_CUDA_CHECK_LAUNCH("fma_peak_kernel");
   return 2.0 * kChains * static_cast<double>(iterations) * blocks * kThreads;

@@ -272,6 +272,7 @@ void launch_dp4a(const Dp4aParams& params, const Store& store, cudaStream_t stre
   p.tiles_m = (p.m + Cfg::BM - 1) / Cfg::BM;
   p.tiles_n = (p.n + Cfg::BN - 1) / Cfg::BN;
   const unsigned blocks = grid_blocks("gemm_s8s8s32", p.tiles_m, p.tiles_n);
+  TANDEM_CUDA_CHECK_BEFORE_LAUNCH("gemm_s8_dp4a_kernel");
   gemm_s8_dp4a_kernel<Cfg, Store><<<blocks, Cfg::THREADS, 0, stream>>>(p, store);
   TANDEM_CUDA_CHECK_LAUNCH("gemm_s8_dp4a_kernel");
 }

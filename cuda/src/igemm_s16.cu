@@ -95,6 +95,7 @@ void gemm_s16(std::int64_t m, std::int64_t n, std::int64_t k, const std::int16_t
   const std::int64_t tiles_n = (n + kS16Tile - 1) / kS16Tile;
   const unsigned blocks = grid_blocks("gemm_s16s16s32", tiles_m, tiles_n);
   const S16Params p{m, n, k, a, lda, b, ldb, tiles_n};
+  TANDEM_CUDA_CHECK_BEFORE_LAUNCH("gemm_s16_kernel");
   gemm_s16_kernel<Store><<<blocks, kS16Threads, 0, stream>>>(p, store);
   TANDEM_CUDA_CHECK_LAUNCH("gemm_s16_kernel");
 }

@@ -184,6 +184,7 @@ void launch_map(const char* op_name, const In* x, Out* y, std::int64_t n, const 
   const int device = stream.device();
   DeviceScope scope(device);
   const auto s = static_cast<cudaStream_t>(stream.native());
+  TANDEM_CUDA_CHECK_BEFORE_LAUNCH(op_name);
   if (aligned_to_4(x) && aligned_to_4(y)) {
     const int blocks =
         detail::elementwise_blocks(device, std::max<std::int64_t>(n / 4, 1), kThreads);

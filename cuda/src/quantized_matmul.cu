@@ -90,6 +90,7 @@ template <typename Q>
 void quantize_rows(const float* x, std::int64_t rows, std::int64_t cols, float scale, Q* q,
                    std::int64_t ldq, cudaStream_t stream) {
   const float inv_scale = 1.0f / scale;
+  TANDEM_CUDA_CHECK_BEFORE_LAUNCH("quantize_rows_kernel");
   quantize_rows_kernel<Q>
       <<<blocks_for(rows * cols), kThreads, 0, stream>>>(x, rows, cols, inv_scale, q, ldq);
   TANDEM_CUDA_CHECK_LAUNCH("quantize_rows_kernel");
@@ -120,11 +121,13 @@ void quantized_matmul(const float* a, const float* b, float* c, std::int64_t m, 
     unsigned* d_stats = stats.as<unsigned>();
     TANDEM_CUDA_CHECK(cudaMemsetAsync(d_stats, 0, sizeof(max_bits), s));
     if (size_a > 0) {
+      TANDEM_CUDA_CHECK_BEFORE_LAUNCH("max_abs_bits_kernel");
       max_abs_bits_kernel<<<blocks_for(size_a / 4 + 1), kThreads, 0, s>>>(
           a, size_a, detail::is_aligned(a, 16), d_stats);
       TANDEM_CUDA_CHECK_LAUNCH("max_abs_bits_kernel");
     }
     if (size_b > 0) {
+      TANDEM_CUDA_CHECK_BEFORE_LAUNCH("max_abs_bits_kernel");
       max_abs_bits_kernel<<<blocks_for(size_b / 4 + 1), kThreads, 0, s>>>(
           b, size_b, detail::is_aligned(b, 16), d_stats + 1);
       TANDEM_CUDA_CHECK_LAUNCH("max_abs_bits_kernel");

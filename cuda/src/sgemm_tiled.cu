@@ -233,6 +233,7 @@ void launch(Transpose trans_a, Transpose trans_b, TiledParams p, std::int64_t m,
   p.tiles_m = tiles_m;
   p.tiles_n = tiles_n;
   const bool ta = trans_a == Transpose::yes, tb = trans_b == Transpose::yes;
+  TANDEM_CUDA_CHECK_BEFORE_LAUNCH("sgemm_tiled_kernel");
   if (!ta && !tb) {
     sgemm_tiled_kernel<Cfg, false, false, EPILOGUE><<<blocks, Cfg::THREADS, 0, stream>>>(p);
   } else if (!ta && tb) {

@@ -132,6 +132,7 @@ void sgemm_tiled_basic(Transpose trans_a, Transpose trans_b, std::int64_t m, std
                       epilogue.bias,
                       epilogue.activation};
   // The identity epilogue runs the plain kernel (no bias load in its store).
+  TANDEM_CUDA_CHECK_BEFORE_LAUNCH("sgemm_tiled_basic_kernel");
   if (epilogue.is_identity()) {
     sgemm_tiled_basic_kernel<false><<<blocks, dim3(kTile, kTile), 0, stream>>>(p);
   } else {
@@ -150,6 +151,7 @@ void sgemm_epilogue_pass(std::int64_t m, std::int64_t n, float* c, std::int64_t 
   const int blocks = static_cast<int>(
       std::min<std::int64_t>(blocks_for_all, elementwise_blocks(device, m * n, kPassThreads)));
   const EpiloguePassParams p{c, ldc, m, n, epilogue.bias, epilogue.activation};
+  TANDEM_CUDA_CHECK_BEFORE_LAUNCH("sgemm_epilogue_kernel");
   sgemm_epilogue_kernel<<<static_cast<unsigned>(blocks), kPassThreads, 0, stream>>>(p);
   TANDEM_CUDA_CHECK_LAUNCH("sgemm_epilogue_kernel");
 }

@@ -39,6 +39,7 @@ void transpose_s8(const std::int8_t* src, std::int64_t rows, std::int64_t cols, 
   const std::int64_t tiles_r = (rows + kTransposeTile - 1) / kTransposeTile;
   const std::int64_t tiles_c = (cols + kTransposeTile - 1) / kTransposeTile;
   const unsigned blocks = grid_blocks("transpose_s8", tiles_r, tiles_c);
+  TANDEM_CUDA_CHECK_BEFORE_LAUNCH("transpose_s8_kernel");
   transpose_s8_kernel<<<blocks, dim3(kTransposeTile, kTransposeRows), 0, stream>>>(
       src, rows, cols, lds, dst, ldd, tiles_c);
   TANDEM_CUDA_CHECK_LAUNCH("transpose_s8_kernel");
