@@ -23,6 +23,7 @@
 #include <tandem/error.h>
 #include <tandem/quantization_rules.h>
 #include "gemm_common.h"
+#include "stream_scratch.h"
 
 namespace tandem::cuda {
 namespace {
@@ -113,12 +114,24 @@ void quantized_matmul(const float* a, const float* b, float* c, std::int64_t m, 
   const detail::DeviceScope scope(device);
   const cudaStream_t s = detail::native(stream);
 
-  // 1. max|A| and max|B| (bit patterns), back on the host.
+  // One stream-ordered scratch for the call: the two max|x| words, then the quantized A
+  // and B (int8 rows padded for the dp4a kernel). Freed after the work queued on the
+  // stream, so the only wait is for the scales, which must be known (and NaN refused)
+  // before anything is written.
   const std::int64_t size_a = m * k, size_b = k * n;
+  const std::size_t q_bytes = bits == 8 ? 1 : 2;
+  const std::int64_t lda = bits == 8 && k >= 16 ? round_up(k, 16) : k;
+  const std::int64_t ldb = bits == 8 ? round_up(n, 4) : n;
+  constexpr std::size_t kStatsBytes = 256;  // keeps the int8 panels 256-byte aligned
+  const std::size_t qa_bytes = static_cast<std::size_t>(m * lda) * q_bytes;
+  const std::size_t qb_bytes = static_cast<std::size_t>(k * ldb) * q_bytes;
+  const std::size_t qa_at = kStatsBytes, qb_at = kStatsBytes + (qa_bytes + 255) / 256 * 256;
+  const detail::StreamScratch scratch(qb_at + qb_bytes, s);
+
+  // 1. max|A| and max|B| (bit patterns), back on the host.
   unsigned max_bits[2] = {0, 0};
   if (size_a > 0 || size_b > 0) {
-    const DeviceBuffer stats(device, sizeof(max_bits));
-    unsigned* d_stats = stats.as<unsigned>();
+    unsigned* d_stats = scratch.as<unsigned>();
     TANDEM_CUDA_CHECK(cudaMemsetAsync(d_stats, 0, sizeof(max_bits), s));
     if (size_a > 0) {
       TANDEM_CUDA_CHECK_BEFORE_LAUNCH("max_abs_bits_kernel");
@@ -154,25 +167,20 @@ void quantized_matmul(const float* a, const float* b, float* c, std::int64_t m, 
     return;
   }
 
-  // 3-4. Quantize, multiply, dequantize.
+  // 3-4. Quantize, multiply, dequantize: queued, not waited for (the scratch is freed in
+  // stream order after them).
   if (bits == 8) {
-    const std::int64_t lda = k >= 16 ? round_up(k, 16) : k;
-    const std::int64_t ldb = round_up(n, 4);
-    const DeviceBuffer qa(device, static_cast<std::size_t>(m * lda));
-    const DeviceBuffer qb(device, static_cast<std::size_t>(k * ldb));
-    quantize_rows(a, m, k, scale_a, qa.as<std::int8_t>(), lda, s);
-    quantize_rows(b, k, n, scale_b, qb.as<std::int8_t>(), ldb, s);
-    detail::gemm_s8s8_dequantize(m, n, k, qa.as<std::int8_t>(), lda, qb.as<std::int8_t>(), ldb,
-                                 scale_c, c, n, s);
-    TANDEM_CUDA_CHECK(cudaStreamSynchronize(s));  // before the buffers are freed
+    auto* qa = scratch.as<std::int8_t>(qa_at);
+    auto* qb = scratch.as<std::int8_t>(qb_at);
+    quantize_rows(a, m, k, scale_a, qa, lda, s);
+    quantize_rows(b, k, n, scale_b, qb, ldb, s);
+    detail::gemm_s8s8_dequantize(m, n, k, qa, lda, qb, ldb, scale_c, c, n, s);
   } else {
-    const DeviceBuffer qa(device, static_cast<std::size_t>(m * k) * sizeof(std::int16_t));
-    const DeviceBuffer qb(device, static_cast<std::size_t>(k * n) * sizeof(std::int16_t));
-    quantize_rows(a, m, k, scale_a, qa.as<std::int16_t>(), k, s);
-    quantize_rows(b, k, n, scale_b, qb.as<std::int16_t>(), n, s);
-    detail::gemm_s16s16_dequantize(m, n, k, qa.as<std::int16_t>(), k, qb.as<std::int16_t>(), n,
-                                   scale_c, c, n, s);
-    TANDEM_CUDA_CHECK(cudaStreamSynchronize(s));
+    auto* qa = scratch.as<std::int16_t>(qa_at);
+    auto* qb = scratch.as<std::int16_t>(qb_at);
+    quantize_rows(a, m, k, scale_a, qa, lda, s);
+    quantize_rows(b, k, n, scale_b, qb, ldb, s);
+    detail::gemm_s16s16_dequantize(m, n, k, qa, lda, qb, ldb, scale_c, c, n, s);
   }
 }
 

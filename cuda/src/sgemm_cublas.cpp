@@ -21,6 +21,7 @@
 #include <tandem/error.h>
 #include "cublas_handle.h"
 #include "gemm_common.h"
+#include "stream_scratch.h"
 
 namespace tandem::cuda {
 namespace {
@@ -36,25 +37,7 @@ int as_int(const char* op, const char* name, std::int64_t v) {
 
 cublasOperation_t op_of(Transpose t) { return t == Transpose::yes ? CUBLAS_OP_T : CUBLAS_OP_N; }
 
-// Stream-ordered device memory (cudaMallocAsync / cudaFreeAsync): freed after the work
-// queued before the destructor, without waiting for it.
-class StreamScratch {
- public:
-  StreamScratch(std::size_t bytes, cudaStream_t stream) : stream_(stream) {
-    TANDEM_CUDA_CHECK(cudaMallocAsync(&ptr_, bytes, stream));
-  }
-  ~StreamScratch() { cudaFreeAsync(ptr_, stream_); }
-  StreamScratch(const StreamScratch&) = delete;
-  StreamScratch& operator=(const StreamScratch&) = delete;
-  template <typename T>
-  T* as() const {
-    return static_cast<T*>(ptr_);
-  }
-
- private:
-  void* ptr_ = nullptr;
-  cudaStream_t stream_;
-};
+using detail::StreamScratch;
 
 }  // namespace
 
