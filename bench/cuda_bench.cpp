@@ -1,7 +1,9 @@
 // The GPU benchmarks, registered only where there is a GPU: matmul (the SGEMM
 // implementations cuda.tiled_basic, cuda.tiled, cuda.cublas; the int8 GEMMs cuda.dp4a
-// and the cuda.cublas anchor), relu beside its anchor (a float4 device-to-device copy
-// of the same bytes), and host<->device transfers (staged pageable vs pinned). Each
+// and the cuda.cublas anchor), the fused layer (linear: bias and relu in the SGEMM's
+// store; cuBLAS with its separate pass), relu beside its anchors (a float4
+// device-to-device copy of the same bytes, the same kernel without the max, and the
+// copy engine's cudaMemcpyAsync), and host<->device transfers (staged pageable vs pinned). Each
 // kernel run is one time_kernel_gpu session (CUDA events, warm-up, then repetitions
 // until a count and a time are reached) whose median is reported as the benchmark's
 // manual time; counters GFLOP/s or GOP/s (2 m n k per call) or GB/s.
@@ -49,14 +51,18 @@ void measure_gpu(benchmark::State& state, const char* counter, double amount,
   if (median_s > 0.0) state.counters[counter] = amount / median_s * 1e-9;
 }
 
-void run_sgemm(benchmark::State& state, cuda::SgemmImpl impl, std::int64_t s) {
+// The SGEMM, or with fused = true the layer relu(A B + bias) (the bias and the relu in
+// the store; cuBLAS: its SGEMM and one more pass).
+void run_sgemm(benchmark::State& state, cuda::SgemmImpl impl, std::int64_t s, bool fused) {
   const cuda::Stream stream(kDevice);
   const cuda::DeviceBuffer a = to_device(normal(s * s, 1));
   const cuda::DeviceBuffer b = to_device(normal(s * s, 2));
+  const cuda::DeviceBuffer bias = to_device(normal(s, 3));
   const cuda::DeviceBuffer c(kDevice, static_cast<std::size_t>(s * s) * sizeof(float));
+  const Epilogue epilogue = fused ? Epilogue{bias.as<float>(), Activation::relu} : Epilogue{};
   measure_gpu(state, "GFLOP/s", ops(s), stream, [&](const cuda::Stream& st) {
     cuda::sgemm(impl, Transpose::no, Transpose::no, s, s, s, 1.0f, a.as<float>(), s, b.as<float>(),
-                s, 0.0f, c.as<float>(), s, st);
+                s, 0.0f, c.as<float>(), s, st, epilogue);
   });
 }
 
@@ -82,18 +88,26 @@ void run_int8(benchmark::State& state, bool cublas, std::int64_t s) {
   });
 }
 
-// relu and its anchor, the float4 copy: GB/s counts the bytes read and written.
-void run_streaming(benchmark::State& state, bool relu) {
+enum class Streaming { relu, copy_kernel, copy_engine };
+
+// relu and its anchors: GB/s counts the bytes read and written.
+void run_streaming(benchmark::State& state, Streaming what) {
   const std::int64_t n = kElementwiseSize;
   const cuda::Stream stream(kDevice);
   const cuda::DeviceBuffer x = to_device(normal(n, 1));
   const cuda::DeviceBuffer y(kDevice, static_cast<std::size_t>(n) * sizeof(float));
   measure_gpu(state, "GB/s", 2.0 * static_cast<double>(n) * sizeof(float), stream,
               [&](const cuda::Stream& st) {
-                if (relu) {
-                  cuda::relu(x.as<float>(), y.as<float>(), n, st);
-                } else {
-                  cuda::copy(x.as<float>(), y.as<float>(), n, st);
+                switch (what) {
+                  case Streaming::relu:
+                    cuda::relu(x.as<float>(), y.as<float>(), n, st);
+                    break;
+                  case Streaming::copy_kernel:
+                    cuda::copy(x.as<float>(), y.as<float>(), n, st);
+                    break;
+                  case Streaming::copy_engine:
+                    cuda::copy_engine(x.as<float>(), y.as<float>(), n, st);
+                    break;
                 }
               });
 }
@@ -121,12 +135,16 @@ const bool registered = [] {
     for (const cuda::SgemmImpl impl :
          {cuda::SgemmImpl::tiled_basic, cuda::SgemmImpl::tiled, cuda::SgemmImpl::cublas}) {
       if (impl == cuda::SgemmImpl::tiled_basic && s > kBasicMaxSize) continue;
-      benchmark::RegisterBenchmark(
-          name("matmul", "f32", cuda::sgemm_impl_name(impl), mkn(s, s, s)).c_str(), run_sgemm, impl,
-          s)
-          ->UseManualTime()
-          ->Iterations(1)
-          ->Unit(benchmark::kMillisecond);
+      for (const bool fused : {false, true}) {
+        if (fused && s != 4096) continue;  // the layer at one size, beside the SGEMM
+        benchmark::RegisterBenchmark(
+            name(fused ? "linear" : "matmul", "f32", cuda::sgemm_impl_name(impl), mkn(s, s, s))
+                .c_str(),
+            run_sgemm, impl, s, fused)
+            ->UseManualTime()
+            ->Iterations(1)
+            ->Unit(benchmark::kMillisecond);
+      }
     }
   }
   for (const std::int64_t s : kInt8Sizes) {
@@ -139,10 +157,12 @@ const bool registered = [] {
           ->Unit(benchmark::kMillisecond);
     }
   }
-  for (const bool relu : {true, false}) {
-    benchmark::RegisterBenchmark(
-        name(relu ? "relu" : "copy", "f32", relu ? "cuda" : "cuda.float4", "256M").c_str(),
-        run_streaming, relu)
+  const std::pair<const char*, Streaming> streaming[] = {
+      {"relu/f32/cuda", Streaming::relu},
+      {"copy/f32/cuda.float4", Streaming::copy_kernel},
+      {"copy/f32/cuda.memcpy", Streaming::copy_engine}};
+  for (const auto& [prefix, what] : streaming) {
+    benchmark::RegisterBenchmark((std::string(prefix) + "/256M").c_str(), run_streaming, what)
         ->UseManualTime()
         ->Iterations(1)
         ->Unit(benchmark::kMillisecond);

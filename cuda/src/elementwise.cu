@@ -214,4 +214,12 @@ void copy(const float* x, float* y, std::int64_t n, const Stream& stream) {
   launch_unary("copy", x, y, n, stream, Identity{});
 }
 
+void copy_engine(const float* x, float* y, std::int64_t n, const Stream& stream) {
+  if (n <= 0) return;
+  DeviceScope scope(stream.device());
+  TANDEM_CUDA_CHECK(cudaMemcpyAsync(y, x, static_cast<std::size_t>(n) * sizeof(float),
+                                    cudaMemcpyDeviceToDevice,
+                                    static_cast<cudaStream_t>(stream.native())));
+}
+
 }  // namespace tandem::cuda

@@ -28,6 +28,7 @@ void squared_difference(const float*, const float*, float*, std::int64_t, const 
   absent("squared_difference");
 }
 void copy(const float*, float*, std::int64_t, const Stream&) { absent("copy"); }
+void copy_engine(const float*, float*, std::int64_t, const Stream&) { absent("copy_engine"); }
 void relu(const float*, float*, std::int64_t, const Stream&, const LaunchConfig&) {
   absent("relu");
 }

@@ -37,8 +37,12 @@ void add(const float* x, const float* y, float* out, std::int64_t n, const Strea
 void multiply(const float* x, const float* y, float* out, std::int64_t n, const Stream& stream);
 void squared_difference(const float* x, const float* y, float* out, std::int64_t n,
                         const Stream& stream);
-// A float4 device-to-device copy: the bandwidth anchor for the element-wise kernels.
+// A float4 device-to-device copy (the same kernel as relu, without the max), and the
+// copy engine's (cudaMemcpyAsync device to device): the bandwidth anchors of the
+// element-wise kernels. relu against `copy` holds by construction; against
+// `copy_engine` it does not.
 void copy(const float* x, float* y, std::int64_t n, const Stream& stream);
+void copy_engine(const float* x, float* y, std::int64_t n, const Stream& stream);
 
 // An explicit launch shape for relu, for the analyzer's block and grid sweep: threads
 // per block (a multiple of 32, at most 1024) and blocks (0: as many as stay resident).
