@@ -225,12 +225,20 @@ TEST(QuantizedLinear, AllZeroChannelHasScaleOneAndGivesTheBias) {
   for (std::int64_t i = 0; i < 5; ++i) EXPECT_EQ(y[i * 6 + 3], bias.data<float>()[3]);
 }
 
-TEST(QuantizedLinear, WeightsAreStoredInAQuarterOfTheirFloatBytes) {
+// W as kept: one byte per int8 weight where the path multiplies bytes (avx512 with VNNI,
+// the reference), two where it packs int8 as int16 pairs (avx2, baseline); plus the
+// panels' padding and column sums, and the scales.
+TEST(QuantizedLinear, WeightsAreStoredInTheirQuantizedBytes) {
   const Tensor w = normal({784, 256}, 2);
-  const QuantizedWeights q = QuantizedWeights::prepare(w, 8);
-  const std::size_t f32_bytes = 784 * 256 * sizeof(float);
-  EXPECT_GE(q.stored_bytes(), 784u * 256u);
-  EXPECT_LE(q.stored_bytes(), f32_bytes / 4 + f32_bytes / 16);  // panels' padding and sums
+  const std::size_t weights = 784 * 256;
+  for (const std::string& impl : cpu_implementations()) {
+    SCOPED_TRACE(impl);
+    const QuantizedWeights q = QuantizedWeights::prepare(w, 8, ScaleGranularity::per_channel,
+                                                         Options::using_implementation(impl));
+    const std::size_t per_weight = impl == "cpu.avx512" || impl == "reference" ? 1 : 2;
+    EXPECT_GE(q.stored_bytes(), weights * per_weight + 256 * sizeof(float));
+    EXPECT_LE(q.stored_bytes(), weights * per_weight * 17 / 16 + 256 * sizeof(float));
+  }
 }
 
 // One QuantizedWeights, several threads at once, each with its own x.
@@ -294,7 +302,8 @@ TEST(QuantizedLinear, BadCallsAreRefusedWithTheShapes) {
       },
       "finite");
   expect_refused<ArgumentError>(
-      [&] { (void)tandem::quantized_linear(x, q, bias, Activation::relu, 0.0f); }, "output_scale must be");
+      [&] { (void)tandem::quantized_linear(x, q, bias, Activation::relu, 0.0f); },
+      "output_scale must be");
   expect_refused<ArgumentError>(
       [&] { (void)tandem::quantized_linear(x, q, bias, Activation::none, kReference); },
       "the weights were prepared for cpu.");
