@@ -216,15 +216,30 @@ void require_c_apart(const Call& call) {
   }
 }
 
-// matmul on checked operands.
-void matmul_into(const Tensor& a, const Tensor& b, Tensor& c, const Options& options) {
+// The call of c = a * b on checked contiguous operands (matmul, linear).
+Call product_call(Op op, const Tensor& a, const Tensor& b, Tensor& c) {
   const std::int64_t m = a.dim(0), n = b.dim(1), k = a.dim(1);
-  Call call =
-      gemm_call(Op::matmul, Transpose::no, Transpose::no, m, n, k, 1.0f,
-                static_cast<const float*>(a.raw_data()), k, static_cast<const float*>(b.raw_data()),
-                n, 0.0f, static_cast<float*>(c.raw_data()), n);
+  Call call = gemm_call(
+      op, Transpose::no, Transpose::no, m, n, k, 1.0f, static_cast<const float*>(a.raw_data()), k,
+      static_cast<const float*>(b.raw_data()), n, 0.0f, static_cast<float*>(c.raw_data()), n);
   call.shape_a = &a.shape();
   call.shape_b = &b.shape();
+  return call;
+}
+
+// An existing output of a * b (matmul, linear): f32 [m, n] on a's device.
+void require_product_out(const char* op, const Tensor& a, const Tensor& b, const Tensor& out) {
+  require_f32_input(op, out);
+  detail::require_same_device(op, a, out);
+  if (out.rank() != 2 || out.dim(0) != a.dim(0) || out.dim(1) != b.dim(1)) {
+    throw ShapeError(std::string(op) + ": out is " + out.shape().str() + " but " + x_shapes(a, b) +
+                     " is " + shape_string({a.dim(0), b.dim(1)}));
+  }
+}
+
+// matmul on checked operands.
+void matmul_into(const Tensor& a, const Tensor& b, Tensor& c, const Options& options) {
+  Call call = product_call(Op::matmul, a, b, c);
   require_c_apart(call);
   detail::dispatch(call, a.device(), options);
 }
@@ -255,13 +270,7 @@ void require_linear_operands(const Tensor& x, const Tensor& w, const Tensor& bia
 
 void linear_into(const Tensor& x, const Tensor& w, const Tensor& bias, Activation activation,
                  Tensor& y, const Options& options) {
-  const std::int64_t m = x.dim(0), n = w.dim(1), k = x.dim(1);
-  Call call =
-      gemm_call(Op::linear, Transpose::no, Transpose::no, m, n, k, 1.0f,
-                static_cast<const float*>(x.raw_data()), k, static_cast<const float*>(w.raw_data()),
-                n, 0.0f, static_cast<float*>(y.raw_data()), n);
-  call.shape_a = &x.shape();
-  call.shape_b = &w.shape();
+  Call call = product_call(Op::linear, x, w, y);
   call.activation = activation;
   if (bias.defined()) {
     call.in[2] = bias.raw_data();
@@ -287,12 +296,7 @@ Tensor linear(const Tensor& x, const Tensor& w, const Tensor& bias, Activation a
 void linear(const Tensor& x, const Tensor& w, const Tensor& bias, Activation activation,
             Tensor& out, const Options& options) {
   require_linear_operands(x, w, bias, activation);
-  require_f32_input("linear", out);
-  detail::require_same_device("linear", x, out);
-  if (out.rank() != 2 || out.dim(0) != x.dim(0) || out.dim(1) != w.dim(1)) {
-    throw ShapeError("linear: out is " + out.shape().str() + " but " + x_shapes(x, w) + " is " +
-                     shape_string({x.dim(0), w.dim(1)}));
-  }
+  require_product_out("linear", x, w, out);
   linear_into(x, w, bias, activation, out, options);
 }
 
@@ -307,12 +311,7 @@ Tensor matmul(const Tensor& a, const Tensor& b, const Options& options) {
 void matmul(const Tensor& a, const Tensor& b, Tensor& out, const Options& options) {
   require_matmul_operands("matmul", a, b);
   require_inner_match("matmul", a, b, Transpose::no, Transpose::no);
-  require_f32_input("matmul", out);
-  detail::require_same_device("matmul", a, out);
-  if (out.rank() != 2 || out.dim(0) != a.dim(0) || out.dim(1) != b.dim(1)) {
-    throw ShapeError("matmul: out is " + out.shape().str() + " but " + x_shapes(a, b) + " is " +
-                     shape_string({a.dim(0), b.dim(1)}));
-  }
+  require_product_out("matmul", a, b, out);
   matmul_into(a, b, out, options);
 }
 

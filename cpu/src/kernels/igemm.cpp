@@ -46,23 +46,26 @@ constexpr int kNV = tiles::TANDEM_CPU_ISA.nv;
 constexpr int kNR = kNV * kLanes;
 constexpr int64_t kPrefetchGroups = 8;  // the packed panels, this many k groups ahead
 
-// The last k block's store (IgemmStore::finish): the sums (plus C's with accumulate)
-// scaled, biased, activated, and written as float or requantized int8 to store.out.
-inline void finish_tile(const I32 (&acc)[kMR][kNV], void* c, int64_t ldc, int64_t mr, int64_t nr,
-                        const IgemmStore& store) {
+// The tile's store: the sums (plus C's with accumulate) written back to C as int32, or,
+// in the last k block of a quantized product (IgemmStore::finish), scaled, biased,
+// activated, and written as float or requantized int8 to store.out.
+inline void store_tile(const I32 (&acc)[kMR][kNV], void* c, int64_t ldc, int64_t mr, int64_t nr,
+                       const IgemmStore& store) {
   using simd::F32;
+  // The per-column factors of a finishing store, loaded once per tile (zero otherwise).
   F32 scale[kNV], bias[kNV];
 #pragma GCC unroll 4
   for (int v = 0; v < kNV; ++v) {
-    const int64_t have = nr - v * kLanes;
+    const int64_t have = store.finish ? nr - v * kLanes : 0;
     const int64_t width = have >= kLanes ? kLanes : (have > 0 ? have : 0);
     const auto lanes = [&](const float* p) {
       return width == kLanes ? simd::load(p)
              : width > 0     ? simd::load_partial(p, width)
                              : simd::zero();
     };
-    scale[v] =
-        store.scale_stride == 0 ? simd::set1(*store.scales) : lanes(store.scales + v * kLanes);
+    scale[v] = !store.finish             ? simd::zero()
+               : store.scale_stride == 0 ? simd::set1(*store.scales)
+                                         : lanes(store.scales + v * kLanes);
     bias[v] = store.bias != nullptr ? lanes(store.bias + v * kLanes) : simd::zero();
   }
   const bool relu = store.activation == tandem::Activation::relu;
@@ -71,7 +74,7 @@ inline void finish_tile(const I32 (&acc)[kMR][kNV], void* c, int64_t ldc, int64_
 #pragma GCC unroll 16
   for (int i = 0; i < kMR; ++i) {
     if (i >= mr) break;
-    const int32_t* partial = static_cast<const int32_t*>(c) + i * ldc;
+    int32_t* row = static_cast<int32_t*>(c) + i * ldc;
 #pragma GCC unroll 4
     for (int v = 0; v < kNV; ++v) {
       const int64_t col = v * kLanes;
@@ -80,8 +83,16 @@ inline void finish_tile(const I32 (&acc)[kMR][kNV], void* c, int64_t ldc, int64_
       const bool full = width == kLanes;
       I32 sum = acc[i][v];
       if (store.accumulate) {
-        sum = simd::add(sum, full ? simd::load_i32(partial + col)
-                                  : simd::load_i32_partial(partial + col, width));
+        sum = simd::add(
+            sum, full ? simd::load_i32(row + col) : simd::load_i32_partial(row + col, width));
+      }
+      if (!store.finish) {
+        if (full) {
+          simd::store_i32(row + col, sum);
+        } else {
+          simd::store_i32_partial(row + col, sum, width);
+        }
+        continue;
       }
       F32 y = simd::mul(simd::to_float(sum), scale[v]);
       if (store.bias != nullptr) y = simd::add(y, bias[v]);
@@ -185,32 +196,7 @@ void microkernel(int64_t kc, const void* a, const void* b, void* c, int64_t ldc,
     wide_tile(acc, c, ldc, mr, nr, store);
     return;
   }
-  if (store.finish) {
-    finish_tile(acc, c, ldc, mr, nr, store);
-    return;
-  }
-#pragma GCC unroll 16
-  for (int i = 0; i < kMR; ++i) {
-    if (i >= mr) break;
-    int32_t* row = static_cast<int32_t*>(c) + i * ldc;
-#pragma GCC unroll 4
-    for (int v = 0; v < kNV; ++v) {
-      const int64_t col = v * kLanes;
-      if (col >= nr) break;
-      const int64_t width = nr - col < kLanes ? nr - col : kLanes;
-      const bool full = width == kLanes;
-      I32 sum = acc[i][v];
-      if (store.accumulate) {
-        sum = simd::add(
-            sum, full ? simd::load_i32(row + col) : simd::load_i32_partial(row + col, width));
-      }
-      if (full) {
-        simd::store_i32(row + col, sum);
-      } else {
-        simd::store_i32_partial(row + col, sum, width);
-      }
-    }
-  }
+  store_tile(acc, c, ldc, mr, nr, store);
 }
 
 // ---- Packing (plain loops: O(mk + kn) against the microkernel's O(mnk)) ----------------
