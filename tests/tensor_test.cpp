@@ -1,11 +1,13 @@
 #include <cmath>
 #include <cstdint>
+#include <memory>
 #include <numeric>
 #include <vector>
 
 #include <gtest/gtest.h>
 
 #include <tandem/error.h>
+#include <tandem/ops.h>
 #include <tandem/tensor.h>
 
 #include "gpu_test.h"
@@ -75,6 +77,38 @@ TEST(Tensor, CopiesShareStorageCloneDoesNot) {
   EXPECT_EQ(shared.at<float>({0}), 9.0f);
   EXPECT_EQ(copy.at<float>({0}), 1.0f);
   EXPECT_EQ(a.to(Device::cpu()).raw_data(), a.raw_data());
+}
+
+TEST(Tensor, WrapSeesTheCallersMemoryAndFreesOnlyTheOwner) {
+  // Offset by one float, so the data is not 64-byte aligned as Tensor's own storage is:
+  // every kernel must take any element-aligned pointer (NumPy gives 16-byte alignment).
+  auto buffer = std::make_shared<std::vector<float>>(1 + 2 * 3 + 3 * 2);
+  float* a_data = buffer->data() + 1;
+  float* b_data = a_data + 6;
+  std::iota(a_data, a_data + 12, 1.0f);
+  std::weak_ptr<std::vector<float>> watch = buffer;
+  {
+    const Tensor a = Tensor::wrap(a_data, {2, 3}, DType::f32, Device::cpu(), buffer);
+    const Tensor b = Tensor::wrap(b_data, {3, 2}, DType::f32, Device::cpu(), buffer);
+    buffer.reset();
+    EXPECT_FALSE(watch.expired()) << "the tensors hold their owner";
+    EXPECT_EQ(a.raw_data(), a_data);
+    a_data[0] = 10.0f;  // a view, not a copy
+    EXPECT_EQ(a.at<float>({0, 0}), 10.0f);
+    const Tensor c = tandem::matmul(a, b);  // [10 2 3; 4 5 6] x [7 8; 9 10; 11 12]
+    EXPECT_EQ(c.to_vector<float>(), (std::vector<float>{121, 136, 139, 154}));
+  }
+  EXPECT_TRUE(watch.expired()) << "the owner is released with the last tensor";
+}
+
+TEST(Tensor, WrapRefusesNullAndMisalignedData) {
+  alignas(8) std::int32_t storage[4] = {};
+  auto* misaligned = reinterpret_cast<char*>(storage) + 2;
+  EXPECT_THROW(Tensor::wrap(misaligned, {1}, DType::i32, Device::cpu()), tandem::ArgumentError);
+  EXPECT_THROW(Tensor::wrap(nullptr, {1}, DType::f32, Device::cpu()), tandem::ArgumentError);
+  EXPECT_NO_THROW(Tensor::wrap(nullptr, {0}, DType::f32, Device::cpu()));
+  EXPECT_THROW(Tensor::wrap(storage, {std::int64_t{1} << 62}, DType::f32, Device::cpu()),
+               tandem::ShapeError);
 }
 
 TEST(Tensor, Reshape) {

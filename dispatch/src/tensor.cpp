@@ -1,7 +1,9 @@
+#include <cstdint>
 #include <cstdlib>
 #include <cstring>
 #include <limits>
 #include <string>
+#include <utility>
 
 #include <tandem/checked.h>
 #include <tandem/cpu/random.h>
@@ -36,7 +38,12 @@ Tensor::Storage::Storage(std::size_t size, Device where) : bytes(size), device(w
   }
 }
 
+Tensor::Storage::Storage(void* borrowed, std::size_t size, Device where,
+                         std::shared_ptr<const void> keep_alive)
+    : ptr(borrowed), bytes(size), device(where), owner(std::move(keep_alive)), owned(false) {}
+
 Tensor::Storage::~Storage() {
+  if (!owned) return;
   if (device.is_cuda()) {
     cuda::device_free(device.index, ptr);
   } else {
@@ -55,6 +62,32 @@ Tensor::Tensor(const Shape& shape, DType dtype, Device device)
   if (device.is_cuda()) cuda::require_device("tensor", device.index);
   storage_ =
       std::make_shared<Storage>(static_cast<std::size_t>(shape.numel() * element_bytes), device);
+}
+
+Tensor Tensor::wrap(void* data, const Shape& shape, DType dtype, Device device,
+                    std::shared_ptr<const void> owner) {
+  const auto element_bytes = dtype_size(dtype);
+  if (!buffer_bytes(shape.numel(), static_cast<std::int64_t>(element_bytes),
+                    std::int64_t{kHostAlignment})) {
+    throw ShapeError("tensor: cannot wrap " + describe(shape, dtype, device) + ": more than " +
+                     std::to_string(kMaxBufferBytes) + " bytes");
+  }
+  if (data == nullptr && shape.numel() > 0) {
+    throw ArgumentError("tensor: cannot wrap a null pointer as " + describe(shape, dtype, device));
+  }
+  if (reinterpret_cast<std::uintptr_t>(data) % element_bytes != 0) {
+    throw ArgumentError("tensor: cannot wrap " + describe(shape, dtype, device) +
+                        ": the data is not aligned to its " + std::to_string(element_bytes) +
+                        "-byte elements");
+  }
+  if (device.is_cuda()) cuda::require_device("tensor", device.index);
+  Tensor t;
+  t.shape_ = shape;
+  t.dtype_ = dtype;
+  t.device_ = device;
+  t.storage_ = std::make_shared<Storage>(
+      data, static_cast<std::size_t>(shape.numel()) * element_bytes, device, std::move(owner));
+  return t;
 }
 
 std::size_t Tensor::nbytes() const {

@@ -40,6 +40,14 @@ class Tensor {
   // platform and device (the generator is Tandem's own, not the standard library's).
   static Tensor randn(const Shape& shape, std::uint64_t seed, Device device = Device::cpu(),
                       float mean = 0.0f, float stddev = 1.0f);
+  // A tensor over memory it does not own: another library's array (a NumPy array, a
+  // DLPack tensor) seen without a copy. `data` holds shape.numel() contiguous row-major
+  // elements of `dtype` on `device`, aligned to the element size. Every copy of the
+  // tensor holds `owner`, and the memory must stay valid while owner lives (nullptr:
+  // the caller keeps it valid for as long as the tensor is used). Nothing is freed but
+  // owner. A null or misaligned data pointer is an ArgumentError.
+  static Tensor wrap(void* data, const Shape& shape, DType dtype, Device device,
+                     std::shared_ptr<const void> owner = nullptr);
 
   // ---- Properties ---------------------------------------------------------------
   bool defined() const { return storage_ != nullptr; }
@@ -83,7 +91,10 @@ class Tensor {
     void* ptr = nullptr;
     std::size_t bytes = 0;
     Device device;
+    std::shared_ptr<const void> owner;  // wrap(): what keeps ptr valid
+    bool owned = true;                  // false for wrap(): ~Storage frees nothing
     Storage(std::size_t bytes, Device device);
+    Storage(void* borrowed, std::size_t bytes, Device device, std::shared_ptr<const void> owner);
     ~Storage();
     Storage(const Storage&) = delete;
     Storage& operator=(const Storage&) = delete;
