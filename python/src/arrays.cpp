@@ -1,7 +1,13 @@
 #include "arrays.h"
 
+// NumPy's C API, for making result arrays directly (numpy.asarray on an exported
+// object, nanobind's way, costs three times as much per call).
+#define NPY_NO_DEPRECATED_API NPY_1_7_API_VERSION
+#include <numpy/arrayobject.h>
+
 #include <cstdint>
 #include <string>
+#include <string_view>
 #include <utility>
 #include <vector>
 
@@ -61,27 +67,60 @@ Device tandem_device(const char* op, const char* name, int type, int index) {
                     std::to_string(type) + "; Tandem runs on the CPU and CUDA GPUs");
 }
 
-template <typename Array>
-Shape shape_of(const Array& a) {
-  std::vector<std::int64_t> dims(a.ndim());
-  for (std::size_t i = 0; i < a.ndim(); ++i) dims[i] = static_cast<std::int64_t>(a.shape(i));
-  return Shape(std::move(dims));
-}
-
-// Row-major with no gaps; dimensions of extent 1 may have any stride (NumPy gives them
-// arbitrary ones), and an empty array is contiguous whatever its strides.
-template <typename Array>
-bool c_contiguous(const Array& a) {
-  for (std::size_t i = 0; i < a.ndim(); ++i) {
-    if (a.shape(i) == 0) return true;
+// Row-major with no gaps (strides in elements); dimensions of extent 1 may have any
+// stride (NumPy gives them arbitrary ones), and an empty array is contiguous whatever its
+// strides.
+void require_c_contiguous(const char* op, const char* name, const std::vector<std::int64_t>& dims,
+                          const std::vector<std::int64_t>& strides) {
+  for (const std::int64_t extent : dims) {
+    if (extent == 0) return;
   }
   std::int64_t expected = 1;
-  for (std::size_t i = a.ndim(); i-- > 0;) {
-    const auto extent = static_cast<std::int64_t>(a.shape(i));
-    if (extent != 1 && a.stride(i) != expected) return false;
-    expected *= extent;
+  for (std::size_t i = dims.size(); i-- > 0;) {
+    if (dims[i] != 1 && strides[i] != expected) {
+      throw ArgumentError(std::string(op) + ": " + name + " " + shape_string(dims) +
+                          " is not C-contiguous (strides " + shape_string(strides) +
+                          " elements); pass numpy.ascontiguousarray(" + name +
+                          ") (a copy) or a contiguous array");
+    }
+    expected *= dims[i];
   }
-  return true;
+}
+
+// The buffer protocol's struct format of one element ("f", "<h", ...) as a DType.
+DType buffer_dtype(const char* op, const char* name, const Py_buffer& view) {
+  std::string_view format = view.format != nullptr ? view.format : "B";
+  // Native (or little-endian on this little-endian host) byte order only.
+  if (!format.empty() && (format[0] == '@' || format[0] == '=' || format[0] == '<')) {
+    format.remove_prefix(1);
+  }
+  struct Row {
+    std::string_view format;
+    DType dtype;
+  };
+  constexpr Row rows[] = {
+      {"f", DType::f32}, {"b", DType::i8}, {"h", DType::i16}, {"i", DType::i32}};
+  for (const Row& row : rows) {
+    if (format == row.format && view.itemsize == static_cast<Py_ssize_t>(dtype_size(row.dtype))) {
+      return row.dtype;
+    }
+  }
+  // NumPy's names for the formats users meet, for the message.
+  struct Name {
+    std::string_view format;
+    const char* name;
+  };
+  constexpr Name names[] = {{"d", "float64"}, {"e", "float16"},    {"l", "int64"},
+                            {"q", "int64"},   {"B", "uint8"},      {"H", "uint16"},
+                            {"I", "uint32"},  {"L", "uint64"},     {"Q", "uint64"},
+                            {"?", "bool"},    {"Zf", "complex64"}, {"Zd", "complex128"}};
+  std::string described = "buffer format '" + std::string(view.format ? view.format : "B") + "'";
+  for (const Name& n : names) {
+    if (format == n.format) described = n.name;
+  }
+  throw DTypeError(std::string(op) + ": " + name + " is a " + described +
+                   " array; Tandem takes float32, int8, int16 or int32 (convert it explicitly, "
+                   "for example x.astype(numpy.float32))");
 }
 
 Framework framework_of(nb::handle object) {
@@ -101,55 +140,120 @@ Framework framework_of(nb::handle object) {
 
 }  // namespace
 
+Borrowed::Borrowed(Borrowed&& other) noexcept
+    : tensor(std::move(other.tensor)),
+      framework(other.framework),
+      buffer_(other.buffer_),
+      has_buffer_(std::exchange(other.has_buffer_, false)),
+      dlpack_(std::move(other.dlpack_)) {}
+
+Borrowed::~Borrowed() {
+  tensor = Tensor();  // before what keeps its memory alive
+  if (has_buffer_) PyBuffer_Release(&buffer_);
+}
+
 Borrowed borrow(const char* op, const char* name, nb::handle object, bool writable) {
+  const auto refuse_non_array = [&] {
+    return DTypeError(std::string(op) + ": " + name +
+                      " must be an array (NumPy, the buffer protocol or DLPack), got " +
+                      python_type(object));
+  };
   Borrowed b;
+  // The buffer protocol first: NumPy arrays export it without allocating, where a
+  // DLPack import costs a capsule and a call (a third of a tiny call's overhead).
+  if (PyObject_CheckBuffer(object.ptr())) {
+    const int flags = PyBUF_RECORDS_RO | (writable ? PyBUF_WRITABLE : 0);
+    if (PyObject_GetBuffer(object.ptr(), &b.buffer_, flags) != 0) {
+      PyErr_Clear();
+      if (writable && PyObject_CheckBuffer(object.ptr())) {
+        throw ArgumentError(std::string(op) + ": " + name + " is read-only");
+      }
+      throw refuse_non_array();
+    }
+    b.has_buffer_ = true;
+    const Py_buffer& view = b.buffer_;
+    const DType dtype = buffer_dtype(op, name, view);
+    std::vector<std::int64_t> dims(view.shape, view.shape + view.ndim);
+    std::vector<std::int64_t> strides(view.strides, view.strides + view.ndim);
+    for (auto& stride : strides) stride /= static_cast<std::int64_t>(view.itemsize);
+    require_c_contiguous(op, name, dims, strides);
+    b.tensor = Tensor::wrap(view.buf, Shape(std::move(dims)), dtype, Device::cpu());
+    return b;
+  }
+  // DLPack: PyTorch (CPU and CUDA), and other producers.
+  nb::ndarray<nb::ro> read_only;
+  if (!nb::try_cast(object, read_only, false)) throw refuse_non_array();
   if (writable) {
     nb::ndarray<> array;
     if (!nb::try_cast(object, array, false)) {
-      nb::ndarray<nb::ro> read_only;
-      if (nb::try_cast(object, read_only, false)) {
-        throw ArgumentError(std::string(op) + ": " + name + " is read-only");
-      }
-      throw DTypeError(std::string(op) + ": " + name +
-                       " must be an array (NumPy, the buffer protocol or DLPack), got " +
-                       python_type(object));
+      throw ArgumentError(std::string(op) + ": " + name + " is read-only");
     }
-    b.array = nb::ndarray<>(array);
-  } else {
-    nb::ndarray<nb::ro> array;
-    if (!nb::try_cast(object, array, false)) {
-      throw DTypeError(std::string(op) + ": " + name +
-                       " must be an array (NumPy, the buffer protocol or DLPack), got " +
-                       python_type(object));
-    }
-    b.array = nb::ndarray<>(array);
   }
-  const nb::ndarray<>& a = b.array;
+  b.dlpack_ = nb::ndarray<>(read_only);
+  const nb::ndarray<>& a = b.dlpack_;
   const DType dtype = tandem_dtype(op, name, a.dtype());
-  const Shape shape = shape_of(a);
-  if (!c_contiguous(a)) {
-    std::vector<std::int64_t> strides(a.ndim());
-    for (std::size_t i = 0; i < a.ndim(); ++i) strides[i] = a.stride(i);
-    throw ArgumentError(std::string(op) + ": " + name + " " + shape.str() +
-                        " is not C-contiguous (strides " + shape_string(strides) +
-                        " elements); pass numpy.ascontiguousarray(" + name +
-                        ") (a copy) or a contiguous array");
+  std::vector<std::int64_t> dims(a.ndim()), strides(a.ndim());
+  for (std::size_t i = 0; i < a.ndim(); ++i) {
+    dims[i] = static_cast<std::int64_t>(a.shape(i));
+    strides[i] = a.stride(i);
   }
+  require_c_contiguous(op, name, dims, strides);
   const Device device = tandem_device(op, name, a.device_type(), a.device_id());
-  b.tensor = Tensor::wrap(a.data(), shape, dtype, device);
+  b.tensor = Tensor::wrap(a.data(), Shape(std::move(dims)), dtype, device);
   b.framework = framework_of(object);
   return b;
 }
 
+void init_arrays() {
+  if (_import_array() < 0) throw nb::python_error();
+}
+
+namespace {
+
+int numpy_typenum(DType dtype) {
+  switch (dtype) {
+    case DType::f32:
+      return NPY_FLOAT32;
+    case DType::i8:
+      return NPY_INT8;
+    case DType::i16:
+      return NPY_INT16;
+    case DType::i32:
+      return NPY_INT32;
+  }
+  throw DTypeError("tandem: no NumPy type for " + std::string(dtype_name(dtype)));
+}
+
+// A NumPy array over the tensor's host storage, whose base object owns the tensor.
+nb::object numpy_array(const Tensor& tensor, nb::capsule owner) {
+  std::vector<npy_intp> dims(static_cast<std::size_t>(tensor.rank()));
+  for (std::size_t i = 0; i < dims.size(); ++i) {
+    dims[i] = static_cast<npy_intp>(tensor.dim(static_cast<std::int64_t>(i)));
+  }
+  PyObject* array = PyArray_New(&PyArray_Type, static_cast<int>(dims.size()), dims.data(),
+                                numpy_typenum(tensor.dtype()), nullptr,
+                                const_cast<void*>(tensor.raw_data()), 0, NPY_ARRAY_CARRAY, nullptr);
+  if (array == nullptr) throw nb::python_error();
+  nb::object result = nb::steal(array);
+  if (PyArray_SetBaseObject(reinterpret_cast<PyArrayObject*>(array), owner.release().ptr()) < 0) {
+    throw nb::python_error();
+  }
+  return result;
+}
+
+}  // namespace
+
 nb::object to_array(const Tensor& tensor, Framework framework) {
+  // The array owns a copy of the Tensor handle: the storage lives as long as the array.
+  nb::capsule owner(new Tensor(tensor), [](void* p) noexcept { delete static_cast<Tensor*>(p); });
+  const bool gpu = tensor.device().is_cuda();
+  if (framework == Framework::numpy && !gpu) return numpy_array(tensor, std::move(owner));
+
+  // DLPack: PyTorch tensors for PyTorch inputs, a DLPack array for other GPU inputs.
   std::vector<std::size_t> shape(static_cast<std::size_t>(tensor.rank()));
   for (std::size_t i = 0; i < shape.size(); ++i) {
     shape[i] = static_cast<std::size_t>(tensor.dim(static_cast<std::int64_t>(i)));
   }
-  // The array owns a copy of the Tensor handle: the storage lives as long as the array.
-  auto* keep = new Tensor(tensor);
-  nb::capsule owner(keep, [](void* p) noexcept { delete static_cast<Tensor*>(p); });
-  const bool gpu = tensor.device().is_cuda();
   const int device_type = gpu ? nb::device::cuda::value : nb::device::cpu::value;
   void* data = const_cast<void*>(tensor.raw_data());
   const nb::dlpack::dtype dtype = dlpack_dtype(tensor.dtype());
@@ -158,13 +262,8 @@ nb::object to_array(const Tensor& tensor, Framework framework) {
                                     device_type, tensor.device().index)
         .cast();
   }
-  if (gpu) {
-    return nb::ndarray<nb::array_api>(data, shape.size(), shape.data(), owner, nullptr, dtype,
-                                      device_type, tensor.device().index)
-        .cast();
-  }
-  return nb::ndarray<nb::numpy>(data, shape.size(), shape.data(), owner, nullptr, dtype,
-                                device_type, 0)
+  return nb::ndarray<nb::array_api>(data, shape.size(), shape.data(), owner, nullptr, dtype,
+                                    device_type, tensor.device().index)
       .cast();
 }
 
