@@ -6,7 +6,8 @@
   run alternately, ROUNDS times each; the medians and their difference. Target: under
   1 us more than the C++ call.
 - matmul: tandem.matmul against numpy.matmul on the same float32 operands (NumPy's BLAS
-  is named: numpy.show_config()), medians of per-call times.
+  is named: numpy.show_config()), each in its own process, ROUNDS alternating runs of
+  each: the medians of the runs' best-of-3 per-call times.
 
 Usage: python bench_python.py [--bench build/release/tandem_bench] [--out FILE.json]
 (PYTHONPATH must reach the tandem package: build/release/python, or an installed one.)
@@ -66,24 +67,44 @@ def overhead(bench: str) -> list[dict]:
     return rows
 
 
+MATMUL_CHILD = """
+import json, sys, timeit
+import numpy as np
+import tandem
+who, shapes = sys.argv[1], json.loads(sys.argv[2])
+rng = np.random.default_rng(2)
+result = {}
+for m, k, n in shapes:
+    a = rng.standard_normal((m, k), dtype=np.float32)
+    b = rng.standard_normal((k, n), dtype=np.float32)
+    out = np.empty((m, n), np.float32)
+    call = ((lambda: tandem.matmul(a, b, out=out)) if who == "tandem"
+            else (lambda: np.matmul(a, b, out=out)))
+    number = max(1, int(2e8 / (2 * m * k * n)))  # ~0.1 s of work per sample
+    call()
+    result[f"{m}x{k}x{n}"] = min(timeit.repeat(call, number=number, repeat=3)) / number
+print(json.dumps(result))
+"""
+
+
 def matmul_vs_numpy() -> list[dict]:
-    rng = np.random.default_rng(2)
+    """Each library in its own process, alternately: in one process, the spinning
+    threads one library's pool leaves behind slow the other's (OpenBLAS's and OpenMP's
+    workers both busy-wait for a while after a call)."""
+    shapes = json.dumps(MATMUL_SHAPES)
+    times: dict[str, dict[str, list[float]]] = {"tandem": {}, "numpy": {}}
+    for _ in range(ROUNDS):
+        for who in times:
+            run = subprocess.run([sys.executable, "-c", MATMUL_CHILD, who, shapes], check=True,
+                                 capture_output=True, text=True)
+            for shape, seconds in json.loads(run.stdout).items():
+                times[who].setdefault(shape, []).append(seconds)
     rows = []
     for m, k, n in MATMUL_SHAPES:
-        a = rng.standard_normal((m, k), dtype=np.float32)
-        b = rng.standard_normal((k, n), dtype=np.float32)
-        out = np.empty((m, n), np.float32)
-        times = {"tandem": [], "numpy": []}
-        calls = {"tandem": lambda: tandem.matmul(a, b, out=out),
-                 "numpy": lambda: np.matmul(a, b, out=out)}
-        number = max(1, int(2e8 / (2 * m * k * n)))  # ~0.1 s of work per sample
-        for _ in range(ROUNDS):
-            for who, call in calls.items():
-                call()
-                times[who].append(timeit.timeit(call, number=number) / number)
-        flops = 2.0 * m * k * n
-        t, npy = statistics.median(times["tandem"]), statistics.median(times["numpy"])
-        rows.append({"shape": f"{m}x{k}x{n}", "tandem_gflops": flops / t / 1e9,
+        shape, flops = f"{m}x{k}x{n}", 2.0 * m * k * n
+        t = statistics.median(times["tandem"][shape])
+        npy = statistics.median(times["numpy"][shape])
+        rows.append({"shape": shape, "tandem_gflops": flops / t / 1e9,
                      "numpy_gflops": flops / npy / 1e9, "ratio": npy / t})
     return rows
 
