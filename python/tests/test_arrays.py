@@ -148,6 +148,14 @@ def test_torch_tensors_round_trip_through_dlpack(rng):
     assert tandem.matmul(a, b, out=out) is out
     with pytest.raises(tandem.ArgumentError, match="not C-contiguous"):
         tandem.relu(a.t())
+    with pytest.raises(tandem.DTypeError, match=r"relu: x is a float64 array"):
+        tandem.relu(a.double())
+    t = a.clone()
+    assert tandem.relu(t, out=t) is t  # in place, on torch's own memory
+    torch.testing.assert_close(t, torch.relu(a), rtol=0, atol=0)
+    y = tandem.linear(a, b, torch.ones(5), "relu")
+    assert isinstance(y, torch.Tensor)
+    torch.testing.assert_close(y, torch.relu(a @ b + 1), rtol=0, atol=0)
     if torch.cuda.is_available():
         g = torch.randn(1000, device="cuda")
         r = tandem.relu(g)
