@@ -32,6 +32,12 @@ std::string dlpack_name(nb::dlpack::dtype t) {
   return "DLPack type code " + std::to_string(t.code) + " of " + std::to_string(t.bits) + " bits";
 }
 
+DTypeError refused_dtype(const char* op, const char* name, const std::string& described) {
+  return DTypeError(std::string(op) + ": " + name + " is a " + described +
+                    " array; Tandem takes float32, int8, int16 or int32 (convert it explicitly, "
+                    "for example x.astype(numpy.float32))");
+}
+
 // The dtypes a Tensor holds, as DLPack names them.
 struct DTypeRow {
   DType dtype;
@@ -48,9 +54,7 @@ DType tandem_dtype(const char* op, const char* name, nb::dlpack::dtype t) {
   for (const DTypeRow& row : kDTypes) {
     if (row.dlpack == t) return row.dtype;
   }
-  throw DTypeError(std::string(op) + ": " + name + " is a " + dlpack_name(t) +
-                   " array; Tandem takes float32, int8, int16 or int32 (convert it explicitly, "
-                   "for example x.astype(numpy.float32))");
+  throw refused_dtype(op, name, dlpack_name(t));
 }
 
 nb::dlpack::dtype dlpack_dtype(DType dtype) {
@@ -118,9 +122,7 @@ DType buffer_dtype(const char* op, const char* name, const Py_buffer& view) {
   for (const Name& n : names) {
     if (format == n.format) described = n.name;
   }
-  throw DTypeError(std::string(op) + ": " + name + " is a " + described +
-                   " array; Tandem takes float32, int8, int16 or int32 (convert it explicitly, "
-                   "for example x.astype(numpy.float32))");
+  throw refused_dtype(op, name, described);
 }
 
 Framework framework_of(nb::handle object) {
