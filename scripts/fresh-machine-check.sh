@@ -9,7 +9,9 @@
 #   purpose, so a package missing from scripts/setup.sh cannot hide behind them.
 #   Commands run as root, so setup.sh needs no sudo.
 # - Apt sources are the host's: the mirror of its bookworm entry, plus
-#   bookworm-updates and bookworm-security where the host has them.
+#   bookworm-updates and bookworm-security where the host has them. So is the way out
+#   to the network: DNS, the CA certificates the host adds (a TLS-intercepting egress
+#   proxy's) and /etc/pip.conf, which setup.sh's pip needs to reach PyPI through it.
 # - CPU half only: the CUDA toolkit is not a Debian package, so the root has no nvcc
 #   and the release preset's TANDEM_CUDA=AUTO builds without CUDA (the GPU tests
 #   report Skipped). The CUDA half is not checked here.
@@ -229,6 +231,21 @@ mount_in sysfs sysfs /sys
 mount_in bind /dev /dev
 mount_in bind /dev/pts /dev/pts
 mount_in tmpfs shm /dev/shm  # our own: nothing written here reaches the host's
+
+# The host's way out to the network, as its DNS above: the CA certificates it adds (an
+# egress proxy that intercepts TLS, where there is one) and pip's configuration, which
+# may point pip at them (setup.sh's pip install of python/requirements.txt from PyPI).
+# Nothing else of the host's.
+if compgen -G "/usr/local/share/ca-certificates/*.crt" >/dev/null; then
+  mkdir -p "$root/usr/local/share/ca-certificates"
+  cp /usr/local/share/ca-certificates/*.crt "$root/usr/local/share/ca-certificates/"
+  chroot "$root" /usr/sbin/update-ca-certificates >/dev/null
+  say "root trusts the host's added CA certificates: $(cd /usr/local/share/ca-certificates && echo *.crt)"
+fi
+if [[ -f /etc/pip.conf ]]; then
+  cp /etc/pip.conf "$root/etc/pip.conf"
+  say "root has the host's /etc/pip.conf"
+fi
 
 # A function run through setsid needs exporting (with what it reads).
 in_root() { # command, output file: runs one README command in the clone, in a clean env
