@@ -1,12 +1,13 @@
 // The GPU benchmarks, registered only where there is a GPU: matmul (the SGEMM
-// implementations cuda.tiled_basic, cuda.tiled, cuda.cublas; the int8 GEMMs cuda.dp4a
-// and the cuda.cublas anchor), the fused layer (linear: bias and relu in the SGEMM's
-// store; cuBLAS with its separate pass), relu beside its anchors (a float4
-// device-to-device copy of the same bytes, the same kernel without the max, and the
-// copy engine's cudaMemcpyAsync), and host<->device transfers (staged pageable vs pinned). Each
-// kernel run is one time_kernel_gpu session (CUDA events, warm-up, then repetitions
-// until a count and a time are reached) whose median is reported as the benchmark's
-// manual time; counters GFLOP/s or GOP/s (2 m n k per call) or GB/s.
+// implementations cuda.tiled_basic, cuda.tiled, cuda.cublas, and cuBLAS in its default
+// math mode as a second anchor; the int8 GEMMs cuda.dp4a and the cuda.cublas anchor, its
+// layout chosen and B transposed outside the timing), the fused layer (linear: bias and relu in the
+// SGEMM's store; cuBLAS with its separate pass), relu beside its anchors (a float4 device-to-device
+// copy of the same bytes, the same kernel without the max, and the copy engine's cudaMemcpyAsync),
+// and host<->device transfers (staged pageable vs pinned). Each kernel run is one time_kernel_gpu
+// session (CUDA events, warm-up, then repetitions until a count and a time are reached) whose
+// median is reported as the benchmark's manual time; counters GFLOP/s or GOP/s (2 m n k per call)
+// or GB/s.
 #include <cstdint>
 #include <string>
 #include <vector>
@@ -72,18 +73,46 @@ std::vector<std::int8_t> random_int8(std::int64_t n, std::uint64_t seed) {
   return std::vector<std::int8_t>(f.begin(), f.end());
 }
 
+// cuBLAS's SGEMM in its default math mode (cuda.cublas pins pedantic FP32): the other
+// anchor, in case pedantic mode keeps cuBLAS from its fastest FP32 kernels.
+void run_sgemm_default_math(benchmark::State& state, std::int64_t s) {
+  const cuda::Stream stream(kDevice);
+  const cuda::DeviceBuffer a = to_device(normal(s * s, 1));
+  const cuda::DeviceBuffer b = to_device(normal(s * s, 2));
+  const cuda::DeviceBuffer c(kDevice, static_cast<std::size_t>(s * s) * sizeof(float));
+  measure_gpu(state, "GFLOP/s", ops(s), stream, [&](const cuda::Stream& st) {
+    cuda::sgemm_cublas_default_math(s, s, s, a.as<float>(), b.as<float>(), c.as<float>(), st);
+  });
+}
+
 void run_int8(benchmark::State& state, bool cublas, std::int64_t s) {
   const cuda::Stream stream(kDevice);
   const cuda::DeviceBuffer a = to_device(random_int8(s * s, 1));
   const cuda::DeviceBuffer b = to_device(random_int8(s * s, 2));
   const cuda::DeviceBuffer c(kDevice, static_cast<std::size_t>(s * s) * sizeof(std::int32_t));
-  measure_gpu(state, "GOP/s", ops(s), stream, [&](const cuda::Stream& st) {
-    if (cublas) {
-      cuda::gemm_s8s8s32_cublas(s, s, s, a.as<std::int8_t>(), s, b.as<std::int8_t>(), s,
-                                c.as<std::int32_t>(), s, st);
-    } else {
+  if (!cublas) {
+    measure_gpu(state, "GOP/s", ops(s), stream, [&](const cuda::Stream& st) {
       cuda::gemm_s8s8s32(s, s, s, a.as<std::int8_t>(), s, b.as<std::int8_t>(), s,
                          c.as<std::int32_t>(), s, st);
+    });
+    return;
+  }
+  // The anchor's layout is found, and B transposed for "TN", before the timing: only
+  // the one cublasGemmEx that does the work is timed. The label says which layout ran.
+  auto layout = cuda::CublasInt8Layout::nn;
+  const cuda::DeviceBuffer bt(kDevice, static_cast<std::size_t>(s * s));
+  const std::int8_t* b_used = b.as<std::int8_t>();
+  if (!cuda::gemm_s8s8s32_cublas_in(layout, s, s, s, a.as<std::int8_t>(), s, b_used, s,
+                                    c.as<std::int32_t>(), s, stream)) {
+    layout = cuda::CublasInt8Layout::tn;
+    cuda::transpose_s8(b.as<std::int8_t>(), s, s, s, bt.as<std::int8_t>(), s, stream);
+    b_used = bt.as<std::int8_t>();
+  }
+  state.SetLabel(std::string("cublasGemmEx ") + cuda::cublas_int8_layout_name(layout));
+  measure_gpu(state, "GOP/s", ops(s), stream, [&](const cuda::Stream& st) {
+    if (!cuda::gemm_s8s8s32_cublas_in(layout, s, s, s, a.as<std::int8_t>(), s, b_used, s,
+                                      c.as<std::int32_t>(), s, st)) {
+      state.SkipWithError("cublasGemmEx refused the layout it took before");
     }
   });
 }
@@ -146,6 +175,15 @@ const bool registered = [] {
             ->Unit(benchmark::kMillisecond);
       }
     }
+  }
+  for (const std::int64_t s : kSizes) {
+    if (s < 4096) continue;  // the anchor's other mode where the targets are
+    benchmark::RegisterBenchmark(
+        name("matmul", "f32", "cuda.cublas.default_math", mkn(s, s, s)).c_str(),
+        run_sgemm_default_math, s)
+        ->UseManualTime()
+        ->Iterations(1)
+        ->Unit(benchmark::kMillisecond);
   }
   for (const std::int64_t s : kInt8Sizes) {
     for (const bool cublas : {false, true}) {

@@ -3,7 +3,8 @@
 // Element-wise: bit for bit (any NaN matches any NaN: x86 keeps a NaN operand's
 // payload, the GPU returns the canonical NaN), on sizes around the float4 width and a
 // large one, with aligned and misaligned (one float off: the scalar path) operands, in
-// place, and with the output's neighbours checked untouched.
+// place, and with the output's neighbours checked untouched (4 KiB guards for relu);
+// on grids small enough that the grid-stride loops iterate many times.
 //
 // Reductions, tolerance. Both sides sum the same double terms t_i (a float product is
 // exact in double; a squared difference is rounded once, u = 2^-53 of it), the
@@ -234,6 +235,91 @@ TEST(CudaElementwiseGpu, ReluPropagatesNaNAndMapsNegativeZeroToPositiveZero) {
         EXPECT_EQ(bits_of(y[i]), bits_of(hx[i])) << i;
       }
     }
+  }
+}
+
+// An op on n elements, through `run`, into a guarded output; inputs and output
+// `misalign` floats past aligned addresses (1: the scalar path). Bit for bit against
+// `ref`, and the guards around the output intact.
+template <typename Run, typename Ref>
+void check_guarded(const std::string& what, std::int64_t n, std::size_t misalign, Run run,
+                   Ref ref) {
+  const std::vector<float> hx = values(n + 1, 11);
+  const std::vector<float> hy = values(n + 1, 12, 3);
+  const cuda::DeviceBuffer dx = upload_now(hx);
+  const cuda::DeviceBuffer dy = upload_now(hy);
+  const tandem::testing::GuardedBuffer out(static_cast<std::size_t>(n) * sizeof(float),
+                                           misalign * sizeof(float));
+  const cuda::Stream stream(0);
+  run(dx.as<float>() + misalign, dy.as<float>() + misalign, out.payload<float>(), n, stream);
+  stream.synchronize();
+  std::vector<float> want(static_cast<std::size_t>(n));
+  ref(hx.data() + misalign, hy.data() + misalign, want.data(), n);
+  const std::string where =
+      what + " n=" + std::to_string(n) + " misalign=" + std::to_string(misalign);
+  EXPECT_TRUE(same_floats(out.download<float>(), want)) << where;
+  EXPECT_TRUE(out.guards_intact()) << where;
+}
+
+void relu_gpu(const float* x, const float*, float* y, std::int64_t n, const cuda::Stream& s) {
+  cuda::relu(x, y, n, s);
+}
+void relu_ref(const float* x, const float*, float* y, std::int64_t n) { ref::relu(x, y, n); }
+
+// Small grids: every thread's grid-stride loop iterates many times (up to n / 4 / threads
+// float4s, or n / threads floats misaligned), and n % 4 == 3 leaves a tail. n stays
+// moderate: compute-sanitizer runs these too.
+const cuda::LaunchConfig kSmallGrids[] = {{32, 1}, {256, 2}, {96, 3}, {1024, 1}};
+const std::int64_t kSmallGridSizes[] = {4099, 65'539};
+
+std::string launch_name(const cuda::LaunchConfig& config) {
+  return std::to_string(config.blocks) + " x " + std::to_string(config.threads_per_block);
+}
+
+TEST(CudaElementwiseGpu, ReluLeavesTheGuardsAroundItsOutputIntact) {
+  TANDEM_REQUIRE_GPU();
+  for (const std::int64_t n : {1, 3, 5, 1023, 1025, 1'000'003}) {
+    for (const std::size_t misalign : {std::size_t{0}, std::size_t{1}}) {
+      check_guarded("relu", n, misalign, relu_gpu, relu_ref);
+    }
+  }
+}
+
+TEST(CudaElementwiseGpu, ReluGridStrideLoopIteratesOnASmallGrid) {
+  TANDEM_REQUIRE_GPU();
+  for (const cuda::LaunchConfig& config : kSmallGrids) {
+    const auto run = [&config](const float* x, const float*, float* y, std::int64_t n,
+                               const cuda::Stream& s) { cuda::relu(x, y, n, s, config); };
+    for (const std::int64_t n : kSmallGridSizes) {
+      for (const std::size_t misalign : {std::size_t{0}, std::size_t{1}}) {
+        check_guarded("relu on " + launch_name(config), n, misalign, run, relu_ref);
+      }
+    }
+  }
+}
+
+TEST(CudaElementwiseGpu, AddGridStrideLoopIteratesOnASmallGrid) {
+  TANDEM_REQUIRE_GPU();
+  for (const cuda::LaunchConfig& config : kSmallGrids) {
+    const auto run = [&config](const float* x, const float* y, float* out, std::int64_t n,
+                               const cuda::Stream& s) { cuda::add(x, y, out, n, s, config); };
+    for (const std::int64_t n : kSmallGridSizes) {
+      for (const std::size_t misalign : {std::size_t{0}, std::size_t{1}}) {
+        check_guarded("add on " + launch_name(config), n, misalign, run, ref::add);
+      }
+    }
+  }
+}
+
+TEST(CudaElementwiseGpu, AddRefusesABadLaunchConfig) {
+  TANDEM_REQUIRE_GPU();
+  const cuda::Stream stream(0);
+  const cuda::DeviceBuffer buf = upload_now(std::vector<float>(8, 1.0f));
+  const float* x = buf.as<float>();
+  for (const cuda::LaunchConfig config :
+       {cuda::LaunchConfig{33, 1}, cuda::LaunchConfig{2048, 1}, cuda::LaunchConfig{256, -1}}) {
+    EXPECT_THROW(cuda::add(x, x, buf.as<float>(), 8, stream, config), tandem::ArgumentError)
+        << launch_name(config);
   }
 }
 

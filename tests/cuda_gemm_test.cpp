@@ -1,13 +1,18 @@
 // The CUDA GEMMs against the reference: every SGEMM implementation (tiled_basic,
 // tiled, cuBLAS) on the shapes that break GEMMs, with and without the epilogue (bias,
 // activation), the integer GEMMs (dp4a, int16, the cuBLAS int8 anchor) and the
-// quantized matmul bit for bit. GPU tests skip, with the reason, where there is no GPU.
+// quantized matmul bit for bit. Outputs sit between guards that must stay unwritten.
+// Also: cuda.tiled's two tile shapes, each forced; an FP32 error bound on normal data
+// that TF32 would break (proven on the host); cuda.tiled against cuBLAS at 4096^3.
+// GPU tests skip, with the reason, where there is no GPU.
 #include <cmath>
 #include <cstdint>
 #include <cstring>
+#include <iostream>
 #include <limits>
 #include <random>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include <gtest/gtest.h>
@@ -22,6 +27,7 @@
 
 #include "cuda_test_util.h"
 #include "gemm_operands.h"
+#include "sgemm_fp32_bound.h"
 
 namespace cuda = tandem::cuda;
 namespace cpu = tandem::cpu;
@@ -39,16 +45,6 @@ cuda::DeviceBuffer upload_at(const std::vector<T>& host, std::size_t offset) {
     cuda::copy_host_to_device(0, buffer.as<T>() + offset, host.data(), host.size() * sizeof(T));
   }
   return buffer;
-}
-
-template <typename T>
-std::vector<T> download_at(const cuda::DeviceBuffer& buffer, std::size_t offset,
-                           std::size_t count) {
-  std::vector<T> host(count);
-  if (count > 0) {
-    cuda::copy_device_to_host(0, host.data(), buffer.as<T>() + offset, count * sizeof(T));
-  }
-  return host;
 }
 
 // ---- SGEMM ------------------------------------------------------------------------
@@ -111,84 +107,123 @@ std::string impl_name(const ::testing::TestParamInfo<cuda::SgemmImpl>& info) {
   return name;
 }
 
+// The SGEMM under test: an implementation and, for cuda.tiled, its tile shape
+// (automatic: the public sgemm call, which applies the rule).
+struct SgemmUnderTest {
+  cuda::SgemmImpl impl;
+  cuda::SgemmTiledConfig config = cuda::SgemmTiledConfig::automatic;
+
+  std::string name() const {
+    switch (config) {
+      case cuda::SgemmTiledConfig::large:
+        return "cuda.tiled (large tiles forced)";
+      case cuda::SgemmTiledConfig::small:
+        return "cuda.tiled (small tiles forced)";
+      default:
+        return cuda::sgemm_impl_name(impl);
+    }
+  }
+
+  void run(Transpose ta, Transpose tb, std::int64_t m, std::int64_t n, std::int64_t k, float alpha,
+           const float* a, std::int64_t lda, const float* b, std::int64_t ldb, float beta, float* c,
+           std::int64_t ldc, const cuda::Stream& stream,
+           const tandem::Epilogue& epilogue = {}) const {
+    if (config == cuda::SgemmTiledConfig::automatic) {
+      cuda::sgemm(impl, ta, tb, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc, stream, epilogue);
+    } else {
+      cuda::sgemm_tiled_with(config, ta, tb, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc, stream,
+                             epilogue);
+    }
+  }
+};
+
+// Runs the case (operands `host`, epilogue e) on `under_test` and on the reference;
+// compares all of C, padding included, and checks the guards around C (nothing
+// written outside it). NaN in the reference must be NaN in C; after relu no element
+// may be negative or -0.
+void check_sgemm(const SgemmUnderTest& under_test, const SgemmCase& t, const Operands& host,
+                 bool integers, const EpilogueCase& e) {
+  Operands ref = host;
+  const cuda::DeviceBuffer a = upload_at(host.a, t.offset);
+  const cuda::DeviceBuffer b = upload_at(host.b, t.offset);
+  const auto c = tandem::testing::GuardedBuffer::holding(host.c, t.offset);
+  cuda::DeviceBuffer bias;
+  if (!e.bias.empty()) bias = upload_at(e.bias, t.offset);
+  const tandem::Epilogue on_device{e.bias.empty() ? nullptr : bias.as<float>() + t.offset,
+                                   e.activation};
+  const tandem::Epilogue on_host{e.bias.empty() ? nullptr : e.bias.data(), e.activation};
+  const cuda::Stream stream(0);
+  under_test.run(t.ta, t.tb, t.m, t.n, t.k, t.alpha, a.as<float>() + t.offset, host.lda,
+                 b.as<float>() + t.offset, host.ldb, t.beta, c.payload<float>(), host.ldc, stream,
+                 on_device);
+  stream.synchronize();
+  const std::vector<float> got = c.download<float>();
+  cpu::reference::gemm(t.ta, t.tb, t.m, t.n, t.k, t.alpha, ref.a.data(), ref.lda, ref.b.data(),
+                       ref.ldb, t.beta, ref.c.data(), ref.ldc, on_host);
+  // Tolerance for float data, per element (u = 2^-24):
+  //   |got - ref| <= 2 (K + 1) u (|alpha| sum_p |a_ip| |b_pj| + |beta c_ij|)
+  // With a bias, one more rounding (the float add): 2 (K + 2) u (that + |bias_j|). The
+  // activation (relu) adds no error. Integer data (and integer bias) is exact.
+  std::vector<float> magnitude(got.size(), 0.0f);
+  if (!integers) {
+    Operands abs = host;
+    for (auto* v : {&abs.a, &abs.b, &abs.c}) {
+      for (float& x : *v) x = std::fabs(x);
+    }
+    cpu::reference::gemm(t.ta, t.tb, t.m, t.n, t.k, std::fabs(t.alpha), abs.a.data(), abs.lda,
+                         abs.b.data(), abs.ldb, std::fabs(t.beta), abs.c.data(), abs.ldc);
+    magnitude = abs.c;
+  }
+  const std::string what = under_test.name() + " " + t.str() + e.str();
+  EXPECT_TRUE(c.guards_intact()) << what;
+  std::int64_t bad = 0;
+  for (std::int64_t i = 0; i < t.m; ++i) {
+    for (std::int64_t j = 0; j < host.ldc; ++j) {
+      const std::size_t at = i * host.ldc + j;
+      const float g = got[at], want = ref.c[at];
+      if (j >= t.n) {  // padding: untouched (NaN)
+        if (!std::isnan(g) && bad++ < 5) {
+          ADD_FAILURE() << what << ": padding C[" << i << "][" << j << "] written: " << g;
+        }
+        continue;
+      }
+      if (std::isnan(want)) {
+        if (!std::isnan(g) && bad++ < 5) {
+          ADD_FAILURE() << what << ": C[" << i << "][" << j << "] = " << g << ", reference NaN";
+        }
+        continue;
+      }
+      if (e.activation == Activation::relu && std::signbit(g) && bad++ < 5) {
+        ADD_FAILURE() << what << ": C[" << i << "][" << j << "] = " << g << " after relu";
+        continue;
+      }
+      double tol = 0.0;
+      if (!integers && e.bias.empty()) {
+        tol = 2.0 * static_cast<double>(t.k + 1) * 0x1p-24 * magnitude[at];
+      } else if (!integers) {
+        tol = 2.0 * static_cast<double>(t.k + 2) * 0x1p-24 *
+              (double{magnitude[at]} + std::fabs(double{e.bias[j]}));
+      }
+      if (!(std::fabs(double{g} - double{want}) <= tol) && bad++ < 5) {
+        ADD_FAILURE() << what << ": C[" << i << "][" << j << "] = " << g << ", reference " << want;
+      }
+    }
+  }
+  EXPECT_EQ(bad, 0) << what;
+}
+
+void check_sgemm(const SgemmUnderTest& under_test, const SgemmCase& t, bool integers,
+                 const EpilogueCase& e = {}) {
+  check_sgemm(under_test, t, make(t, integers, 17), integers, e);
+}
+
 class CudaSgemmParity : public ::testing::TestWithParam<cuda::SgemmImpl> {
  protected:
   void check(const SgemmCase& t, bool integers, const EpilogueCase& e = {}) {
-    check(t, make(t, integers, 17), integers, e);
+    check_sgemm({GetParam()}, t, integers, e);
   }
-
-  // Runs the case (operands `host`, epilogue e) on the implementation under test and
-  // on the reference; compares all of C, padding included. NaN in the reference must
-  // be NaN in C; after relu no element may be negative or -0.
   void check(const SgemmCase& t, const Operands& host, bool integers, const EpilogueCase& e) {
-    Operands ref = host;
-    const cuda::DeviceBuffer a = upload_at(host.a, t.offset);
-    const cuda::DeviceBuffer b = upload_at(host.b, t.offset);
-    const cuda::DeviceBuffer c = upload_at(host.c, t.offset);
-    cuda::DeviceBuffer bias;
-    if (!e.bias.empty()) bias = upload_at(e.bias, t.offset);
-    const tandem::Epilogue on_device{e.bias.empty() ? nullptr : bias.as<float>() + t.offset,
-                                     e.activation};
-    const tandem::Epilogue on_host{e.bias.empty() ? nullptr : e.bias.data(), e.activation};
-    const cuda::Stream stream(0);
-    cuda::sgemm(GetParam(), t.ta, t.tb, t.m, t.n, t.k, t.alpha, a.as<float>() + t.offset, host.lda,
-                b.as<float>() + t.offset, host.ldb, t.beta, c.as<float>() + t.offset, host.ldc,
-                stream, on_device);
-    stream.synchronize();
-    const std::vector<float> got = download_at<float>(c, t.offset, host.c.size());
-    cpu::reference::gemm(t.ta, t.tb, t.m, t.n, t.k, t.alpha, ref.a.data(), ref.lda, ref.b.data(),
-                         ref.ldb, t.beta, ref.c.data(), ref.ldc, on_host);
-    // Tolerance for float data, per element (u = 2^-24):
-    //   |got - ref| <= 2 (K + 1) u (|alpha| sum_p |a_ip| |b_pj| + |beta c_ij|)
-    // With a bias, one more rounding (the float add): 2 (K + 2) u (that + |bias_j|). The
-    // activation (relu) adds no error. Integer data (and integer bias) is exact.
-    std::vector<float> magnitude(got.size(), 0.0f);
-    if (!integers) {
-      Operands abs = host;
-      for (auto* v : {&abs.a, &abs.b, &abs.c}) {
-        for (float& x : *v) x = std::fabs(x);
-      }
-      cpu::reference::gemm(t.ta, t.tb, t.m, t.n, t.k, std::fabs(t.alpha), abs.a.data(), abs.lda,
-                           abs.b.data(), abs.ldb, std::fabs(t.beta), abs.c.data(), abs.ldc);
-      magnitude = abs.c;
-    }
-    const std::string what =
-        cuda::sgemm_impl_name(GetParam()) + std::string(" ") + t.str() + e.str();
-    std::int64_t bad = 0;
-    for (std::int64_t i = 0; i < t.m; ++i) {
-      for (std::int64_t j = 0; j < host.ldc; ++j) {
-        const std::size_t at = i * host.ldc + j;
-        const float g = got[at], want = ref.c[at];
-        if (j >= t.n) {  // padding: untouched (NaN)
-          if (!std::isnan(g) && bad++ < 5) {
-            ADD_FAILURE() << what << ": padding C[" << i << "][" << j << "] written: " << g;
-          }
-          continue;
-        }
-        if (std::isnan(want)) {
-          if (!std::isnan(g) && bad++ < 5) {
-            ADD_FAILURE() << what << ": C[" << i << "][" << j << "] = " << g << ", reference NaN";
-          }
-          continue;
-        }
-        if (e.activation == Activation::relu && std::signbit(g) && bad++ < 5) {
-          ADD_FAILURE() << what << ": C[" << i << "][" << j << "] = " << g << " after relu";
-          continue;
-        }
-        double tol = 0.0;
-        if (!integers && e.bias.empty()) {
-          tol = 2.0 * static_cast<double>(t.k + 1) * 0x1p-24 * magnitude[at];
-        } else if (!integers) {
-          tol = 2.0 * static_cast<double>(t.k + 2) * 0x1p-24 *
-                (double{magnitude[at]} + std::fabs(double{e.bias[j]}));
-        }
-        if (!(std::fabs(double{g} - double{want}) <= tol) && bad++ < 5) {
-          ADD_FAILURE() << what << ": C[" << i << "][" << j << "] = " << g << ", reference "
-                        << want;
-        }
-      }
-    }
-    EXPECT_EQ(bad, 0) << what;
+    check_sgemm({GetParam()}, t, host, integers, e);
   }
 };
 
@@ -371,6 +406,51 @@ TEST_P(CudaSgemmParity, EpilogueReluTurnsNegativeZeroPositive) {
   }
 }
 
+TEST_P(CudaSgemmParity, GuardsAroundCIntactOnOddShapes) {
+  TANDEM_REQUIRE_GPU();
+  // check() fails on any byte written in the guards around C. m, n, k off every tile
+  // size (partial tiles at each edge), unpadded C (its last element against the back
+  // guard), padded and misaligned C, transposes; the large tiles' edges too.
+  for (const SgemmCase& t : {SgemmCase{1, 1, 1}, SgemmCase{129, 67, 33}, SgemmCase{67, 129, 33},
+                             SgemmCase{129, 67, 33, Transpose::yes, Transpose::yes, 1.0f, -1.0f},
+                             SgemmCase{129, 67, 33, Transpose::no, Transpose::no, 1.0f, 0.0f, 3, 1},
+                             SgemmCase{2049, 2055, 19}}) {
+    check(t, true);
+    check(t, true, {make_bias(t.n, true), Activation::relu});
+  }
+}
+
+// C = A B (contiguous, row-major) on the GPU with `under_test`, C between guards that
+// must stay intact.
+std::vector<float> product_on_gpu(const SgemmUnderTest& under_test, const std::vector<float>& a,
+                                  const std::vector<float>& b, std::int64_t m, std::int64_t n,
+                                  std::int64_t k) {
+  const cuda::DeviceBuffer da = tandem::testing::upload(a);
+  const cuda::DeviceBuffer db = tandem::testing::upload(b);
+  tandem::testing::GuardedBuffer dc(static_cast<std::size_t>(m * n) * sizeof(float));
+  const cuda::Stream stream(0);
+  under_test.run(Transpose::no, Transpose::no, m, n, k, 1.0f, da.as<float>(), k, db.as<float>(), n,
+                 0.0f, dc.payload<float>(), n, stream);
+  stream.synchronize();
+  EXPECT_TRUE(dc.guards_intact()) << under_test.name() << " " << m << "x" << n << "x" << k;
+  return dc.download<float>();
+}
+
+TEST_P(CudaSgemmParity, NormalDataSmallKWithinTheFp32BoundSoNotTf32) {
+  TANDEM_REQUIRE_GPU();
+  // Integer data is exact in TF32 too; normal data with small K is not (see
+  // SgemmFp32Bound.EmulatedTf32OnTheHostViolatesIt).
+  using namespace tandem::testing;
+  for (const std::int64_t k : kTf32ProbeKs) {
+    const Tf32Probe probe = make_tf32_probe(k);
+    const ExactProduct exact = exact_product(probe.a, probe.b, probe.m, probe.n, k);
+    const std::vector<float> got =
+        product_on_gpu({GetParam()}, probe.a, probe.b, probe.m, probe.n, k);
+    const BoundViolations v = outside_bound(got, exact.c, exact.magnitude, fp32_gamma(k), probe.n);
+    EXPECT_EQ(v.count, 0) << cuda::sgemm_impl_name(GetParam()) << " K = " << k << ":" << v.first;
+  }
+}
+
 INSTANTIATE_TEST_SUITE_P(Impl, CudaSgemmParity,
                          ::testing::Values(cuda::SgemmImpl::tiled_basic, cuda::SgemmImpl::tiled,
                                            cuda::SgemmImpl::cublas),
@@ -428,6 +508,204 @@ TEST(CudaSgemm, RefusesUnknownActivationBeforeWriting) {
   EXPECT_EQ(tandem::testing::download<float>(buf, host.size()), host);
 }
 
+// ---- The FP32 bound and TF32, on the host --------------------------------------------
+// TF32's rounding of an operand: the mantissa to 10 bits, to nearest, ties to even.
+float round_to_tf32(float x) {
+  std::uint32_t bits = 0;
+  std::memcpy(&bits, &x, sizeof(bits));
+  bits += 0xFFFu + ((bits >> 13) & 1u);
+  bits &= ~std::uint32_t{0x1FFF};
+  std::memcpy(&x, &bits, sizeof(x));
+  return x;
+}
+
+float as_is(float x) { return x; }
+
+// C = A B of the probe on the host, each operand through `operand`, summed over k in
+// order in float with FMA (a GEMM's accumulator).
+std::vector<float> product_on_host(const tandem::testing::Tf32Probe& p, float (*operand)(float)) {
+  std::vector<float> c(static_cast<std::size_t>(p.m * p.n), 0.0f);
+  for (std::int64_t i = 0; i < p.m; ++i) {
+    for (std::int64_t j = 0; j < p.n; ++j) {
+      float sum = 0.0f;
+      for (std::int64_t q = 0; q < p.k; ++q) {
+        sum = std::fma(operand(p.a[i * p.k + q]), operand(p.b[q * p.n + j]), sum);
+      }
+      c[i * p.n + j] = sum;
+    }
+  }
+  return c;
+}
+
+TEST(SgemmFp32Bound, Tf32RoundingKeepsTenMantissaBitsTiesToEven) {
+  EXPECT_EQ(round_to_tf32(1.0f + 0x1p-10f), 1.0f + 0x1p-10f);             // 10 bits: kept
+  EXPECT_EQ(round_to_tf32(1.0f + 0x1p-11f), 1.0f);                        // tie, to even (down)
+  EXPECT_EQ(round_to_tf32(1.0f + 0x3p-11f), 1.0f + 0x1p-9f);              // tie, to even (up)
+  EXPECT_EQ(round_to_tf32(1.0f + 0x1p-11f + 0x1p-20f), 1.0f + 0x1p-10f);  // above the tie
+  EXPECT_EQ(round_to_tf32(-1.0f - 0x1p-12f), -1.0f);
+}
+
+TEST(SgemmFp32Bound, AnFp32ProductOnTheHostMeetsIt) {
+  // The bound the GPU tests apply holds for a correct FP32 GEMM.
+  using namespace tandem::testing;
+  for (const std::int64_t k : kTf32ProbeKs) {
+    const Tf32Probe probe = make_tf32_probe(k);
+    const ExactProduct exact = exact_product(probe.a, probe.b, probe.m, probe.n, k);
+    const BoundViolations v = outside_bound(product_on_host(probe, as_is), exact.c, exact.magnitude,
+                                            fp32_gamma(k), probe.n);
+    EXPECT_EQ(v.count, 0) << "K = " << k << ":" << v.first;
+  }
+}
+
+TEST(SgemmFp32Bound, EmulatedTf32OnTheHostViolatesIt) {
+  // ... and fails a GEMM that rounds its operands to TF32, so that
+  // CudaSgemmParity.NormalDataSmallKWithinTheFp32BoundSoNotTf32 would catch one.
+  using namespace tandem::testing;
+  for (const std::int64_t k : kTf32ProbeKs) {
+    const Tf32Probe probe = make_tf32_probe(k);
+    const ExactProduct exact = exact_product(probe.a, probe.b, probe.m, probe.n, k);
+    const BoundViolations v = outside_bound(product_on_host(probe, round_to_tf32), exact.c,
+                                            exact.magnitude, fp32_gamma(k), probe.n);
+    // Most elements, not a few: the result does not hinge on the seed.
+    EXPECT_GT(v.count, probe.m * probe.n / 2) << "K = " << k << ":" << v.first;
+    std::cout << "K = " << k << ": emulated TF32 outside the FP32 bound at " << v.count << " of "
+              << probe.m * probe.n << " elements\n";
+  }
+}
+
+// ---- cuda.tiled's tile shapes ----------------------------------------------------------
+// A shape the rule gives the large tiles on any GPU of up to 17 x 17 = 289 SMs, and one
+// it gives the small tiles (2 x 1 large tiles); m, n, k off every tile size.
+const SgemmCase kNaturallyLarge{2049, 2055, 19};
+const SgemmCase kNaturallySmall{129, 67, 33};
+
+TEST(CudaSgemmTiledConfig, WithoutAGpuTheRuleIsADeviceError) {
+  if (cuda::device_count() > 0) GTEST_SKIP() << "a GPU is present";
+  EXPECT_THROW(cuda::sgemm_tiled_config(64, 64, 0), tandem::DeviceError);
+}
+
+TEST(CudaSgemmTiledConfig, RulePicksLargeFor4096CubedAndSmallFor64Cubed) {
+  TANDEM_REQUIRE_GPU();
+  EXPECT_STREQ(cuda::sgemm_tiled_config(4096, 4096, 0), "large");
+  EXPECT_STREQ(cuda::sgemm_tiled_config(64, 64, 0), "small");
+}
+
+TEST(CudaSgemmTiledConfig, RuleSwitchesAtOneWaveOfSms) {
+  TANDEM_REQUIRE_GPU();
+  // Large when its 128 x 128 tiles are at least one per SM.
+  const std::int64_t sms = cuda::device_properties(0).sm_count;
+  EXPECT_STREQ(cuda::sgemm_tiled_config(128 * sms, 128, 0), "large");
+  EXPECT_STREQ(cuda::sgemm_tiled_config(128 * (sms - 1), 128, 0), "small");
+  EXPECT_STREQ(cuda::sgemm_tiled_config(128 * (sms - 1) + 1, 128, 0), "large");  // an edge tile
+  EXPECT_STREQ(cuda::sgemm_tiled_config(128, 128 * sms, 0), "large");
+  EXPECT_STREQ(cuda::sgemm_tiled_config(0, 4096, 0), "small");
+  EXPECT_THROW(cuda::sgemm_tiled_config(-1, 4096, 0), tandem::ShapeError);
+  EXPECT_THROW(cuda::sgemm_tiled_config(64, 64, cuda::device_count()), tandem::DeviceError);
+}
+
+TEST(CudaSgemmTiledConfig, EachShapeMatchesTheReferenceWhereItIsTheRulesChoice) {
+  TANDEM_REQUIRE_GPU();
+  ASSERT_STREQ(cuda::sgemm_tiled_config(kNaturallyLarge.m, kNaturallyLarge.n, 0), "large");
+  ASSERT_STREQ(cuda::sgemm_tiled_config(kNaturallySmall.m, kNaturallySmall.n, 0), "small");
+  const SgemmUnderTest tiled{cuda::SgemmImpl::tiled};
+  for (const SgemmCase& t : {kNaturallyLarge, kNaturallySmall}) {
+    check_sgemm(tiled, t, true);
+    check_sgemm(tiled, t, false);
+    check_sgemm(tiled, t, true, {make_bias(t.n, true), Activation::relu});
+  }
+}
+
+TEST(CudaSgemmTiledConfig, BothShapesForcedOnTheSameProblemsMatchTheReference) {
+  TANDEM_REQUIRE_GPU();
+  for (const auto config : {cuda::SgemmTiledConfig::large, cuda::SgemmTiledConfig::small}) {
+    const SgemmUnderTest forced{cuda::SgemmImpl::tiled, config};
+    for (SgemmCase t : {kNaturallyLarge, kNaturallySmall, SgemmCase{700, 900, 100}}) {
+      for (const auto ta : {Transpose::no, Transpose::yes}) {
+        for (const auto tb : {Transpose::no, Transpose::yes}) {
+          t.ta = ta;
+          t.tb = tb;
+          check_sgemm(forced, t, true);
+        }
+      }
+      t.ta = t.tb = Transpose::no;
+      check_sgemm(forced, t, false);
+      check_sgemm(forced, {t.m, t.n, t.k, t.ta, t.tb, 2.0f, -1.0f, 3, 1}, true,
+                  {make_bias(t.n, true), Activation::relu});
+    }
+  }
+}
+
+TEST(CudaSgemmTiledConfig, RefusesAnUnknownConfigBeforeWriting) {
+  TANDEM_REQUIRE_GPU();
+  const cuda::Stream stream(0);
+  const std::vector<float> host(16, 42.0f);
+  const cuda::DeviceBuffer buf = tandem::testing::upload(host);
+  float* p = buf.as<float>();
+  EXPECT_THROW(cuda::sgemm_tiled_with(static_cast<cuda::SgemmTiledConfig>(7), Transpose::no,
+                                      Transpose::no, 2, 2, 2, 1.0f, p, 2, p, 2, 0.0f, p, 2, stream),
+               tandem::ArgumentError);
+  stream.synchronize();
+  EXPECT_EQ(tandem::testing::download<float>(buf, host.size()), host);
+}
+
+// ---- 4096^3: cuda.tiled against cuBLAS --------------------------------------------------
+// The double reference of C[i][j] and |A||B|[i][j] for square n x n A and B.
+std::pair<double, double> exact_element(const std::vector<float>& a, const std::vector<float>& b,
+                                        std::int64_t n, std::int64_t i, std::int64_t j) {
+  double c = 0.0, magnitude = 0.0;
+  for (std::int64_t q = 0; q < n; ++q) {
+    const double xy = double{a[i * n + q]} * double{b[q * n + j]};
+    c += xy;
+    magnitude += std::fabs(xy);
+  }
+  return {c, magnitude};
+}
+
+TEST(CudaSgemmLarge4096, TiledMatchesCublasWithinTwiceTheFp32Bound) {
+  TANDEM_REQUIRE_GPU();
+  // Each is within gamma_K |A||B| of the exact product, so within twice that of the
+  // other. |A||B| is an SGEMM of the absolute values on the GPU: a float sum of
+  // positive terms, at least (1 - gamma_K) of the exact one.
+  using namespace tandem::testing;
+  constexpr std::int64_t n = 4096;
+  std::vector<float> a(n * n), b(n * n);
+  cpu::fill_normal(a.data(), n * n, 41);
+  cpu::fill_normal(b.data(), n * n, 42);
+  const std::vector<float> tiled = product_on_gpu({cuda::SgemmImpl::tiled}, a, b, n, n, n);
+  const std::vector<float> cublas = product_on_gpu({cuda::SgemmImpl::cublas}, a, b, n, n, n);
+  std::vector<float> abs_a(a), abs_b(b);
+  for (auto* v : {&abs_a, &abs_b}) {
+    for (float& x : *v) x = std::fabs(x);
+  }
+  const std::vector<float> magnitude =
+      product_on_gpu({cuda::SgemmImpl::cublas}, abs_a, abs_b, n, n, n);
+  const double gamma = fp32_gamma(n);
+  const BoundViolations v = outside_bound(tiled, cublas, magnitude, 2 * gamma / (1 - gamma), n);
+  EXPECT_EQ(v.count, 0) << "cuda.tiled vs cuda.cublas, 4096^3:" << v.first;
+
+  // Agreeing is not enough (both could be zero): spot-check all three against the
+  // double reference.
+  std::mt19937_64 rng(43);
+  std::uniform_int_distribution<std::int64_t> pick(0, n - 1);
+  std::int64_t bad = 0;
+  for (int s = 0; s < 256; ++s) {
+    const std::int64_t i = pick(rng), j = pick(rng);
+    const auto [exact, exact_magnitude] = exact_element(a, b, n, i, j);
+    const std::size_t at = static_cast<std::size_t>(i * n + j);
+    const std::pair<const char*, double> errors[] = {
+        {"cuda.tiled", std::fabs(tiled[at] - exact)},
+        {"cuda.cublas", std::fabs(cublas[at] - exact)},
+        {"|A||B| on cuda.cublas", std::fabs(magnitude[at] - exact_magnitude)}};
+    for (const auto& [what, error] : errors) {
+      if (!(error <= gamma * exact_magnitude) && bad++ < 5) {
+        ADD_FAILURE() << what << " [" << i << "][" << j << "]: error " << error << " > bound "
+                      << gamma * exact_magnitude;
+      }
+    }
+  }
+  EXPECT_EQ(bad, 0) << "of 256 elements checked against the double reference";
+}
+
 // ---- Integer GEMM -------------------------------------------------------------------
 struct IntCase {
   std::int64_t m, n, k;
@@ -445,7 +723,8 @@ constexpr std::int32_t kSentinel = tandem::testing::kIntSentinel;
 
 enum class IntImpl { dp4a, s16, cublas };
 
-// Runs the case and the reference and compares all of C, padding included.
+// Runs the case and the reference and compares all of C, padding included, and checks
+// the guards around C (nothing written outside it).
 template <typename T>
 void check_int(IntImpl impl, const IntCase& t, Fill fill_a = Fill::random,
                Fill fill_b = Fill::random) {
@@ -455,10 +734,10 @@ void check_int(IntImpl impl, const IntCase& t, Fill fill_a = Fill::random,
   std::vector<std::int32_t> want(t.m * ldc, kSentinel);
   const cuda::DeviceBuffer da = upload_at(a, t.offset);
   const cuda::DeviceBuffer db = upload_at(b, t.offset);
-  const cuda::DeviceBuffer dc = upload_at(want, t.offset);
+  const auto dc = tandem::testing::GuardedBuffer::holding(want, t.offset);
   const T* pa = da.as<T>() + t.offset;
   const T* pb = db.as<T>() + t.offset;
-  std::int32_t* pc = dc.as<std::int32_t>() + t.offset;
+  std::int32_t* pc = dc.payload<std::int32_t>();
   const cuda::Stream stream(0);
   const char* name = "";
   if constexpr (sizeof(T) == 1) {
@@ -476,7 +755,8 @@ void check_int(IntImpl impl, const IntCase& t, Fill fill_a = Fill::random,
     cpu::reference::gemm_s16s16s32(t.m, t.n, t.k, a.data(), lda, b.data(), ldb, want.data(), ldc);
   }
   stream.synchronize();
-  const auto got = download_at<std::int32_t>(dc, t.offset, want.size());
+  const auto got = dc.download<std::int32_t>();
+  EXPECT_TRUE(dc.guards_intact()) << name << t.str();
   std::int64_t bad = 0;
   for (std::size_t at = 0; at < got.size(); ++at) {
     if (got[at] != want[at] && bad++ < 5) {
@@ -516,6 +796,17 @@ TEST(CudaIgemmParity, S8VectorPathsAndLargeTiles) {
   check_int<std::int8_t>(IntImpl::dp4a, IntCase{1536, 1536, 96});
   check_int<std::int8_t>(IntImpl::dp4a, IntCase{1541, 1545, 77, 3});
   check_int<std::int8_t>(IntImpl::dp4a, IntCase{1541, 1545, 77, 0});
+}
+
+TEST(CudaIgemmParity, S8GuardsAroundCIntactOnOddShapes) {
+  TANDEM_REQUIRE_GPU();
+  // check_int fails on any byte written in the guards around C: m, n, k off every tile
+  // and dp4a group size, unpadded (C's last element against the back guard), padded,
+  // misaligned; the large tiles' edges too.
+  for (const IntCase& t : {IntCase{1, 1, 1}, IntCase{129, 67, 33}, IntCase{67, 129, 33},
+                           IntCase{129, 67, 33, 3, 1}, IntCase{1541, 1545, 77}}) {
+    check_int<std::int8_t>(IntImpl::dp4a, t);
+  }
 }
 
 TEST(CudaIgemmParity, S8ExtremeValues) {
@@ -598,20 +889,21 @@ TEST(CudaIgemmParity, CublasInt8RefusesShapesItCannotTake) {
 }
 
 // ---- Quantized matmul --------------------------------------------------------------
-// Against the reference, bit for bit (C compared as bits).
+// Against the reference, bit for bit (C compared as bits), C between guards.
 void check_quantized(const IntCase& t, int bits, const std::vector<float>& a,
                      const std::vector<float>& b) {
   std::vector<float> want(t.m * t.n);
   cpu::reference::quantized_matmul(a.data(), b.data(), want.data(), t.m, t.n, t.k, bits);
   const cuda::DeviceBuffer da = upload_at(a, t.offset);
   const cuda::DeviceBuffer db = upload_at(b, t.offset);
-  const cuda::DeviceBuffer dc =
-      upload_at(std::vector<float>(want.size(), std::numeric_limits<float>::quiet_NaN()), 0);
+  const auto dc = tandem::testing::GuardedBuffer::holding(
+      std::vector<float>(want.size(), std::numeric_limits<float>::quiet_NaN()));
   const cuda::Stream stream(0);
-  cuda::quantized_matmul(da.as<float>() + t.offset, db.as<float>() + t.offset, dc.as<float>(), t.m,
-                         t.n, t.k, bits, stream);
+  cuda::quantized_matmul(da.as<float>() + t.offset, db.as<float>() + t.offset, dc.payload<float>(),
+                         t.m, t.n, t.k, bits, stream);
   stream.synchronize();
-  const auto got = download_at<float>(dc, 0, want.size());
+  const auto got = dc.download<float>();
+  EXPECT_TRUE(dc.guards_intact()) << bits << " bits " << t.str();
   std::int64_t bad = 0;
   for (std::size_t at = 0; at < got.size(); ++at) {
     if (std::memcmp(&got[at], &want[at], sizeof(float)) != 0 && bad++ < 5) {

@@ -1,7 +1,8 @@
 // Element-wise kernels: relu, add, multiply, squared_difference and copy.
 //
 // Grid-stride loops over 256-thread blocks; the grid is at most what the device keeps
-// resident at once (SMs x max threads per SM / 256), fewer for small inputs. When every
+// resident at once (SMs x max threads per SM / 256), fewer for small inputs. relu and
+// add also take an explicit LaunchConfig (the analyzer's sweep; the tests' small grids). When every
 // pointer is 16-byte aligned the loop moves float4s (128-bit loads and stores) and the
 // first n % 4 threads finish the scalar tail; otherwise it moves single floats. Every
 // thread reads an element and writes the same element, so an output may alias an input.
@@ -27,9 +28,7 @@ namespace {
 
 using detail::DeviceScope;
 
-constexpr int kThreads = 256;
-
-// Resident 256-thread blocks per device, read once for all devices.
+// Resident blocks of threads_per_block per device (the limits read once for all devices).
 int resident_blocks(int device, int threads_per_block) {
   struct Limits {
     int sms = 0;
@@ -125,9 +124,22 @@ __global__ void binary_scalar_kernel(const float* x, const float* y, float* out,
   for (std::int64_t i = thread_index(); i < n; i += grid_stride()) out[i] = op(x[i], y[i]);
 }
 
-// Blocks for the float4 path: one float4 per thread (at least one block, for the tail).
-int vec4_blocks(int device, std::int64_t n) {
-  return detail::elementwise_blocks(device, std::max<std::int64_t>(n / 4, 1), kThreads);
+// A launch shape's limits: threads a multiple of 32 up to 1024, blocks >= 0.
+void check_launch_config(const char* name, const LaunchConfig& config) {
+  const int threads = config.threads_per_block;
+  if (threads < 32 || threads > 1024 || threads % 32 != 0 || config.blocks < 0) {
+    throw ArgumentError(std::string(name) + ": launch of " + std::to_string(config.blocks) +
+                        " blocks of " + std::to_string(threads) +
+                        " threads (threads a multiple of 32 up to 1024, blocks >= 0)");
+  }
+}
+
+// The grid: config.blocks when given, else one work item (a float4 on the vector path,
+// at least one for the tail) per thread up to the resident maximum.
+int launch_blocks(int device, std::int64_t n, bool vec, const LaunchConfig& config) {
+  if (config.blocks > 0) return config.blocks;
+  const std::int64_t items = vec ? std::max<std::int64_t>(n / 4, 1) : n;
+  return detail::elementwise_blocks(device, items, config.threads_per_block);
 }
 
 // config: the default shape (256 threads, blocks for the work up to the resident
@@ -136,19 +148,13 @@ template <typename Op>
 void launch_unary(const char* name, const float* x, float* y, std::int64_t n, const Stream& stream,
                   Op op, const LaunchConfig& config = {}) {
   if (n <= 0) return;
-  const int threads = config.threads_per_block;
-  if (threads < 32 || threads > 1024 || threads % 32 != 0 || config.blocks < 0) {
-    throw ArgumentError(std::string(name) + ": launch of " + std::to_string(config.blocks) +
-                        " blocks of " + std::to_string(threads) +
-                        " threads (threads a multiple of 32 up to 1024, blocks >= 0)");
-  }
+  check_launch_config(name, config);
   const int device = stream.device();
   DeviceScope scope(device);
   const auto s = static_cast<cudaStream_t>(stream.native());
   const bool vec = aligned16(x) && aligned16(y);
-  const std::int64_t items = vec ? std::max<std::int64_t>(n / 4, 1) : n;
-  const int blocks =
-      config.blocks > 0 ? config.blocks : detail::elementwise_blocks(device, items, threads);
+  const int blocks = launch_blocks(device, n, vec, config);
+  const int threads = config.threads_per_block;
   TANDEM_CUDA_CHECK_BEFORE_LAUNCH(name);
   if (vec) {
     unary_vec4_kernel<<<blocks, threads, 0, s>>>(x, y, n, op);
@@ -160,17 +166,20 @@ void launch_unary(const char* name, const float* x, float* y, std::int64_t n, co
 
 template <typename Op>
 void launch_binary(const char* name, const float* x, const float* y, float* out, std::int64_t n,
-                   const Stream& stream, Op op) {
+                   const Stream& stream, Op op, const LaunchConfig& config = {}) {
   if (n <= 0) return;
+  check_launch_config(name, config);
   const int device = stream.device();
   DeviceScope scope(device);
   const auto s = static_cast<cudaStream_t>(stream.native());
+  const bool vec = aligned16(x) && aligned16(y) && aligned16(out);
+  const int blocks = launch_blocks(device, n, vec, config);
+  const int threads = config.threads_per_block;
   TANDEM_CUDA_CHECK_BEFORE_LAUNCH(name);
-  if (aligned16(x) && aligned16(y) && aligned16(out)) {
-    binary_vec4_kernel<<<vec4_blocks(device, n), kThreads, 0, s>>>(x, y, out, n, op);
+  if (vec) {
+    binary_vec4_kernel<<<blocks, threads, 0, s>>>(x, y, out, n, op);
   } else {
-    binary_scalar_kernel<<<detail::elementwise_blocks(device, n, kThreads), kThreads, 0, s>>>(
-        x, y, out, n, op);
+    binary_scalar_kernel<<<blocks, threads, 0, s>>>(x, y, out, n, op);
   }
   TANDEM_CUDA_CHECK_LAUNCH(name);
 }
@@ -199,6 +208,11 @@ void relu(const float* x, float* y, std::int64_t n, const Stream& stream,
 
 void add(const float* x, const float* y, float* out, std::int64_t n, const Stream& stream) {
   launch_binary("add", x, y, out, n, stream, Add{});
+}
+
+void add(const float* x, const float* y, float* out, std::int64_t n, const Stream& stream,
+         const LaunchConfig& config) {
+  launch_binary("add", x, y, out, n, stream, Add{}, config);
 }
 
 void multiply(const float* x, const float* y, float* out, std::int64_t n, const Stream& stream) {

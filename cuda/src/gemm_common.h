@@ -42,10 +42,14 @@ void sgemm_tiled_basic(Transpose trans_a, Transpose trans_b, std::int64_t m, std
                        std::int64_t k, float alpha, const float* a, std::int64_t lda,
                        const float* b, std::int64_t ldb, float beta, float* c, std::int64_t ldc,
                        cudaStream_t stream, const Epilogue& epilogue);
-void sgemm_tiled(Transpose trans_a, Transpose trans_b, std::int64_t m, std::int64_t n,
-                 std::int64_t k, float alpha, const float* a, std::int64_t lda, const float* b,
-                 std::int64_t ldb, float beta, float* c, std::int64_t ldc, cudaStream_t stream,
-                 const Epilogue& epilogue);
+// cuda.tiled with its tile shape given; automatic: sgemm_tiled_natural_config's.
+void sgemm_tiled(SgemmTiledConfig config, Transpose trans_a, Transpose trans_b, std::int64_t m,
+                 std::int64_t n, std::int64_t k, float alpha, const float* a, std::int64_t lda,
+                 const float* b, std::int64_t ldb, float beta, float* c, std::int64_t ldc,
+                 cudaStream_t stream, const Epilogue& epilogue);
+// The tile shape cuda.tiled picks for an m x n C on the current device (large or
+// small): the one rule that sgemm_tiled and sgemm_tiled_config share.
+SgemmTiledConfig sgemm_tiled_natural_config(std::int64_t m, std::int64_t n);
 void sgemm_cublas(Transpose trans_a, Transpose trans_b, std::int64_t m, std::int64_t n,
                   std::int64_t k, float alpha, const float* a, std::int64_t lda, const float* b,
                   std::int64_t ldb, float beta, float* c, std::int64_t ldc, const Stream& stream,

@@ -19,8 +19,17 @@ void sgemm(SgemmImpl, Transpose, Transpose, std::int64_t, std::int64_t, std::int
            const Stream&, const Epilogue&) {
   absent("sgemm");
 }
+const char* sgemm_tiled_config(std::int64_t, std::int64_t, int) { absent("sgemm_tiled_config"); }
+void sgemm_tiled_with(SgemmTiledConfig, Transpose, Transpose, std::int64_t, std::int64_t,
+                      std::int64_t, float, const float*, std::int64_t, const float*, std::int64_t,
+                      float, float*, std::int64_t, const Stream&, const Epilogue&) {
+  absent("sgemm_tiled_with");
+}
 void relu(const float*, float*, std::int64_t, const Stream&) { absent("relu"); }
 void add(const float*, const float*, float*, std::int64_t, const Stream&) { absent("add"); }
+void add(const float*, const float*, float*, std::int64_t, const Stream&, const LaunchConfig&) {
+  absent("add");
+}
 void multiply(const float*, const float*, float*, std::int64_t, const Stream&) {
   absent("multiply");
 }
@@ -72,6 +81,22 @@ void gemm_s8s8s32_cublas(std::int64_t, std::int64_t, std::int64_t, const std::in
 void quantized_matmul(const float*, const float*, float*, std::int64_t, std::int64_t, std::int64_t,
                       int, const Stream&) {
   absent("quantized_matmul");
+}
+const char* cublas_int8_layout_name(CublasInt8Layout layout) {
+  return layout == CublasInt8Layout::nn ? "NN" : "TN";
+}
+bool gemm_s8s8s32_cublas_in(CublasInt8Layout, std::int64_t, std::int64_t, std::int64_t,
+                            const std::int8_t*, std::int64_t, const std::int8_t*, std::int64_t,
+                            std::int32_t*, std::int64_t, const Stream&) {
+  absent("gemm_s8s8s32_cublas_in");
+}
+void transpose_s8(const std::int8_t*, std::int64_t, std::int64_t, std::int64_t, std::int8_t*,
+                  std::int64_t, const Stream&) {
+  absent("transpose_s8");
+}
+void sgemm_cublas_default_math(std::int64_t, std::int64_t, std::int64_t, const float*, const float*,
+                               float*, const Stream&) {
+  absent("sgemm_cublas_default_math");
 }
 
 }  // namespace tandem::cuda

@@ -1,6 +1,7 @@
 // sgemm(): the argument checks every implementation shares, then a switch to the
-// implementation asked for, which applies the epilogue. Also the small helpers of
-// gemm_common.h.
+// implementation asked for, which applies the epilogue; sgemm_tiled_with and
+// sgemm_tiled_config, cuda.tiled's tile shape forced and reported. Also the small
+// helpers of gemm_common.h.
 #include <cuda_runtime_api.h>
 
 #include <cstdint>
@@ -54,14 +55,18 @@ unsigned grid_blocks(const char* op, std::int64_t tiles_m, std::int64_t tiles_n)
 
 }  // namespace detail
 
-void sgemm(SgemmImpl impl, Transpose trans_a, Transpose trans_b, std::int64_t m, std::int64_t n,
-           std::int64_t k, float alpha, const float* a, std::int64_t lda, const float* b,
-           std::int64_t ldb, float beta, float* c, std::int64_t ldc, const Stream& stream,
-           const Epilogue& epilogue) {
-  detail::check_gemm_args("sgemm", m, n, k, trans_a == Transpose::yes ? m : k, lda,
+namespace {
+
+// sgemm's body, with cuda.tiled's tile shape given (automatic everywhere but in
+// sgemm_tiled_with). op names the call in errors.
+void sgemm_checked(const char* op, SgemmImpl impl, SgemmTiledConfig tiled_config, Transpose trans_a,
+                   Transpose trans_b, std::int64_t m, std::int64_t n, std::int64_t k, float alpha,
+                   const float* a, std::int64_t lda, const float* b, std::int64_t ldb, float beta,
+                   float* c, std::int64_t ldc, const Stream& stream, const Epilogue& epilogue) {
+  detail::check_gemm_args(op, m, n, k, trans_a == Transpose::yes ? m : k, lda,
                           trans_b == Transpose::yes ? k : n, ldb, ldc);
   if (activation_name(epilogue.activation) == "?") {
-    throw ArgumentError("sgemm: unknown activation " +
+    throw ArgumentError(std::string(op) + ": unknown activation " +
                         std::to_string(static_cast<int>(epilogue.activation)));
   }
   if (m == 0 || n == 0) return;
@@ -80,15 +85,49 @@ void sgemm(SgemmImpl impl, Transpose trans_a, Transpose trans_b, std::int64_t m,
                                 detail::native(stream), epilogue);
       return;
     case SgemmImpl::tiled:
-      detail::sgemm_tiled(trans_a, trans_b, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc,
-                          detail::native(stream), epilogue);
+      detail::sgemm_tiled(tiled_config, trans_a, trans_b, m, n, k, alpha, a, lda, b, ldb, beta, c,
+                          ldc, detail::native(stream), epilogue);
       return;
     case SgemmImpl::cublas:
       detail::sgemm_cublas(trans_a, trans_b, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc, stream,
                            epilogue);
       return;
   }
-  throw ArgumentError("sgemm: unknown implementation " + std::to_string(static_cast<int>(impl)));
+  throw ArgumentError(std::string(op) + ": unknown implementation " +
+                      std::to_string(static_cast<int>(impl)));
+}
+
+}  // namespace
+
+void sgemm(SgemmImpl impl, Transpose trans_a, Transpose trans_b, std::int64_t m, std::int64_t n,
+           std::int64_t k, float alpha, const float* a, std::int64_t lda, const float* b,
+           std::int64_t ldb, float beta, float* c, std::int64_t ldc, const Stream& stream,
+           const Epilogue& epilogue) {
+  sgemm_checked("sgemm", impl, SgemmTiledConfig::automatic, trans_a, trans_b, m, n, k, alpha, a,
+                lda, b, ldb, beta, c, ldc, stream, epilogue);
+}
+
+const char* sgemm_tiled_config(std::int64_t m, std::int64_t n, int device) {
+  if (m < 0 || n < 0) {
+    throw ShapeError("sgemm_tiled_config: negative dimension in m = " + std::to_string(m) +
+                     ", n = " + std::to_string(n));
+  }
+  require_device("sgemm_tiled_config", device);
+  const detail::DeviceScope scope(device);
+  return detail::sgemm_tiled_natural_config(m, n) == SgemmTiledConfig::large ? "large" : "small";
+}
+
+void sgemm_tiled_with(SgemmTiledConfig config, Transpose trans_a, Transpose trans_b, std::int64_t m,
+                      std::int64_t n, std::int64_t k, float alpha, const float* a, std::int64_t lda,
+                      const float* b, std::int64_t ldb, float beta, float* c, std::int64_t ldc,
+                      const Stream& stream, const Epilogue& epilogue) {
+  if (config != SgemmTiledConfig::automatic && config != SgemmTiledConfig::large &&
+      config != SgemmTiledConfig::small) {
+    throw ArgumentError("sgemm_tiled_with: unknown tile configuration " +
+                        std::to_string(static_cast<int>(config)));
+  }
+  sgemm_checked("sgemm_tiled_with", SgemmImpl::tiled, config, trans_a, trans_b, m, n, k, alpha, a,
+                lda, b, ldb, beta, c, ldc, stream, epilogue);
 }
 
 }  // namespace tandem::cuda

@@ -67,16 +67,15 @@ void sgemm_cublas(Transpose trans_a, Transpose trans_b, std::int64_t m, std::int
 
 }  // namespace detail
 
-void gemm_s8s8s32_cublas(std::int64_t m, std::int64_t n, std::int64_t k, const std::int8_t* a,
-                         std::int64_t lda, const std::int8_t* b, std::int64_t ldb, std::int32_t* c,
-                         std::int64_t ldc, const Stream& stream) {
-  constexpr const char* op = "gemm_s8s8s32_cublas";
-  detail::check_gemm_args(op, m, n, k, k, lda, n, ldb, ldc);
-  if (m == 0 || n == 0) return;
-  // cuBLAS's int8 kernels (IMMA with the regular data ordering) need 4-byte aligned
-  // pointers, leading dimensions that are multiples of 4, and m and k (of its
-  // column-major problem: our n and k) multiples of 4; we ask the same of our m too
-  // rather than rely on a slower path existing for it.
+namespace {
+
+// The int8 anchor's preconditions: cuBLAS's int8 kernels (IMMA with the regular data
+// ordering) need 4-byte aligned pointers, leading dimensions that are multiples of 4, and
+// m and k (of its column-major problem: our n and k) multiples of 4; we ask the same of
+// our m too rather than rely on a slower path existing for it.
+void check_int8_anchor(const char* op, std::int64_t m, std::int64_t n, std::int64_t k,
+                       std::int64_t lda, std::int64_t ldb, std::int64_t ldc, const void* a,
+                       const void* b, const void* c) {
   const bool shapes_ok =
       m % 4 == 0 && n % 4 == 0 && k % 4 == 0 && lda % 4 == 0 && ldb % 4 == 0 && ldc % 4 == 0;
   const bool pointers_ok =
@@ -89,9 +88,54 @@ void gemm_s8s8s32_cublas(std::int64_t m, std::int64_t n, std::int64_t k, const s
         ", lda = " + std::to_string(lda) + ", ldb = " + std::to_string(ldb) +
         ", ldc = " + std::to_string(ldc) + (pointers_ok ? "" : ", a pointer not 4-byte aligned"));
   }
+}
+
+}  // namespace
+
+const char* cublas_int8_layout_name(CublasInt8Layout layout) {
+  return layout == CublasInt8Layout::nn ? "NN" : "TN";
+}
+
+bool gemm_s8s8s32_cublas_in(CublasInt8Layout layout, std::int64_t m, std::int64_t n, std::int64_t k,
+                            const std::int8_t* a, std::int64_t lda, const std::int8_t* b,
+                            std::int64_t ldb, std::int32_t* c, std::int64_t ldc,
+                            const Stream& stream) {
+  constexpr const char* op = "gemm_s8s8s32_cublas";
+  const bool nn = layout == CublasInt8Layout::nn;
+  detail::check_gemm_args(op, m, n, k, k, lda, nn ? n : k, ldb, ldc);
+  if (k == 0) throw ArgumentError(std::string(op) + ": K = 0 has no cuBLAS call");
+  check_int8_anchor(op, m, n, k, lda, ldb, ldc, a, b, c);
+  if (m == 0 || n == 0) return true;
   const int mi = as_int(op, "m", m), ni = as_int(op, "n", n), ki = as_int(op, "k", k);
   const int ldai = as_int(op, "lda", lda), ldbi = as_int(op, "ldb", ldb),
             ldci = as_int(op, "ldc", ldc);
+  const detail::DeviceScope scope(stream.device());
+  const std::int32_t alpha = 1, beta = 0;
+  cublasHandle_t handle = detail::cublas_handle(stream, CUBLAS_DEFAULT_MATH);
+  // Row-major operands: C^T = B^T A^T. NN: both as they are. TN: bt (n x k row-major) is
+  // cuBLAS's column-major k x n matrix, transposed back by op T.
+  const cublasStatus_t status = cublasGemmEx(
+      handle, nn ? CUBLAS_OP_N : CUBLAS_OP_T, CUBLAS_OP_N, ni, mi, ki, &alpha, b, CUDA_R_8I, ldbi,
+      a, CUDA_R_8I, ldai, &beta, c, CUDA_R_32I, ldci, CUBLAS_COMPUTE_32I, CUBLAS_GEMM_DEFAULT);
+  if (status == CUBLAS_STATUS_NOT_SUPPORTED) return false;
+  detail::cublas_check(status, nn ? "cublasGemmEx(int8, NN)" : "cublasGemmEx(int8, TN)");
+  return true;
+}
+
+void transpose_s8(const std::int8_t* src, std::int64_t rows, std::int64_t cols, std::int64_t lds,
+                  std::int8_t* dst, std::int64_t ldd, const Stream& stream) {
+  if (rows <= 0 || cols <= 0) return;
+  const detail::DeviceScope scope(stream.device());
+  detail::transpose_s8(src, rows, cols, lds, dst, ldd, detail::native(stream));
+}
+
+void gemm_s8s8s32_cublas(std::int64_t m, std::int64_t n, std::int64_t k, const std::int8_t* a,
+                         std::int64_t lda, const std::int8_t* b, std::int64_t ldb, std::int32_t* c,
+                         std::int64_t ldc, const Stream& stream) {
+  constexpr const char* op = "gemm_s8s8s32_cublas";
+  detail::check_gemm_args(op, m, n, k, k, lda, n, ldb, ldc);
+  if (m == 0 || n == 0) return;
+  check_int8_anchor(op, m, n, k, lda, ldb, ldc, a, b, c);
   const detail::DeviceScope scope(stream.device());
   if (k == 0) {  // C = 0; the zero leading dimensions K = 0 allows are cuBLAS errors
     TANDEM_CUDA_CHECK(cudaMemset2DAsync(c, static_cast<std::size_t>(ldc) * sizeof(std::int32_t), 0,
@@ -99,26 +143,33 @@ void gemm_s8s8s32_cublas(std::int64_t m, std::int64_t n, std::int64_t k, const s
                                         static_cast<std::size_t>(m), detail::native(stream)));
     return;
   }
-  const std::int32_t alpha = 1, beta = 0;
-  cublasHandle_t handle = detail::cublas_handle(stream, CUBLAS_DEFAULT_MATH);
-  // Row-major operands as they are: C^T = B^T A^T, both "N" in cuBLAS's terms.
-  const cublasStatus_t status = cublasGemmEx(
-      handle, CUBLAS_OP_N, CUBLAS_OP_N, ni, mi, ki, &alpha, b, CUDA_R_8I, ldbi, a, CUDA_R_8I, ldai,
-      &beta, c, CUDA_R_32I, ldci, CUBLAS_COMPUTE_32I, CUBLAS_GEMM_DEFAULT);
-  if (status != CUBLAS_STATUS_NOT_SUPPORTED) {
-    detail::cublas_check(status, "cublasGemmEx(int8, NN)");
+  if (gemm_s8s8s32_cublas_in(CublasInt8Layout::nn, m, n, k, a, lda, b, ldb, c, ldc, stream)) {
     return;
   }
-  // cuBLAS's int8 tensor-core kernels may take only the "TN" layout, where both
-  // operands are contiguous along K: A already is; B is copied transposed into a
-  // stream-ordered scratch buffer bt (n x k row-major, leading dimension k), which
-  // cuBLAS reads as a column-major k x n matrix and transposes back (op T).
+  // cuBLAS's int8 tensor-core kernels may take only the "TN" layout, where both operands
+  // are contiguous along K: B is copied transposed into stream-ordered scratch first.
   const StreamScratch bt(static_cast<std::size_t>(n) * static_cast<std::size_t>(k),
                          detail::native(stream));
-  detail::transpose_s8(b, k, n, ldb, bt.as<std::int8_t>(), k, detail::native(stream));
-  TANDEM_CUBLAS_CHECK(cublasGemmEx(handle, CUBLAS_OP_T, CUBLAS_OP_N, ni, mi, ki, &alpha,
-                                   bt.as<std::int8_t>(), CUDA_R_8I, ki, a, CUDA_R_8I, ldai, &beta,
-                                   c, CUDA_R_32I, ldci, CUBLAS_COMPUTE_32I, CUBLAS_GEMM_DEFAULT));
+  transpose_s8(b, k, n, ldb, bt.as<std::int8_t>(), k, stream);
+  if (!gemm_s8s8s32_cublas_in(CublasInt8Layout::tn, m, n, k, a, lda, bt.as<std::int8_t>(), k, c,
+                              ldc, stream)) {
+    detail::cublas_check(CUBLAS_STATUS_NOT_SUPPORTED, "cublasGemmEx(int8, NN and TN)");
+  }
+}
+
+void sgemm_cublas_default_math(std::int64_t m, std::int64_t n, std::int64_t k, const float* a,
+                               const float* b, float* c, const Stream& stream) {
+  constexpr const char* op = "sgemm_cublas_default_math";
+  detail::check_gemm_args(op, m, n, k, k, k, n, n, n);
+  if (m == 0 || n == 0 || k == 0) {
+    throw ArgumentError(std::string(op) + ": an anchor for non-empty problems only");
+  }
+  const int mi = as_int(op, "m", m), ni = as_int(op, "n", n), ki = as_int(op, "k", k);
+  const detail::DeviceScope scope(stream.device());
+  const float alpha = 1.0f, beta = 0.0f;
+  cublasHandle_t handle = detail::cublas_handle(stream, CUBLAS_DEFAULT_MATH);
+  TANDEM_CUBLAS_CHECK(cublasSgemm(handle, CUBLAS_OP_N, CUBLAS_OP_N, ni, mi, ki, &alpha, b, ni, a,
+                                  ki, &beta, c, ni));
 }
 
 }  // namespace tandem::cuda

@@ -22,8 +22,9 @@
 //     copy itself. One barrier per slice.
 // The tile shape is chosen per problem from a table of configurations (Large, Small
 // below): 128 x 128 when that gives at least one block per SM, 64 x 64 otherwise (small
-// or skinny m or n). Blocks are numbered in groups of 8 tile rows, column by column
-// (gemm_tiles.cuh), so that the blocks in flight share tiles of A and B in L2.
+// or skinny m or n); sgemm_tiled_config reports the choice and sgemm_tiled_with forces
+// it, so that the tests run both. Blocks are numbered in groups of 8 tile rows, column
+// by column (gemm_tiles.cuh), so that the blocks in flight share tiles of A and B in L2.
 // The store (gemm_stores.cuh) applies alpha, beta and, in the EPILOGUE instantiation,
 // the bias and activation to the registers as they are written.
 #include <cuda_pipeline.h>
@@ -248,10 +249,19 @@ void launch(Transpose trans_a, Transpose trans_b, TiledParams p, std::int64_t m,
 
 }  // namespace
 
-void sgemm_tiled(Transpose trans_a, Transpose trans_b, std::int64_t m, std::int64_t n,
-                 std::int64_t k, float alpha, const float* a, std::int64_t lda, const float* b,
-                 std::int64_t ldb, float beta, float* c, std::int64_t ldc, cudaStream_t stream,
-                 const Epilogue& epilogue) {
+SgemmTiledConfig sgemm_tiled_natural_config(std::int64_t m, std::int64_t n) {
+  // The large tile when it fills at least one wave of SMs; the small one otherwise.
+  // (tiles_m * tiles_n >= sms, without the product; no tiles at all is not a wave.)
+  const std::int64_t tiles_m = (m + Large::BM - 1) / Large::BM;
+  const std::int64_t tiles_n = (n + Large::BN - 1) / Large::BN;
+  const bool large = tiles_n > 0 && tiles_m >= (sm_count() + tiles_n - 1) / tiles_n;
+  return large ? SgemmTiledConfig::large : SgemmTiledConfig::small;
+}
+
+void sgemm_tiled(SgemmTiledConfig config, Transpose trans_a, Transpose trans_b, std::int64_t m,
+                 std::int64_t n, std::int64_t k, float alpha, const float* a, std::int64_t lda,
+                 const float* b, std::int64_t ldb, float beta, float* c, std::int64_t ldc,
+                 cudaStream_t stream, const Epilogue& epilogue) {
   TiledParams p{};
   p.m = m;
   p.n = n;
@@ -269,11 +279,8 @@ void sgemm_tiled(Transpose trans_a, Transpose trans_b, std::int64_t m, std::int6
   p.vec_c = ldc % 4 == 0 && is_aligned(c, 16);
   p.bias = epilogue.bias;
   p.activation = epilogue.activation;
-  // The large tile when it fills at least one wave of SMs; the small one otherwise.
-  // (tiles_m * tiles_n >= sms, without the product.)
-  const std::int64_t tiles_m = (m + Large::BM - 1) / Large::BM;
-  const std::int64_t tiles_n = (n + Large::BN - 1) / Large::BN;
-  const bool large = tiles_m >= (sm_count() + tiles_n - 1) / tiles_n;
+  if (config == SgemmTiledConfig::automatic) config = sgemm_tiled_natural_config(m, n);
+  const bool large = config == SgemmTiledConfig::large;
   // The identity epilogue runs the plain kernels (no bias loads in their store).
   const bool fused = !epilogue.is_identity();
   if (large && !fused) {

@@ -80,15 +80,55 @@ void gemm_s8s8s32(std::int64_t m, std::int64_t n, std::int64_t k, const std::int
 void gemm_s16s16s32(std::int64_t m, std::int64_t n, std::int64_t k, const std::int16_t* a,
                     std::int64_t lda, const std::int16_t* b, std::int64_t ldb, std::int32_t* c,
                     std::int64_t ldc, const Stream& stream);
-// The int8 anchor: cublasGemmEx (CUDA_R_8I in, CUDA_R_32I out).
+// The int8 anchor: cublasGemmEx (CUDA_R_8I in, CUDA_R_32I out), in the "NN" layout
+// (B as it is) where cuBLAS takes it, else "TN" (B copied transposed into scratch first).
 void gemm_s8s8s32_cublas(std::int64_t m, std::int64_t n, std::int64_t k, const std::int8_t* a,
                          std::int64_t lda, const std::int8_t* b, std::int64_t ldb, std::int32_t* c,
                          std::int64_t ldc, const Stream& stream);
+
+// ---- The anchors' parts, for timing them without their preparation ---------------------
+// One cublasGemmEx of the int8 anchor in a given layout: nn reads B (k x n row-major, ldb)
+// as it is; tn reads B transposed (n x k row-major, ldb >= k; transpose_s8 makes it).
+// Returns false, having written nothing, where cuBLAS does not support the layout for
+// these operands (CUBLAS_STATUS_NOT_SUPPORTED); other failures throw. Same preconditions
+// as gemm_s8s8s32_cublas, K > 0.
+enum class CublasInt8Layout { nn, tn };
+const char* cublas_int8_layout_name(CublasInt8Layout layout);  // "NN", "TN"
+bool gemm_s8s8s32_cublas_in(CublasInt8Layout layout, std::int64_t m, std::int64_t n, std::int64_t k,
+                            const std::int8_t* a, std::int64_t lda, const std::int8_t* b,
+                            std::int64_t ldb, std::int32_t* c, std::int64_t ldc,
+                            const Stream& stream);
+// dst (cols x rows, leading dimension ldd) = the transpose of src (rows x cols, lds).
+void transpose_s8(const std::int8_t* src, std::int64_t rows, std::int64_t cols, std::int64_t lds,
+                  std::int8_t* dst, std::int64_t ldd, const Stream& stream);
+// cublasSgemm (row-major C = A B) in cuBLAS's default math mode, beside cuda.cublas's
+// pedantic one: cuBLAS may choose other kernels there. TF32 stays off: cublasSgemm uses
+// it only under CUBLAS_TF32_TENSOR_OP_MATH (or CUBLAS_WORKSPACE/NVIDIA_TF32_OVERRIDE).
+void sgemm_cublas_default_math(std::int64_t m, std::int64_t n, std::int64_t k, const float* a,
+                               const float* b, float* c, const Stream& stream);
 
 // Quantize A and B on the device (scales reduced on the device), integer GEMM with the
 // dequantization fused into its store. K above reference::max_quantized_k(bits) is an
 // ArgumentError. Bit-exact against reference::quantized_matmul.
 void quantized_matmul(const float* a, const float* b, float* c, std::int64_t m, std::int64_t n,
                       std::int64_t k, int bits, const Stream& stream);
+
+// ---- Launch choices the tests force and observe (issue 18) ----------------------------
+// cuda.tiled's tile shapes: large (128 x 128) when its grid fills at least one wave of
+// the device's SMs, small (64 x 64) otherwise; automatic applies that rule.
+enum class SgemmTiledConfig { automatic, large, small };
+// "large" or "small": the shape cuda.tiled picks for an m x n C on `device`, by the
+// same code that sgemm runs.
+const char* sgemm_tiled_config(std::int64_t m, std::int64_t n, int device);
+// sgemm(SgemmImpl::tiled, ...) with the tile shape forced, so that both are testable on
+// any shape.
+void sgemm_tiled_with(SgemmTiledConfig config, Transpose trans_a, Transpose trans_b, std::int64_t m,
+                      std::int64_t n, std::int64_t k, float alpha, const float* a, std::int64_t lda,
+                      const float* b, std::int64_t ldb, float beta, float* c, std::int64_t ldc,
+                      const Stream& stream, const Epilogue& epilogue = {});
+// add with an explicit launch shape (LaunchConfig): a small grid makes every thread of
+// its grid-stride loop iterate many times.
+void add(const float* x, const float* y, float* out, std::int64_t n, const Stream& stream,
+         const LaunchConfig& config);
 
 }  // namespace tandem::cuda
