@@ -44,8 +44,9 @@ void squared_difference(const float* x, const float* y, float* out, std::int64_t
 void copy(const float* x, float* y, std::int64_t n, const Stream& stream);
 void copy_engine(const float* x, float* y, std::int64_t n, const Stream& stream);
 
-// An explicit launch shape for relu, for the analyzer's block and grid sweep: threads
-// per block (a multiple of 32, at most 1024) and blocks (0: as many as stay resident).
+// An explicit launch shape for relu (the analyzer's block and grid sweep) and add (the
+// tests' small grids, whose grid-stride loops iterate): threads per block (a multiple of
+// 32, at most 1024) and blocks (0: as many as stay resident).
 struct LaunchConfig {
   int threads_per_block = 256;
   int blocks = 0;
