@@ -3,12 +3,13 @@
 #
 #   here:   scripts/gpu-check.sh --stage
 #           builds build-gpu for sm_90 (tests, benchmarks, the tandem tool, the parity
-#           dump) and stages its binaries and libraries in .gpu/ (../shared/device/stage.sh)
+#           dump, the Python package for the GPU machine's Python 3.12) and stages its
+#           binaries and libraries in .gpu/ (../shared/device/stage.sh)
 #   there:  scripts/gpu-check.sh [OUT]            (the device tool's run, carry [".gpu"])
 #           OUT defaults to $OUT, else gpu-check-out; every phase writes there
 #
 # Phases, each capped in time so that the whole run fits one 10-minute device call
-# (PHASES=tests,sanitize,bench,parity,analyze picks some; caps in seconds below):
+# (PHASES=tests,sanitize,bench,parity,python,analyze picks some; caps in seconds below):
 #   gpu       nvidia-smi, the driver, and Tandem's own view (tandem info): no GPU, stop
 #   tests     every GPU test with TANDEM_REQUIRE_GPU=1 (a skip is a failure), counts of
 #             run, skipped and failed tests from the XML
@@ -16,9 +17,10 @@
 #   bench     the GPU benchmarks (SGEMMs and cuBLAS in both math modes, int8, relu and
 #             its copy anchors, transfers, dispatch overhead) as JSON
 #   parity    tandem_gpu_parity's outputs against PyTorch (scripts/torch_parity.py)
+#   python    the Python package on CUDA torch tensors (scripts/python_gpu_check.py)
 #   analyze   tandem analyze and tandem calibrate for the GPU
 # OUT gets at most 8 files (what the device tool brings back): summary.txt, check.log,
-# tests.xml, bench.json, parity.json, profile.json, report.tar.gz.
+# tests.xml, bench.json, parity.json, python.json, profile.json, report.tar.gz.
 #
 # Without a GPU (here, or a driver too old for the CUDA runtime) it stops after the
 # first phase with exit status 2 and the reason.
@@ -27,17 +29,46 @@ set -uo pipefail
 repo=$(cd "$(dirname "$0")/.." && pwd)
 stage=$repo/.gpu
 
+# The GPU machine's Python is 3.12 (with PyTorch and NumPy): the Python package is built
+# for it here, with a 3.12 found here (GPU_PYTHON, else python3.12, else pyenv's).
+find_python312() {
+  local candidate
+  for candidate in "${GPU_PYTHON:-}" python3.12 "$(pyenv root 2>/dev/null)"/versions/3.12*/bin/python3.12; do
+    [[ -n $candidate ]] && "$candidate" -c 'import sys; assert sys.version_info[:2] == (3, 12)' \
+      2>/dev/null && { echo "$candidate"; return 0; }
+  done
+  return 1
+}
+
 if [[ ${1:-} == --stage ]]; then
   set -e
+  python_args=(-DTANDEM_BUILD_PYTHON=OFF)
+  python_target=()
+  if python312=$(find_python312); then
+    venv=$repo/build-gpu/py312-venv
+    [[ -x $venv/bin/python ]] || "$python312" -m venv "$venv"
+    "$venv/bin/pip" install -q --disable-pip-version-check \
+      $(grep -E '^(nanobind|numpy|pytest)==' "$repo/python/requirements.txt")
+    python_args=(-DTANDEM_BUILD_PYTHON=ON "-DPython_EXECUTABLE=$venv/bin/python")
+    python_target=(_tandem)
+  else
+    echo "gpu-check: no Python 3.12 here: the Python package is not staged"
+  fi
   cmake -S "$repo" -B "$repo/build-gpu" -G Ninja -DCMAKE_BUILD_TYPE=Release \
-    -DCMAKE_CUDA_ARCHITECTURES=90 -DTANDEM_CUDA=ON -DTANDEM_BUILD_PYTHON=OFF
-  cmake --build "$repo/build-gpu" --target tandem_tests tandem_bench tandem_cli tandem_gpu_parity
+    -DCMAKE_CUDA_ARCHITECTURES=90 -DTANDEM_CUDA=ON "${python_args[@]}"
+  cmake --build "$repo/build-gpu" --target tandem_tests tandem_bench tandem_cli tandem_gpu_parity \
+    "${python_target[@]}"
   stage_script=$repo/../shared/device/stage.sh
   [[ -x $stage_script ]] || { echo "gpu-check: no $stage_script to stage with" >&2; exit 1; }
   "$stage_script" "$repo/build-gpu" "$stage"
   # tandem analyze finds its plot script beside its bin/, as in an install tree.
   mkdir -p "$stage/share/tandem"
   cp "$repo/analyzer/plots/plot_report.py" "$stage/share/tandem/"
+  if ((${#python_target[@]})); then
+    mkdir -p "$stage/python"
+    cp -r "$repo/build-gpu/python/tandem" "$stage/python/"
+    rm -f "$stage/lib/"_tandem*.so  # stage.sh copies every .so; the package holds it
+  fi
   # CMake's test files and the libraries' build folders are not needed there.
   du -sh "$stage"
   exit 0
@@ -51,14 +82,15 @@ summary=$out/summary.txt
 : >"$summary"
 exec > >(tee -a "$log") 2>&1
 
-# The caps add up to 550 s, under the device tool's 600 s per command.
+# The caps add up to 560 s, under the device tool's 600 s per command.
 cap_tests=${CAP_TESTS:-90}
 cap_sanitizer=${CAP_SANITIZER:-45}  # each of three tools
-cap_bench=${CAP_BENCH:-140}
+cap_bench=${CAP_BENCH:-120}
 cap_parity=${CAP_PARITY:-40}  # each of the dump and the comparison
 cap_analyze=${CAP_ANALYZE:-60}
 cap_calibrate=${CAP_CALIBRATE:-45}
-phases=${PHASES:-tests,sanitize,bench,parity,analyze}
+cap_python=${CAP_PYTHON:-30}
+phases=${PHASES:-tests,sanitize,bench,parity,python,analyze}
 gpu_tests='*Gpu*:*Cuda*:*Parity*'
 # Under the sanitizers (10-100x slower): the kernels' own tests, not the largest sizes.
 sanitized_tests='CudaElementwiseGpu.*:CudaReduceGpu.*:CudaQuantizeGpu.*:*CudaIgemmParity*:*CudaSgemmParity*:CudaSgemmTiledConfig.*:-*4096*:*Large*'
@@ -164,6 +196,16 @@ if wanted parity; then
       python3 "$repo/scripts/torch_parity.py" "$work/parity" --json "$out/parity.json" || status=1
   else
     status=1
+  fi
+fi
+
+# --- python: the Python package with CUDA torch tensors (DLPack in and out)
+if wanted python; then
+  if [[ -d $stage/python/tandem ]]; then
+    PYTHONPATH=$stage/python run_capped "$cap_python" python \
+      python3 "$repo/scripts/python_gpu_check.py" --json "$out/python.json" || status=1
+  else
+    record "python: no package staged in $stage/python (no Python 3.12 where it was staged)"
   fi
 fi
 

@@ -46,7 +46,7 @@ if ! "$repo/.venv/bin/python" -m pip install -q --disable-pip-version-check \
   exit 1
 fi
 echo "setup: .venv has $("$repo/.venv/bin/python" -m pip list --disable-pip-version-check 2>/dev/null |
-  awk 'tolower($1) ~ /^(nanobind|scikit[-_]build[-_]core|numpy|pytest)$/ { printf "%s %s  ", $1, $2 }')"
+  awk 'tolower($1) ~ /^(nanobind|scikit[-_]build[-_]core|numpy|pytest|mypy)$/ { printf "%s %s  ", $1, $2 }')"
 
 # The CUDA toolkit (nvcc, cuBLAS, Thrust) is not a Debian package here: it is used
 # when present and the CUDA half is skipped otherwise (TANDEM_CUDA=AUTO).
