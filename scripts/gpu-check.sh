@@ -2,7 +2,7 @@
 # The GPU proof (issue 18) in one run on the GPU machine (../shared/device/README.md):
 #
 #   here:   scripts/gpu-check.sh --stage
-#           builds build-gpu for sm_90 (tests, benchmarks, the tandem tool, the parity
+#           builds build-gpu for sm_90 (tests, the GPU benchmarks, the tandem tool, the parity
 #           dump, the Python package for the GPU machine's Python 3.12) and stages its
 #           binaries and libraries in .gpu/ (../shared/device/stage.sh)
 #   there:  scripts/gpu-check.sh [OUT]            (the device tool's run, carry [".gpu"])
@@ -45,7 +45,7 @@ if [[ ${1:-} == --stage ]]; then
   python_args=(-DTANDEM_BUILD_PYTHON=OFF)
   python_target=()
   if python312=$(find_python312); then
-    venv=$repo/build-gpu/py312-venv
+    venv=$repo/build-py312  # outside build-gpu: stage.sh would carry its libraries
     [[ -x $venv/bin/python ]] || "$python312" -m venv "$venv"
     "$venv/bin/pip" install -q --disable-pip-version-check \
       $(grep -E '^(nanobind|numpy|pytest)==' "$repo/python/requirements.txt")
@@ -56,18 +56,21 @@ if [[ ${1:-} == --stage ]]; then
   fi
   cmake -S "$repo" -B "$repo/build-gpu" -G Ninja -DCMAKE_BUILD_TYPE=Release \
     -DCMAKE_CUDA_ARCHITECTURES=90 -DTANDEM_CUDA=ON "${python_args[@]}"
-  cmake --build "$repo/build-gpu" --target tandem_tests tandem_bench tandem_cli tandem_gpu_parity \
+  cmake --build "$repo/build-gpu" --target tandem_tests tandem_gpu_bench tandem_cli tandem_gpu_parity \
     "${python_target[@]}"
   stage_script=$repo/../shared/device/stage.sh
   [[ -x $stage_script ]] || { echo "gpu-check: no $stage_script to stage with" >&2; exit 1; }
-  "$stage_script" "$repo/build-gpu" "$stage"
+  # stage.sh takes every executable and library under the folder it is given: only these.
+  picked=$repo/build-gpu/picked
+  rm -rf "$picked" && mkdir -p "$picked"
+  cp "$repo/build-gpu/"{tandem_tests,tandem_gpu_bench,tandem,tandem_gpu_parity} "$picked/"
+  "$stage_script" "$picked" "$stage"
   # tandem analyze finds its plot script beside its bin/, as in an install tree.
   mkdir -p "$stage/share/tandem"
   cp "$repo/analyzer/plots/plot_report.py" "$stage/share/tandem/"
   if ((${#python_target[@]})); then
     mkdir -p "$stage/python"
     cp -r "$repo/build-gpu/python/tandem" "$stage/python/"
-    rm -f "$stage/lib/"_tandem*.so  # stage.sh copies every .so; the package holds it
   fi
   # CMake's test files and the libraries' build folders are not needed there.
   du -sh "$stage"
@@ -184,7 +187,7 @@ fi
 
 # --- bench: the GPU benchmarks, JSON
 if wanted bench; then
-  run_capped "$cap_bench" bench tandem_bench \
+  run_capped "$cap_bench" bench tandem_gpu_bench \
     --benchmark_filter='cuda|cublas|dp4a|transfer' \
     --benchmark_out="$out/bench.json" --benchmark_out_format=json || status=1
 fi

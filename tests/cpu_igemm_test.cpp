@@ -188,9 +188,11 @@ TEST_P(CpuIgemm, QuantizedMatmulBitExact) {
       {200, 90, 1031, 0, 2},
   };
   for (const Case& t : cases) check_quantized(t, 8);
-  // At 16 bits K is at most 2: 32767^2 * 2 is the largest sum that fits int32.
-  for (const Case t : {Case{1, 1, 1}, Case{37, 53, 2}, Case{4096, 7, 1}, Case{7, 4096, 2},
-                       Case{200, 300, 2, 0, 2}}) {
+  // At 16 bits the sums are int64 (the layer's wide GEMM): past K = 2, where full-range
+  // int32 sums could wrap, up to K blocks of many kWideKc.
+  for (const Case t :
+       {Case{1, 1, 1}, Case{37, 53, 2}, Case{4096, 7, 1}, Case{7, 4096, 2}, Case{200, 300, 2, 0, 2},
+        Case{37, 53, 3}, Case{19, 70, 3001}, Case{5, 3, 70000}}) {
     check_quantized(t, 16);
   }
 }
@@ -240,10 +242,11 @@ TEST_P(CpuIgemm, QuantizedMatmulRefusesBadInputsBeforeWriting) {
                tandem::ArgumentError);
   EXPECT_EQ(c, untouched);
 
-  // K over the limit: 133144 at 8 bits, 2 at 16 bits.
+  // K over the limit: 133144 at 8 bits (int32 sums); at 16 bits (int64 sums) the limit,
+  // 2^33 - 1, is beyond any operands that can be allocated here.
   ASSERT_EQ(cpu::reference::max_quantized_k(8), 133144);
-  ASSERT_EQ(cpu::reference::max_quantized_k(16), 2);
-  for (const int bits : {8, 16}) {
+  ASSERT_EQ(cpu::reference::max_quantized_k(16), (std::int64_t{1} << 33) - 1);
+  for (const int bits : {8}) {
     const std::int64_t big_k = cpu::reference::max_quantized_k(bits) + 1;
     std::vector<float> row(big_k, 0.25f), col(big_k, 0.5f);
     float out = 42.0f;

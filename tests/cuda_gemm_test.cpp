@@ -24,6 +24,7 @@
 #include <tandem/cuda/runtime.h>
 #include <tandem/epilogue.h>
 #include <tandem/error.h>
+#include <tandem/quantization_rules.h>
 
 #include "cuda_test_util.h"
 #include "gemm_operands.h"
@@ -1014,7 +1015,7 @@ TEST(CudaQuantizedMatmulParity, RefusesBadInputsBeforeWriting) {
 
   // K over the limit: 133144 at 8 bits, 2 at 16 bits; one less is accepted and exact.
   for (const int bits : {8, 16}) {
-    const std::int64_t big_k = cpu::reference::max_quantized_k(bits) + 1;
+    const std::int64_t big_k = tandem::quant::max_exact_k(bits) + 1;  // the GPU's int32 sums
     const std::vector<float> row(big_k, 0.25f), col(big_k, 0.5f);
     const cuda::DeviceBuffer drow = tandem::testing::upload(row);
     const cuda::DeviceBuffer dcol = tandem::testing::upload(col);

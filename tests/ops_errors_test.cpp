@@ -134,11 +134,14 @@ TEST(OpsErrors, QuantizeRefusesNaNInfAndBadBits) {
 }
 
 TEST(OpsErrors, QuantizedMatmulRefusesKThatCouldOverflow) {
+  // 16 bits: exact for any K on the CPU (int64 sums); a GPU (int32 sums) is refused.
+  EXPECT_NO_THROW(tandem::quantized_matmul(f32({1, 3}), f32({3, 1}), 16));
   expect_error<tandem::ArgumentError>(
       [] {
-        tandem::quantized_matmul(f32({1, 3}), f32({3, 1}), 16);
+        tandem::quantized_matmul(f32({1, 3}), f32({3, 1}), 16,
+                                 tandem::Options::using_implementation("cuda"));
       },
-      {"quantized_matmul: K = 3 in [1, 3] x [3, 1] can overflow int32", "K <= 2"});
+      {"quantized_matmul: K = 3 in [1, 3] x [3, 1] at 16 bits needs 64-bit sums", "K <= 2"});
   const std::int64_t k = tandem::cpu::reference::max_quantized_k(8) + 1;
   expect_error<tandem::ArgumentError>(
       [&] {

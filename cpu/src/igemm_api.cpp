@@ -260,6 +260,26 @@ void quantized_matmul_as(const char* op, const IgemmKernels& kern, const IgemmOp
 
 }  // namespace
 
+namespace {
+
+// 16 bits: the int32 sums of the plain integer GEMM would wrap past K = 2, so A and B
+// go through the quantized layer's GEMM, whose 16-bit sums are int64 (x split into
+// bytes): exact for any K, and the same float(sum) * (scale_a * scale_b) in the store.
+void quantized_matmul_wide(const QuantizeKernels& qk, const float* a, const float* b, float* c,
+                           Index m, Index n, Index k, float scale_a, float scale_b,
+                           const RunOptions& run) {
+  const auto qa = std::make_unique_for_overwrite<std::int16_t[]>(static_cast<std::size_t>(m * k));
+  const auto qb = std::make_unique_for_overwrite<std::int16_t[]>(static_cast<std::size_t>(k * n));
+  quantize_into(qk, a, m * k, scale_a, qa.get(), run.threads);
+  quantize_into(qk, b, k * n, scale_b, qb.get(), run.threads);
+  const float scale = scale_a * scale_b;
+  const PackedIntegerB packed(qb.get(), n, k, n, run.isa);
+  quantized_linear(m, qa.get(), k, packed,
+                   QuantizedEpilogue{&scale, false, nullptr, Activation::none}, c, n, run);
+}
+
+}  // namespace
+
 Isa best_igemm_isa() {
   const Isa best = best_isa();
   return best == Isa::avx512 && !has_avx512_vnni() ? Isa::avx2 : best;
@@ -287,7 +307,7 @@ void quantized_matmul(const float* a, const float* b, float* c, Index m, Index n
                       const RunOptions& run) {
   const char* op = "quantized_matmul";
   quant::require_bits(op, bits);
-  quant::require_exact_k(op, k, bits);
+  quant::require_exact_host_k(op, k, bits);
   const IgemmKernels& kern = kernels(op, run.isa);
   const QuantizeKernels& qk = quantize_kernels(op, run.isa);
   const float scale_a = quantize_scale_of(qk, op, "A", a, m * k, bits);
@@ -298,8 +318,7 @@ void quantized_matmul(const float* a, const float* b, float* c, Index m, Index n
     quantized_matmul_as<std::int8_t>(op, kern, kern.s8, qk, a, b, c, m, n, k, scale_a, scale_b,
                                      run.threads);
   } else {
-    quantized_matmul_as<std::int16_t>(op, kern, kern.s16, qk, a, b, c, m, n, k, scale_a, scale_b,
-                                      run.threads);
+    quantized_matmul_wide(qk, a, b, c, m, n, k, scale_a, scale_b, run);
   }
 }
 

@@ -451,11 +451,27 @@ Tensor quantized_matmul(const Tensor& a, const Tensor& b, int bits, const Option
   require_matmul_operands("quantized_matmul", a, b);
   require_inner_match("quantized_matmul", a, b, Transpose::no, Transpose::no);
   require_bits("quantized_matmul", x_shapes(a, b), bits);
-  if (a.dim(1) > quant::max_exact_k(bits)) {
-    throw ArgumentError("quantized_matmul: K = " + std::to_string(a.dim(1)) + " in " +
-                        x_shapes(a, b) + " can overflow int32 accumulation at " +
-                        std::to_string(bits) +
-                        " bits (K <= " + std::to_string(quant::max_exact_k(bits)) + ")");
+  const std::int64_t k_total = a.dim(1);
+  if (k_total > quant::max_exact_layer_k(bits)) {
+    throw ArgumentError("quantized_matmul: K = " + std::to_string(k_total) + " in " +
+                        x_shapes(a, b) + " can overflow the " + (bits == 8 ? "int32" : "int64") +
+                        " sums at " + std::to_string(bits) +
+                        " bits (K <= " + std::to_string(quant::max_exact_layer_k(bits)) + ")");
+  }
+  // At 16 bits past K = 2 only the host's kernels are exact (int64 sums): the GPU's sum
+  // in int32. Such a call runs on the CPU unless a GPU is asked for, which is refused.
+  Options run_options = options;
+  if (k_total > quant::max_exact_k(bits)) {
+    const bool gpu_asked = a.device().is_cuda() || (options.device && options.device->is_cuda()) ||
+                           options.implementation.starts_with("cuda");
+    if (gpu_asked) {
+      throw ArgumentError("quantized_matmul: K = " + std::to_string(k_total) + " in " +
+                          x_shapes(a, b) + " at " + std::to_string(bits) +
+                          " bits needs 64-bit sums, which only the CPU kernels have (on a GPU, "
+                          "K <= " +
+                          std::to_string(quant::max_exact_k(bits)) + ")");
+    }
+    run_options.device = Device::cpu();
   }
   Tensor c = Tensor::empty({a.dim(0), b.dim(1)}, DType::f32, a.device());
   const std::int64_t m = a.dim(0), n = b.dim(1), k = a.dim(1);
@@ -467,7 +483,7 @@ Tensor quantized_matmul(const Tensor& a, const Tensor& b, int bits, const Option
   call.dtypes = bits == 8 ? "f32 (i8 inside)" : "f32 (i16 inside)";
   call.shape_a = &a.shape();
   call.shape_b = &b.shape();
-  detail::dispatch(call, a.device(), options);
+  detail::dispatch(call, a.device(), run_options);
   return c;
 }
 

@@ -75,7 +75,8 @@ def quantize(x: ArrayLike, bits: int = 8, **options: Unpack[Options]) -> Quantiz
 def dequantize(q: QuantizedTensor, **options: Unpack[Options]) -> npt.NDArray[np.float32]: ...
 def quantized_matmul(a: ArrayLike, b: ArrayLike, bits: int = 8,
                      **options: Unpack[Options]) -> Array:
-    """Quantize a and b per tensor, exact integer sums, dequantize (16 bits: K <= 2)."""
+    """Quantize a and b per tensor, exact integer sums, dequantize (16 bits past K = 2:
+    int64 sums, on the CPU only)."""
 
 @overload
 def quantized_relu(x: QuantizedTensor, bits: int = 8,

@@ -186,15 +186,11 @@ def _bits_checked(func: str, bits: Any) -> int:
 
 def quantized_matmul(A: Any, B: Any, bits: int = 8) -> np.ndarray:
     """A and B quantized symmetrically per tensor to bits (8 or 16), multiplied with exact
-    integer sums, dequantized: float32 [M, N]. At 16 bits the sums are 64-bit, exact for
-    every K (the module's int32 sums wrap for K > 2)."""
+    integer sums, dequantized: float32 [M, N]. At 16 bits the sums are 64-bit (on the CPU),
+    exact for every K (the module's int32 sums wrap for K > 2)."""
     bits = _bits_checked("quantized_matmul", bits)
     a, b = _matmul_operands("quantized_matmul", A, B)
-    if bits == 8:
-        return _tandem.quantized_matmul(a, b, 8)
-    # W = B prepared once per call, per tensor: the layer path's 64-bit sums.
-    weights = _tandem.QuantizedWeights.prepare(b, 16, "per_tensor")
-    return _tandem.quantized_linear(a, weights)
+    return _tandem.quantized_matmul(a, b, bits)
 
 
 def quantized_relu(x: Any, bits: int = 8) -> np.ndarray:

@@ -43,10 +43,14 @@ def test_quantized_matmul_is_the_exact_integer_product(rng, impl):
                                rtol=2e-7, atol=0)
 
 
-def test_quantized_matmul_16_bits_refuses_k_that_could_wrap_int32():
-    a, b = np.ones((2, 3), np.float32), np.ones((3, 2), np.float32)
-    with pytest.raises(tandem.ArgumentError, match=r"quantized_matmul: K = 3 in \[2, 3\] x \[3, 2\] can overflow int32"):
-        tandem.quantized_matmul(a, b, 16)
+def test_quantized_matmul_16_bits_exact_past_int32_on_the_cpu_refused_on_a_gpu():
+    k = 3000  # full range: every product is 32767^2; int32 sums would wrap after two
+    a, b = np.ones((2, k), np.float32), -np.ones((k, 3), np.float32)
+    scale = np.float32(1) / np.float32(32767)
+    expected = np.float32(-k * 32767 * 32767) * (scale * scale)
+    np.testing.assert_array_equal(tandem.quantized_matmul(a, b, 16), np.full((2, 3), expected))
+    with pytest.raises(tandem.ArgumentError, match=r"quantized_matmul: K = 3000 .* needs 64-bit sums"):
+        tandem.quantized_matmul(a, b, 16, device="cuda")
 
 
 @pytest.mark.parametrize("bits", [8, 16])

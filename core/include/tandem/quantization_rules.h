@@ -41,9 +41,11 @@ constexpr std::int64_t max_exact_k(int bits) {
   return std::int64_t{INT32_MAX} / (q * q);
 }
 
-// The largest K a quantized layer (quantized_linear) sums exactly: at 8 bits its int32
-// sums, as max_exact_k; at 16 bits its int64 sums (products of at most 2^30, so K <
-// 2^33), more than any x of int16 values the caller can allocate.
+// The largest K the host's quantized GEMMs (quantized_linear, and quantized_matmul on
+// the CPU and the reference) sum exactly: at 8 bits their int32 sums, as max_exact_k;
+// at 16 bits their int64 sums (products of at most 2^30, so K < 2^33), more than any
+// operands of int16 values the caller can allocate. (The GPU's quantized_matmul sums in
+// int32: max_exact_k.)
 constexpr std::int64_t max_exact_layer_k(int bits) {
   return bits == 8 ? max_exact_k(8) : (std::int64_t{1} << 33) - 1;
 }
@@ -53,6 +55,14 @@ inline void require_exact_k(const char* op, std::int64_t k, int bits) {
     throw ArgumentError(std::string(op) + ": K = " + std::to_string(k) + " can overflow int32 at " +
                         std::to_string(bits) + " bits (at most " +
                         std::to_string(max_exact_k(bits)) + ")");
+  }
+}
+
+inline void require_exact_host_k(const char* op, std::int64_t k, int bits) {
+  if (k > max_exact_layer_k(bits)) {
+    throw ArgumentError(std::string(op) + ": K = " + std::to_string(k) + " can overflow the " +
+                        (bits == 8 ? "int32" : "int64") + " sums at " + std::to_string(bits) +
+                        " bits (at most " + std::to_string(max_exact_layer_k(bits)) + ")");
   }
 }
 

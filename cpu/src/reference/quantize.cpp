@@ -67,16 +67,26 @@ void quantized_matmul_as(const float* a, const float* b, float* c, std::int64_t 
                          std::int64_t k, float scale_a, float scale_b) {
   std::vector<Q> qa(static_cast<std::size_t>(m * k));
   std::vector<Q> qb(static_cast<std::size_t>(k * n));
-  std::vector<std::int32_t> acc(static_cast<std::size_t>(m * n));
+  std::vector<std::int32_t> acc(sizeof(Q) == 1 ? static_cast<std::size_t>(m * n) : 0);
   quantize_unchecked(a, m * k, scale_a, qa.data());
   quantize_unchecked(b, k * n, scale_b, qb.data());
+  const float scale_c = scale_a * scale_b;
   if constexpr (sizeof(Q) == 1) {
     gemm_s8s8s32(m, n, k, qa.data(), k, qb.data(), n, acc.data(), n);
+    for (std::size_t i = 0; i < acc.size(); ++i) c[i] = static_cast<float>(acc[i]) * scale_c;
   } else {
-    gemm_s16s16s32(m, n, k, qa.data(), k, qb.data(), n, acc.data(), n);
+    // 16-bit products fill int32 after two: the sums are int64, exact for any K.
+    for (std::int64_t i = 0; i < m; ++i) {
+      for (std::int64_t j = 0; j < n; ++j) {
+        std::int64_t sum = 0;
+        for (std::int64_t p = 0; p < k; ++p) {
+          sum += std::int64_t{qa[static_cast<std::size_t>(i * k + p)]} *
+                 qb[static_cast<std::size_t>(p * n + j)];
+        }
+        c[i * n + j] = static_cast<float>(sum) * scale_c;
+      }
+    }
   }
-  const float scale_c = scale_a * scale_b;
-  for (std::size_t i = 0; i < acc.size(); ++i) c[i] = static_cast<float>(acc[i]) * scale_c;
 }
 
 template <typename Q>
@@ -113,13 +123,13 @@ void dequantize(const std::int16_t* q, std::int64_t n, float scale, float* x) {
 
 std::int64_t max_quantized_k(int bits) {
   require_bits("quantized_matmul", bits);
-  return quant::max_exact_k(bits);
+  return quant::max_exact_layer_k(bits);
 }
 
 void quantized_matmul(const float* a, const float* b, float* c, std::int64_t m, std::int64_t n,
                       std::int64_t k, int bits) {
   require_bits("quantized_matmul", bits);
-  quant::require_exact_k("quantized_matmul", k, bits);
+  quant::require_exact_host_k("quantized_matmul", k, bits);
   const float scale_a = scale_of("quantized_matmul", "A", a, m * k, bits);
   const float scale_b = scale_of("quantized_matmul", "B", b, k * n, bits);
   (void)quant::dequantization_scale("quantized_matmul", scale_a, scale_b);

@@ -79,8 +79,10 @@ struct QuantizedTensor {
 QuantizedTensor quantize(const Tensor& x, int bits = 8, const Options& options = {});
 Tensor dequantize(const QuantizedTensor& q, const Options& options = {});
 
-// quantize both, multiply with int32 accumulation, dequantize. K that could overflow
-// int32 (above 133144 at 8 bits, 2 at 16 bits) is an ArgumentError.
+// quantize both, multiply with exact integer sums, dequantize. At 8 bits the sums are
+// int32 (K above 133144 could overflow them: an ArgumentError); at 16 bits the CPU
+// kernels sum in int64, exact for any K, while the GPU's sum in int32: K > 2 at 16 bits
+// runs on the CPU, and asking for a GPU there is an ArgumentError.
 Tensor quantized_matmul(const Tensor& a, const Tensor& b, int bits = 8,
                         const Options& options = {});
 Tensor quantized_relu(const Tensor& x, int bits = 8, const Options& options = {});

@@ -75,13 +75,13 @@ void gemm_s16s16s32(std::int64_t m, std::int64_t n, std::int64_t k, const std::i
                     std::int64_t ldc);
 
 // ---- Quantized operations (float in, float out) ----------------------------------
-// The largest K for which k * quant_max(bits)^2 fits in int32, so the integer GEMM
-// of two quantized tensors can never wrap: 133144 at 8 bits, 2 at 16 bits.
+// The largest K whose sums quantized_matmul keeps exact: 133144 at 8 bits (int32 sums,
+// k * 127^2 < 2^31), 2^33 - 1 at 16 bits (int64 sums; quant::max_exact_layer_k).
 std::int64_t max_quantized_k(int bits);
 
-// Quantize A and B (each with its own scale), multiply with int32 accumulation,
-// and dequantize: C = float(acc) * (scale_a * scale_b). K above max_quantized_k is
-// an ArgumentError, not a wrapped result.
+// Quantize A and B (each with its own scale), multiply with exact integer sums (int32 at
+// 8 bits, int64 at 16), and dequantize: C = float(acc) * (scale_a * scale_b). K above
+// max_quantized_k is an ArgumentError, not a wrapped result.
 void quantized_matmul(const float* a, const float* b, float* c, std::int64_t m, std::int64_t n,
                       std::int64_t k, int bits);
 
