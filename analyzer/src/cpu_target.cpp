@@ -351,18 +351,22 @@ json quantization(bool quick) {
   const Tensor a = Tensor::randn({n, n}, 1), b = Tensor::randn({n, n}, 2);
   std::vector<float> exact(static_cast<std::size_t>(n * n));
   cpu::reference::matmul(a.data<float>(), b.data<float>(), exact.data(), n, n, n);
-  // 16-bit products fill int32 twice over (K <= 2): the matmul is measured at 8 bits.
+  // The quantized rows: W prepared once (per output channel), x quantized beforehand,
+  // the layer's integer GEMM (16 bits: int64 sums, exact for any K).
   {
     Tensor c = Tensor::empty({n, n}, DType::f32);
     const Measurement t = measure_us([&] { matmul(a, b, c); }, quick);
     row("matmul", 32, fmt::format("{}x{}x{}", n, n, n), t, error_stats(c.to_vector<float>(), exact),
         3 * n * n * 4, n * n * 4);
-    const QuantizedWeights w = QuantizedWeights::prepare(b, 8);
-    const QuantizedTensor x = quantize(a, 8);
-    const auto stored = static_cast<std::int64_t>(w.stored_bytes());
-    const Measurement t8 = measure_us([&] { c = quantized_linear(x, w); }, quick);
-    row("matmul", 8, fmt::format("{}x{}x{}", n, n, n), t8, error_stats(c.to_vector<float>(), exact),
-        n * n + stored + n * n * 4, stored);
+    for (const int bits : {16, 8}) {
+      const QuantizedWeights w = QuantizedWeights::prepare(b, bits);
+      const QuantizedTensor x = quantize(a, bits);
+      const auto stored = static_cast<std::int64_t>(w.stored_bytes());
+      const std::int64_t x_bytes = n * n * bits / 8;
+      const Measurement tq = measure_us([&] { c = quantized_linear(x, w); }, quick);
+      row("matmul", bits, fmt::format("{}x{}x{}", n, n, n), tq,
+          error_stats(c.to_vector<float>(), exact), x_bytes + stored + n * n * 4, stored);
+    }
   }
   const std::int64_t v = 1 << 20;
   const Tensor x = Tensor::randn({v}, 3);
