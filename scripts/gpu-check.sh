@@ -15,7 +15,8 @@
 #             run, skipped and failed tests from the XML
 #   sanitize  compute-sanitizer memcheck, racecheck and synccheck on a subset
 #   bench     the GPU benchmarks (SGEMMs and cuBLAS in both math modes, int8, relu and
-#             its copy anchors, transfers, dispatch overhead) as JSON
+#             its copy anchors, transfers, dispatch overhead) as JSON, and the kernels
+#             the cuBLAS anchors ran (ncu, one launch each)
 #   parity    tandem_gpu_parity's outputs against PyTorch (scripts/torch_parity.py)
 #   python    the Python package on CUDA torch tensors (scripts/python_gpu_check.py)
 #   analyze   tandem analyze and tandem calibrate for the GPU
@@ -85,10 +86,12 @@ summary=$out/summary.txt
 : >"$summary"
 exec > >(tee -a "$log") 2>&1
 
-# The caps add up to 560 s, under the device tool's 600 s per command.
+# The caps add up to 585 s, under the device tool's 600 s per command (most phases take
+# far less than their cap).
 cap_tests=${CAP_TESTS:-90}
 cap_sanitizer=${CAP_SANITIZER:-45}  # each of three tools
-cap_bench=${CAP_BENCH:-120}
+cap_bench=${CAP_BENCH:-100}
+cap_ncu=${CAP_NCU:-15}  # each of three
 cap_parity=${CAP_PARITY:-40}  # each of the dump and the comparison
 cap_analyze=${CAP_ANALYZE:-60}
 cap_calibrate=${CAP_CALIBRATE:-45}
@@ -200,6 +203,18 @@ if wanted bench; then
   run_capped "$cap_bench" bench tandem_gpu_bench \
     --benchmark_filter='cuda|cublas|dp4a|transfer' \
     --benchmark_out="$out/bench.json" --benchmark_out_format=json || status=1
+  # Which kernels the anchors ran: ncu on one launch of each (cuBLAS picks per problem).
+  if command -v ncu >/dev/null 2>&1; then
+    for anchor in 'matmul/i8/cuda.cublas/' 'matmul/f32/cuda.cublas/4096' \
+      'matmul/f32/cuda.cublas.default_math/4096'; do
+      run_capped "$cap_ncu" "ncu $anchor" ncu --launch-skip 3 --launch-count 1 \
+        --section LaunchStats tandem_gpu_bench --benchmark_filter="$anchor" >"$work/ncu.txt" 2>&1
+      grep -E '^  [A-Za-z_].*\(' "$work/ncu.txt" | head -2 | sed "s|^|kernel of $anchor: |" |
+        tee -a "$summary"
+    done
+  else
+    record "bench: no ncu here: the anchors' kernel names are not recorded"
+  fi
 fi
 
 # --- parity: Tandem's GPU outputs against PyTorch's, same inputs, same GPU
