@@ -9,7 +9,9 @@
 //   kernel entry point and through tandem::relu(x, out) (checks, choice, call), both
 //   into a preallocated output: the difference is the dispatch overhead (target:
 //   <= 150 ns). relu/f32/dispatch.alloc/16 is tandem::relu(x), which also allocates
-//   its output tensor.
+//   its output tensor. With a GPU, relu/f32/cuda.direct/16 beside
+//   relu/f32/dispatch.cuda/16: the kernel launched on a stream and waited for, and
+//   tandem::relu(x, out) on tensors resident on cuda:0 (synchronous, as every call is).
 // Times are wall clock (the CPU kernels may run OpenMP teams).
 #include <cstdint>
 #include <functional>
@@ -18,6 +20,7 @@
 #include <vector>
 
 #include <tandem/cpu/kernels.h>
+#include <tandem/cuda/kernels.h>
 #include <tandem/cuda/runtime.h>
 #include <tandem/ops.h>
 
@@ -55,6 +58,25 @@ void relu_dispatched_alloc(benchmark::State& state) {
     Tensor y = relu(x);
     benchmark::DoNotOptimize(y.raw_data());
   }
+}
+
+// The GPU pair: the same 16-element relu launched directly (and waited for: a
+// dispatched call is synchronous) and through the dispatcher, on resident data.
+void relu_cuda_direct(benchmark::State& state) {
+  const Tensor x = Tensor::from(normal(kTiny, 1)).to(Device::cuda(0));
+  Tensor y = Tensor::empty(x.shape(), DType::f32, Device::cuda(0));
+  const cuda::Stream stream(0);
+  for (auto _ : state) {
+    cuda::relu(static_cast<const float*>(x.raw_data()), static_cast<float*>(y.raw_data()), kTiny,
+               stream);
+    stream.synchronize();
+  }
+}
+
+void relu_cuda_dispatched(benchmark::State& state) {
+  const Tensor x = Tensor::from(normal(kTiny, 1)).to(Device::cuda(0));
+  Tensor y = Tensor::empty(x.shape(), DType::f32, Device::cuda(0));
+  for (auto _ : state) relu(x, y);
 }
 
 // ---- Every op -------------------------------------------------------------------------
@@ -128,6 +150,10 @@ const bool registered = [] {
   benchmark::RegisterBenchmark("relu/f32/dispatch/16", relu_dispatched);
   benchmark::RegisterBenchmark("relu/f32/dispatch.alloc/16", relu_dispatched_alloc);
   const bool gpu = cuda::device_count() > 0;
+  if (gpu) {
+    benchmark::RegisterBenchmark("relu/f32/cuda.direct/16", relu_cuda_direct);
+    benchmark::RegisterBenchmark("relu/f32/dispatch.cuda/16", relu_cuda_dispatched);
+  }
   struct How {
     const char* name;
     std::optional<Device> device;
