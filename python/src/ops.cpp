@@ -23,18 +23,28 @@ using Binary = Tensor (*)(const Tensor&, const Tensor&, const Options&);
 using BinaryInto = void (*)(const Tensor&, const Tensor&, Tensor&, const Options&);
 using Reduction = double (*)(const Tensor&, const Tensor&, const Options&);
 
+// An op's result: written into `out` (borrowed, writable) by into(out_tensor), out itself
+// returned; or, without out, make()'s new tensor as an array of the inputs' framework.
+template <typename Into, typename Make>
+nb::object into_or_new(const char* op, nb::handle out, Framework framework, Into&& into,
+                       Make&& make) {
+  if (!out.is_none()) {
+    Borrowed bout = borrow(op, "out", out, true);
+    without_gil([&] { into(bout.tensor); });
+    return nb::borrow(out);
+  }
+  return to_array(without_gil(make), framework);
+}
+
 void def_unary(nb::module_& m, const char* name, Unary op, UnaryInto into, const char* doc) {
   m.def(
       name,
       [name, op, into](nb::handle x, nb::handle out, const nb::kwargs& kwargs) -> nb::object {
         const Options options = parse_options(name, kwargs);
         const Borrowed bx = borrow(name, "x", x);
-        if (!out.is_none()) {
-          Borrowed bout = borrow(name, "out", out, true);
-          without_gil([&] { into(bx.tensor, bout.tensor, options); });
-          return nb::borrow(out);
-        }
-        return to_array(without_gil([&] { return op(bx.tensor, options); }), bx.framework);
+        return into_or_new(
+            name, out, bx.framework, [&](Tensor& y) { into(bx.tensor, y, options); },
+            [&] { return op(bx.tensor, options); });
       },
       "x"_a, nb::kw_only(), "out"_a = nb::none(), "options"_a, doc);
 }
@@ -47,13 +57,9 @@ void def_binary(nb::module_& m, const char* name, Binary op, BinaryInto into, co
         const Options options = parse_options(name, kwargs);
         const Borrowed bx = borrow(name, "x", x);
         const Borrowed by = borrow(name, "y", y);
-        if (!out.is_none()) {
-          Borrowed bout = borrow(name, "out", out, true);
-          without_gil([&] { into(bx.tensor, by.tensor, bout.tensor, options); });
-          return nb::borrow(out);
-        }
-        return to_array(without_gil([&] { return op(bx.tensor, by.tensor, options); }),
-                        bx.framework);
+        return into_or_new(
+            name, out, bx.framework, [&](Tensor& z) { into(bx.tensor, by.tensor, z, options); },
+            [&] { return op(bx.tensor, by.tensor, options); });
       },
       "x"_a, "y"_a, nb::kw_only(), "out"_a = nb::none(), "options"_a, doc);
 }
@@ -84,13 +90,10 @@ void bind_ops(nb::module_& m) {
         const Options options = parse_options("matmul", kwargs);
         const Borrowed ba = borrow("matmul", "a", a);
         const Borrowed bb = borrow("matmul", "b", b);
-        if (!out.is_none()) {
-          Borrowed bout = borrow("matmul", "out", out, true);
-          without_gil([&] { matmul(ba.tensor, bb.tensor, bout.tensor, options); });
-          return nb::borrow(out);
-        }
-        return to_array(without_gil([&] { return matmul(ba.tensor, bb.tensor, options); }),
-                        ba.framework);
+        return into_or_new(
+            "matmul", out, ba.framework,
+            [&](Tensor& c) { matmul(ba.tensor, bb.tensor, c, options); },
+            [&] { return matmul(ba.tensor, bb.tensor, options); });
       },
       "a"_a, "b"_a, nb::kw_only(), "out"_a = nb::none(), "options"_a,
       "a @ b for float32 a [m, k] and b [k, n]: a new [m, n] array, or written into out.");
@@ -122,14 +125,10 @@ void bind_ops(nb::module_& m) {
         const Borrowed bx = borrow("linear", "x", x);
         const Borrowed bw = borrow("linear", "w", w);
         const Borrowed bb = bias.is_none() ? Borrowed{} : borrow("linear", "bias", bias);
-        if (!out.is_none()) {
-          Borrowed bout = borrow("linear", "out", out, true);
-          without_gil([&] { linear(bx.tensor, bw.tensor, bb.tensor, act, bout.tensor, options); });
-          return nb::borrow(out);
-        }
-        return to_array(
-            without_gil([&] { return linear(bx.tensor, bw.tensor, bb.tensor, act, options); }),
-            bx.framework);
+        return into_or_new(
+            "linear", out, bx.framework,
+            [&](Tensor& y) { linear(bx.tensor, bw.tensor, bb.tensor, act, y, options); },
+            [&] { return linear(bx.tensor, bw.tensor, bb.tensor, act, options); });
       },
       "x"_a, "w"_a, "bias"_a = nb::none(), "activation"_a = "none", nb::kw_only(),
       "out"_a = nb::none(), "options"_a,

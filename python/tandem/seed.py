@@ -179,7 +179,7 @@ def parallel_batch_processing(
 
 
 def _bits_checked(func: str, bits: Any) -> int:
-    if bits not in (8, 16) or isinstance(bits, bool):
+    if bits not in (8, 16):  # True == 1 and "8" are not in it either
         raise ArgumentError(f"{func}: bits must be 8 or 16, got {bits!r}")
     return int(bits)
 
