@@ -10,6 +10,8 @@
 
 #include <benchmark/benchmark.h>
 
+#include <tandem/cpu/isa.h>
+#include <tandem/cpu/kernels.h>
 #include <tandem/cpu/random.h>
 
 namespace tandem::bench {
@@ -55,5 +57,21 @@ inline std::vector<float> normal(std::int64_t n, std::uint64_t seed) {
   cpu::fill_normal(v.data(), n, seed);
   return v;
 }
+
+// The integer GEMM's units, by implementation name: the avx512 path (with VNNI) on AMX
+// tiles or on its vectors, and the avx2 path.
+struct IntegerUnit {
+  const char* name;
+  cpu::Isa isa;
+  bool amx;
+  bool available() const {
+    if (amx) return cpu::has_amx_int8();
+    return isa == cpu::Isa::avx512 ? cpu::has_avx512_vnni() : cpu::isa_supported(isa);
+  }
+  cpu::RunOptions run(int threads) const { return {isa, threads, amx}; }
+};
+inline constexpr IntegerUnit kIntegerUnits[] = {{"cpu.amx", cpu::Isa::avx512, true},
+                                                {"cpu.avx512", cpu::Isa::avx512, false},
+                                                {"cpu.avx2", cpu::Isa::avx2, false}};
 
 }  // namespace tandem::bench

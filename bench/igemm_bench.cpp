@@ -1,7 +1,7 @@
 // matmul int8/int16 -> int32: Tandem's integer GEMM per CPU path (avx512 only with
-// VNNI) and the quantized matmul (f32 in and out through int8), on 1 and 2 threads,
-// beside the oneDNN anchor (u8 x s8 -> s32, oneDNN's int8 matmul). Counter: GOP/s,
-// 2 m n k operations per call.
+// VNNI; cpu.amx, int8 on AMX tiles, where the CPU has them) and the quantized matmul
+// (f32 in and out through int8), on 1 and 2 threads, beside the oneDNN anchor (u8 x s8
+// -> s32, oneDNN's int8 matmul). Counter: GOP/s, 2 m n k operations per call.
 #include <tandem/cpu/isa.h>
 #include <tandem/cpu/kernels.h>
 
@@ -24,25 +24,24 @@ std::vector<T> random_ints(std::int64_t n, std::uint64_t seed, int lo, int hi) {
 }
 
 template <typename T>
-void run_tandem(benchmark::State& state, std::int64_t s, cpu::Isa isa, int threads) {
+void run_tandem(benchmark::State& state, std::int64_t s, cpu::RunOptions run) {
   constexpr int hi = sizeof(T) == 1 ? 127 : 32767;
   const auto a = random_ints<T>(s * s, 1, -hi - 1, hi), b = random_ints<T>(s * s, 2, -hi - 1, hi);
   std::vector<std::int32_t> c(static_cast<std::size_t>(s * s));
   measure(state, "GOP/s", ops(s), [&] {
     if constexpr (sizeof(T) == 1) {
-      cpu::gemm_s8s8s32(s, s, s, a.data(), s, b.data(), s, c.data(), s, {isa, threads});
+      cpu::gemm_s8s8s32(s, s, s, a.data(), s, b.data(), s, c.data(), s, run);
     } else {
-      cpu::gemm_s16s16s32(s, s, s, a.data(), s, b.data(), s, c.data(), s, {isa, threads});
+      cpu::gemm_s16s16s32(s, s, s, a.data(), s, b.data(), s, c.data(), s, run);
     }
   });
 }
 
-void run_quantized(benchmark::State& state, std::int64_t s, cpu::Isa isa, int threads) {
+void run_quantized(benchmark::State& state, std::int64_t s, cpu::RunOptions run) {
   const auto a = normal(s * s, 1), b = normal(s * s, 2);
   std::vector<float> c(static_cast<std::size_t>(s * s));
-  measure(state, "GOP/s", ops(s), [&] {
-    cpu::quantized_matmul(a.data(), b.data(), c.data(), s, s, s, 8, {isa, threads});
-  });
+  measure(state, "GOP/s", ops(s),
+          [&] { cpu::quantized_matmul(a.data(), b.data(), c.data(), s, s, s, 8, run); });
 }
 
 void run_onednn(benchmark::State& state, std::int64_t s, int threads) {
@@ -56,26 +55,24 @@ void run_onednn(benchmark::State& state, std::int64_t s, int threads) {
   measure(state, "GOP/s", ops(s), [&] { matmul.run(a.data(), b.data(), c.data()); });
 }
 
-bool available(cpu::Isa isa) {
-  return isa == cpu::Isa::avx512 ? cpu::has_avx512_vnni() : cpu::isa_supported(isa);
-}
-
 const bool registered = [] {
   for (const std::int64_t s : kSizes) {
     const std::string shape = mkn(s, s, s);
     for (const int t : kThreads) {
       const std::string threads = "/t" + std::to_string(t);
-      for (const cpu::Isa isa : {cpu::Isa::avx512, cpu::Isa::avx2}) {
-        if (!available(isa)) continue;
-        const std::string impl = "cpu." + std::string(cpu::isa_name(isa));
-        benchmark::RegisterBenchmark((name("matmul", "i8", impl, shape) + threads).c_str(),
-                                     run_tandem<std::int8_t>, s, isa, t)
+      for (const IntegerUnit& u : kIntegerUnits) {
+        if (!u.available()) continue;
+        const cpu::RunOptions run = u.run(t);
+        benchmark::RegisterBenchmark((name("matmul", "i8", u.name, shape) + threads).c_str(),
+                                     run_tandem<std::int8_t>, s, run)
             ->Unit(benchmark::kMillisecond);
-        benchmark::RegisterBenchmark((name("matmul", "i16", impl, shape) + threads).c_str(),
-                                     run_tandem<std::int16_t>, s, isa, t)
-            ->Unit(benchmark::kMillisecond);
-        benchmark::RegisterBenchmark((name("matmul", "q8", impl, shape) + threads).c_str(),
-                                     run_quantized, s, isa, t)
+        if (!u.amx) {  // int16 has no AMX instruction
+          benchmark::RegisterBenchmark((name("matmul", "i16", u.name, shape) + threads).c_str(),
+                                       run_tandem<std::int16_t>, s, run)
+              ->Unit(benchmark::kMillisecond);
+        }
+        benchmark::RegisterBenchmark((name("matmul", "q8", u.name, shape) + threads).c_str(),
+                                     run_quantized, s, run)
             ->Unit(benchmark::kMillisecond);
       }
       benchmark::RegisterBenchmark((name("matmul", "u8s8s32", "onednn", shape) + threads).c_str(),

@@ -89,9 +89,9 @@ std::vector<T> ints_of(std::int64_t n, std::uint64_t seed, int lo, int hi) {
 
 enum class IntForm { int8_x, f32_x, int8_out, quantized_matmul, int16_x };
 
-void run_int8(benchmark::State& state, LayerShape s, cpu::Isa isa, int threads, IntForm form) {
+void run_int8(benchmark::State& state, LayerShape s, IntegerUnit unit, int threads, IntForm form) {
   Layer l(s);
-  const Options o = Options::using_implementation("cpu." + std::string(cpu::isa_name(isa)));
+  const Options o = Options::using_implementation(unit.name);
   Options run = o;
   run.threads = threads;
   const Tensor w = Tensor::from(l.w, {s.k, s.n}), bias = Tensor::from(l.bias, {s.n});
@@ -116,7 +116,8 @@ void run_int8(benchmark::State& state, LayerShape s, cpu::Isa isa, int threads, 
         benchmark::DoNotOptimize(quantized_linear(xq, q, bias, Activation::relu, 0.05f, run));
         break;
       case IntForm::quantized_matmul:
-        cpu::quantized_matmul(l.x.data(), l.w.data(), c.data(), s.m, s.n, s.k, 8, {isa, threads});
+        cpu::quantized_matmul(l.x.data(), l.w.data(), c.data(), s.m, s.n, s.k, 8,
+                              unit.run(threads));
         break;
     }
   });
@@ -141,10 +142,6 @@ void run_onednn_int8(benchmark::State& state, LayerShape s, int threads) {
           [&] { matmul.run(x.data(), nullptr, l.y.data(), l.bias.data()); });
 }
 
-bool igemm_available(cpu::Isa isa) {
-  return isa == cpu::Isa::avx512 ? cpu::has_avx512_vnni() : cpu::isa_supported(isa);
-}
-
 // K = 4096: the 16-bit layer (beyond int32's reach) beside the 8-bit one and f32.
 constexpr LayerShape kWideShape{256, 4096, 1024};
 
@@ -152,17 +149,17 @@ const bool registered_int8 = [] {
   for (const int threads : {1, 2}) {
     const std::string shape =
         mkn(kWideShape.m, kWideShape.k, kWideShape.n) + "/t" + std::to_string(threads);
-    for (const cpu::Isa isa : {cpu::Isa::avx512, cpu::Isa::avx2}) {
-      if (!igemm_available(isa)) continue;
-      const std::string impl = "cpu." + std::string(cpu::isa_name(isa));
-      benchmark::RegisterBenchmark(name("linear", "s16s16", impl, shape).c_str(), run_int8,
-                                   kWideShape, isa, threads, IntForm::int16_x)
+    for (const IntegerUnit& u : kIntegerUnits) {
+      if (!u.available()) continue;
+      benchmark::RegisterBenchmark(name("linear", "s8s8", u.name, shape).c_str(), run_int8,
+                                   kWideShape, u, threads, IntForm::int8_x)
           ->Unit(benchmark::kMillisecond);
-      benchmark::RegisterBenchmark(name("linear", "s8s8", impl, shape).c_str(), run_int8,
-                                   kWideShape, isa, threads, IntForm::int8_x)
+      if (u.amx) continue;  // int16 and f32 have no AMX form here
+      benchmark::RegisterBenchmark(name("linear", "s16s16", u.name, shape).c_str(), run_int8,
+                                   kWideShape, u, threads, IntForm::int16_x)
           ->Unit(benchmark::kMillisecond);
-      benchmark::RegisterBenchmark(name("linear", "f32", impl, shape).c_str(), run_fused,
-                                   kWideShape, isa, threads)
+      benchmark::RegisterBenchmark(name("linear", "f32", u.name, shape).c_str(), run_fused,
+                                   kWideShape, u.isa, threads)
           ->Unit(benchmark::kMillisecond);
     }
   }
@@ -172,15 +169,14 @@ const bool registered_int8 = [] {
       benchmark::RegisterBenchmark(name("linear", "u8s8", "onednn", shape).c_str(), run_onednn_int8,
                                    s, threads)
           ->Unit(benchmark::kMillisecond);
-      for (const cpu::Isa isa : {cpu::Isa::avx512, cpu::Isa::avx2}) {
-        if (!igemm_available(isa)) continue;
-        const std::string impl = "cpu." + std::string(cpu::isa_name(isa));
+      for (const IntegerUnit& u : kIntegerUnits) {
+        if (!u.available()) continue;
         const std::pair<const char*, IntForm> forms[] = {{"s8s8", IntForm::int8_x},
                                                          {"s8s8.qx", IntForm::f32_x},
                                                          {"s8s8s8", IntForm::int8_out},
                                                          {"q8", IntForm::quantized_matmul}};
         for (const auto& [dtype, form] : forms) {
-          benchmark::RegisterBenchmark(name("linear", dtype, impl, shape).c_str(), run_int8, s, isa,
+          benchmark::RegisterBenchmark(name("linear", dtype, u.name, shape).c_str(), run_int8, s, u,
                                        threads, form)
               ->Unit(benchmark::kMillisecond);
         }

@@ -69,6 +69,7 @@ class CpuIgemm : public tandem::testing::PerIsa {
       cpu::reference::gemm_s16s16s32(t.m, t.n, t.k, a.data(), lda, b.data(), ldb, want.data(), ldc);
     }
     expect_ran_on_path();
+    if (sizeof(T) == 1) expect_int8_unit();
     std::int64_t bad = 0;
     for (std::size_t at = 0; at < got.size(); ++at) {
       if (got[at] != want[at] && bad++ < 5) {
@@ -90,6 +91,9 @@ class CpuIgemm : public tandem::testing::PerIsa {
     for (const Case& t : cases) check<T>(t);
   }
 
+  void check_k_zero();
+  void check_rounding_and_scales();
+
   // quantized_matmul against the reference, bit for bit (C compared as bits).
   void check_quantized(const Case& t, int bits, const std::vector<float>& a,
                        const std::vector<float>& b) {
@@ -97,6 +101,7 @@ class CpuIgemm : public tandem::testing::PerIsa {
     std::vector<float> want(t.m * t.n);
     cpu::quantized_matmul(a.data(), b.data(), got.data(), t.m, t.n, t.k, bits, run(t.threads));
     expect_ran_on_path();
+    if (bits == 8) expect_int8_unit();
     cpu::reference::quantized_matmul(a.data(), b.data(), want.data(), t.m, t.n, t.k, bits);
     std::int64_t bad = 0;
     for (std::size_t at = 0; at < got.size(); ++at) {
@@ -115,19 +120,23 @@ class CpuIgemm : public tandem::testing::PerIsa {
   }
 };
 
-TEST_P(CpuIgemm, S8EdgeShapesBitExact) { check_shapes<std::int8_t>(); }
+TEST_P(CpuIgemm, S8EdgeShapesBitExact) {
+  for_each_int8_unit([&] { check_shapes<std::int8_t>(); });
+}
 
 TEST_P(CpuIgemm, S16EdgeShapesBitExact) { check_shapes<std::int16_t>(); }
 
 TEST_P(CpuIgemm, S8ExtremeValues) {
-  for (const Case t : {Case{37, 53, 29}, Case{13, 40, 1031, 2}, Case{4, 5, 6}}) {
-    check<std::int8_t>(t, Fill::min, Fill::min);
-    check<std::int8_t>(t, Fill::min, Fill::max);
-    check<std::int8_t>(t, Fill::max, Fill::min);
-    check<std::int8_t>(t, Fill::max, Fill::max);
-    check<std::int8_t>(t, Fill::alternate, Fill::alternate);
-    check<std::int8_t>(t, Fill::random, Fill::min);
-  }
+  for_each_int8_unit([&] {
+    for (const Case t : {Case{37, 53, 29}, Case{13, 40, 1031, 2}, Case{4, 5, 6}}) {
+      check<std::int8_t>(t, Fill::min, Fill::min);
+      check<std::int8_t>(t, Fill::min, Fill::max);
+      check<std::int8_t>(t, Fill::max, Fill::min);
+      check<std::int8_t>(t, Fill::max, Fill::max);
+      check<std::int8_t>(t, Fill::alternate, Fill::alternate);
+      check<std::int8_t>(t, Fill::random, Fill::min);
+    }
+  });
 }
 
 TEST_P(CpuIgemm, S16ExtremeValuesWrap) {
@@ -148,29 +157,28 @@ TEST_P(CpuIgemm, S16ExtremeValuesWrap) {
 
 TEST_P(CpuIgemm, ThreadedAndLarge) {
   for (const int threads : {1, 2}) {
-    check<std::int8_t>({256, 256, 256, 0, threads});
     check<std::int16_t>({256, 256, 256, 0, threads});
-    check<std::int8_t>({200, 300, 600, 1, threads});
     check<std::int16_t>({523, 129, 1031, 0, threads});
-    check<std::int8_t>({3, 2000, 300, 0, threads});  // short M: threads split N
+    for_each_int8_unit([&] {
+      check<std::int8_t>({256, 256, 256, 0, threads});
+      check<std::int8_t>({200, 300, 600, 1, threads});
+      check<std::int8_t>({3, 2000, 300, 0, threads});    // short M: threads split N
+      check<std::int8_t>({517, 300, 2500, 0, threads});  // several k blocks
+    });
   }
 }
 
 TEST_P(CpuIgemm, ExplicitBlockingSweep) {
   for (const std::int64_t block : {1, 8, 16, 33, 64, 128, 512}) {
-    check<std::int8_t>({150, 170, 190}, Fill::random, Fill::random, {block, block, block});
     check<std::int16_t>({150, 170, 190}, Fill::random, Fill::random, {block, block, block});
+    for_each_int8_unit([&] {
+      check<std::int8_t>({150, 170, 190}, Fill::random, Fill::random, {block, block, block});
+    });
   }
 }
 
 TEST_P(CpuIgemm, KZeroWritesZeros) {
-  std::vector<std::int32_t> c(3 * 6, kSentinel);
-  cpu::gemm_s8s8s32(3, 5, 0, nullptr, 1, nullptr, 5, c.data(), 6, run());
-  expect_ran_on_path();
-  for (std::size_t i = 0; i < c.size(); ++i) EXPECT_EQ(c[i], i % 6 == 5 ? kSentinel : 0) << i;
-  std::vector<float> f(3 * 5, 1.0f);
-  cpu::quantized_matmul(nullptr, nullptr, f.data(), 3, 5, 0, 8, run());
-  for (const float x : f) EXPECT_EQ(x, 0.0f);
+  for_each_int8_unit([&] { check_k_zero(); });
 }
 
 TEST_P(CpuIgemm, QuantizedMatmulBitExact) {
@@ -187,7 +195,9 @@ TEST_P(CpuIgemm, QuantizedMatmulBitExact) {
       {128, 128, 128, 0, 2},
       {200, 90, 1031, 0, 2},
   };
-  for (const Case& t : cases) check_quantized(t, 8);
+  for_each_int8_unit([&] {
+    for (const Case& t : cases) check_quantized(t, 8);
+  });
   // At 16 bits the sums are int64 (the layer's wide GEMM): past K = 2, where full-range
   // int32 sums could wrap, up to K blocks of many kWideKc.
   for (const Case t :
@@ -197,9 +207,23 @@ TEST_P(CpuIgemm, QuantizedMatmulBitExact) {
   }
 }
 
+void CpuIgemm::check_k_zero() {
+  std::vector<std::int32_t> c(3 * 6, kSentinel);
+  cpu::gemm_s8s8s32(3, 5, 0, nullptr, 1, nullptr, 5, c.data(), 6, run());
+  expect_ran_on_path();
+  for (std::size_t i = 0; i < c.size(); ++i) EXPECT_EQ(c[i], i % 6 == 5 ? kSentinel : 0) << i;
+  std::vector<float> f(3 * 5, 1.0f);
+  cpu::quantized_matmul(nullptr, nullptr, f.data(), 3, 5, 0, 8, run());
+  for (const float x : f) EXPECT_EQ(x, 0.0f);
+}
+
 TEST_P(CpuIgemm, QuantizedMatmulRoundingAndScales) {
   // max |x| = 127 gives scale 1: the halves are ties, rounded to even; K = 3 with
   // the halves in A's first row.
+  for_each_int8_unit([&] { check_rounding_and_scales(); });
+}
+
+void CpuIgemm::check_rounding_and_scales() {
   const Case t{2, 3, 3};
   const std::vector<float> a = {0.5f, 1.5f, -2.5f, 127.0f, -126.5f, 2.5f};
   const std::vector<float> b = {1.0f, -0.5f, 3.25f, 100.0f, 7.0f, -1e-3f, 0.0f, 5.5f, -6.5f};
@@ -263,6 +287,34 @@ TEST_P(CpuIgemm, QuantizedMatmulRefusesBadInputsBeforeWriting) {
 }
 
 TANDEM_INSTANTIATE_PER_ISA(CpuIgemm);
+
+// The CpuIgemm and CpuQuantizedLayer cases run the int8 GEMMs on AMX tiles as well where
+// this CPU has them; this says, visibly, when it has not.
+TEST(CpuIgemmAmx, TilesAreAvailableHere) {
+  if (!cpu::has_amx_int8()) {
+    GTEST_SKIP() << "this CPU (or OS) has no AMX-INT8: the int8 GEMM's cpu.amx cases did not run";
+  }
+  const std::int8_t a = -3, b = 5;
+  std::int32_t c = 0;
+  cpu::gemm_s8s8s32(1, 1, 1, &a, 1, &b, 1, &c, 1, {cpu::Isa::avx512, 1, true});
+  EXPECT_EQ(c, -15);
+  EXPECT_TRUE(cpu::last_int8_gemm_used_amx());
+}
+
+// AMX asked for where it cannot run (another path, or a CPU without it) is a
+// DeviceError naming why, never a silent run on the vectors.
+TEST(CpuIgemmAmx, AskedForWhereItCannotRunIsADeviceError) {
+  const std::int8_t a = 1;
+  std::int32_t c = kSentinel;
+  for (const cpu::Isa isa : cpu::all_isas()) {
+    if (!cpu::isa_supported(isa) || (isa == cpu::Isa::avx512 && cpu::has_amx_int8())) continue;
+    if (isa == cpu::Isa::avx512 && !cpu::has_avx512_vnni()) continue;
+    EXPECT_THROW(cpu::gemm_s8s8s32(1, 1, 1, &a, 1, &a, 1, &c, 1, {isa, 1, true}),
+                 tandem::DeviceError)
+        << cpu::isa_name(isa);
+    EXPECT_EQ(c, kSentinel);
+  }
+}
 
 // The avx512 integer path needs VNNI: without it (or without AVX-512 at all) asking
 // for it is a DeviceError, never a silent fallback.

@@ -91,10 +91,13 @@ TEST(DispatchRegistry, EveryOpHasTheCpuPathsBestFirstThenTheReference) {
       if (k.op == tandem::op_name(op) && k.device == DeviceKind::cpu)
         cpu.push_back(k.implementation);
     }
+    // The int8 GEMM's ops also have AMX tiles, first (best).
+    const bool int8 = op == Op::quantized_matmul || op == Op::quantized_linear;
     const std::vector<std::string> expected =
-        op == Op::batch_apply
-            ? std::vector<std::string>{"cpu.openmp", "reference"}
-            : std::vector<std::string>{"cpu.avx512", "cpu.avx2", "cpu.baseline", "reference"};
+        op == Op::batch_apply ? std::vector<std::string>{"cpu.openmp", "reference"}
+        : int8 ? std::vector<std::string>{"cpu.amx", "cpu.avx512", "cpu.avx2", "cpu.baseline",
+                                          "reference"}
+               : std::vector<std::string>{"cpu.avx512", "cpu.avx2", "cpu.baseline", "reference"};
     EXPECT_EQ(cpu, expected) << tandem::op_name(op);
   }
 }
@@ -105,10 +108,15 @@ TEST(DispatchRegistry, AvailabilityFollowsTheCpuAndTheGpuWithAReason) {
     EXPECT_EQ(k.available, k.unavailable_reason.empty());
     if (k.device == DeviceKind::cuda) {
       EXPECT_EQ(k.available, tandem::cuda::device_count() > 0);
+    } else if (k.implementation == "cpu.amx") {
+      EXPECT_EQ(k.available,
+                tandem::cpu::best_isa() == tandem::cpu::Isa::avx512 && tandem::cpu::has_amx_int8());
     } else if (k.implementation.starts_with("cpu.") && k.implementation != "cpu.openmp") {
-      const auto isa = *tandem::cpu::parse_isa(k.implementation.substr(4));
-      const bool vnni_needed = k.op == "quantized_matmul" && isa == tandem::cpu::Isa::avx512;
-      EXPECT_EQ(k.available, tandem::cpu::isa_supported(isa) && isa <= tandem::cpu::best_isa() &&
+      const auto isa = tandem::cpu::parse_isa(k.implementation.substr(4));
+      ASSERT_TRUE(isa.has_value());
+      const bool int8 = k.op == "quantized_matmul" || k.op == "quantized_linear";
+      const bool vnni_needed = int8 && *isa == tandem::cpu::Isa::avx512;
+      EXPECT_EQ(k.available, tandem::cpu::isa_supported(*isa) && *isa <= tandem::cpu::best_isa() &&
                                  (!vnni_needed || tandem::cpu::has_avx512_vnni()));
     } else {
       EXPECT_TRUE(k.available);

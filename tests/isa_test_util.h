@@ -20,12 +20,34 @@ class PerIsa : public ::testing::TestWithParam<cpu::Isa> {
     }
   }
   cpu::Isa isa() const { return GetParam(); }
-  cpu::RunOptions run(int threads = 0) const { return {isa(), threads}; }
+  cpu::RunOptions run(int threads = 0) const { return {isa(), threads, amx_}; }
+  // Runs body on the path's vectors and, on avx512 where this CPU has AMX-INT8, again
+  // with the int8 GEMMs on AMX tiles (run() says which; int16 has no AMX and ignores it).
+  template <typename Body>
+  void for_each_int8_unit(Body body) {
+    amx_ = false;
+    body();
+    if (isa() == cpu::Isa::avx512 && cpu::has_amx_int8()) {
+      SCOPED_TRACE("int8 on AMX tiles");
+      amx_ = true;
+      body();
+      amx_ = false;
+    }
+  }
+  bool amx() const { return amx_; }
+  // Fails the test unless the last int8 GEMM on this thread ran on the unit under test.
+  void expect_int8_unit() const {
+    EXPECT_EQ(cpu::last_int8_gemm_used_amx(), amx_)
+        << (amx_ ? "AMX asked for" : "vectors asked for");
+  }
   // Fails the test unless the last kernel on this thread ran on the path under test.
   void expect_ran_on_path() const {
     ASSERT_TRUE(cpu::last_isa().has_value()) << "no kernel recorded its path";
     EXPECT_EQ(*cpu::last_isa(), isa()) << "ran on cpu." << cpu::isa_name(*cpu::last_isa());
   }
+
+ private:
+  bool amx_ = false;
 };
 
 // The last-level cache in use is `bytes` while this lives: outputs above it take the

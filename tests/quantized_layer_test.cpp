@@ -68,7 +68,7 @@ class CpuQuantizedLayer : public tandem::testing::PerIsa {
     cpu::fill_normal(scales.data(), static_cast<std::int64_t>(scales.size()), 3, 0.0f, 1e-4f);
     for (float& v : scales) v = std::fabs(v) + 1e-6f;
     cpu::fill_normal(bias.data(), s.n, 4, 0.0f, 2.0f);
-    const cpu::PackedIntegerB packed(w.data(), s.n, s.k, s.n, isa());
+    const cpu::PackedIntegerB packed(w.data(), s.n, s.k, s.n, isa(), amx());
     const cpu::QuantizedEpilogue e{scales.data(), per_column, with_bias ? bias.data() : nullptr,
                                    act};
     std::vector<float> y(s.m * s.n, -7.0f), want_y(s.m * s.n, -7.0f);
@@ -79,6 +79,7 @@ class CpuQuantizedLayer : public tandem::testing::PerIsa {
     } else {
       cpu::quantized_linear(s.m, x.data(), s.k, packed, e, y.data(), s.n, run(threads), blocking);
     }
+    if (s.k > 0) expect_int8_unit();
     ref::quantized_linear(s.m, s.n, s.k, x.data(), w.data(), scales.data(), per_column,
                           with_bias ? bias.data() : nullptr, act, want_y.data(), out_scale,
                           want_q.data());
@@ -88,32 +89,64 @@ class CpuQuantizedLayer : public tandem::testing::PerIsa {
 };
 
 TEST_P(CpuQuantizedLayer, FloatOutputMatchesTheReferenceBitForBit) {
-  for (const Shape3& s : kShapes) {
-    for (const int threads : {1, 2}) {
-      check(s, true, true, Activation::relu, 0.0f, threads);
-      check(s, false, false, Activation::none, 0.0f, threads);
+  for_each_int8_unit([&] {
+    for (const Shape3& s : kShapes) {
+      for (const int threads : {1, 2}) {
+        check(s, true, true, Activation::relu, 0.0f, threads);
+        check(s, false, false, Activation::none, 0.0f, threads);
+      }
     }
-  }
+  });
 }
 
 TEST_P(CpuQuantizedLayer, RequantizedOutputMatchesTheReferenceBitForBit) {
-  for (const Shape3& s : kShapes) {
-    // A scale that saturates some outputs and rounds the rest.
-    check(s, true, true, Activation::relu, 0.05f, 2);
-    check(s, false, true, Activation::none, 0.02f, 1);
-  }
+  for_each_int8_unit([&] {
+    for (const Shape3& s : kShapes) {
+      // A scale that saturates some outputs and rounds the rest.
+      check(s, true, true, Activation::relu, 0.05f, 2);
+      check(s, false, true, Activation::none, 0.02f, 1);
+    }
+  });
 }
 
 // The caller's mc and nc apply; kc is the one B was packed for, whatever is asked.
 TEST_P(CpuQuantizedLayer, BlockingOtherThanKcApplies) {
-  const cpu::GemmBlocking small{24, 16, 64};
-  check({100, 70, 300}, true, true, Activation::relu, 0.0f, 2, small);
-  check({64, 96, 2100}, true, true, Activation::relu, 0.05f, 2, small);
+  for_each_int8_unit([&] {
+    const cpu::GemmBlocking small{24, 16, 64};
+    check({100, 70, 300}, true, true, Activation::relu, 0.0f, 2, small);
+    check({64, 96, 2100}, true, true, Activation::relu, 0.05f, 2, small);
+  });
 }
 
 TEST_P(CpuQuantizedLayer, EmptySumIsTheEpilogueOfZero) {
-  check({5, 19, 0}, true, true, Activation::relu, 0.0f, 1);
-  check({5, 19, 0}, true, true, Activation::none, 0.05f, 1);
+  for_each_int8_unit([&] {
+    check({5, 19, 0}, true, true, Activation::relu, 0.0f, 1);
+    check({5, 19, 0}, true, true, Activation::none, 0.05f, 1);
+  });
+}
+
+// Weights packed for AMX tiles run only on them, and the other way round.
+TEST_P(CpuQuantizedLayer, WeightsPackedForAnotherUnitAreRefused) {
+  if (isa() != cpu::Isa::avx512 || !cpu::has_amx_int8()) {
+    GTEST_SKIP() << "needs AMX-INT8 beside cpu." << cpu::isa_name(isa());
+  }
+  const auto w = ints<std::int8_t>(30 * 20, 2, -127, 127);
+  const auto x = ints<std::int8_t>(4 * 30, 1, -127, 127);
+  const float scale = 0.5f;
+  std::vector<float> y(4 * 20, 3.0f);
+  for (const bool packed_amx : {false, true}) {
+    const cpu::PackedIntegerB packed(w.data(), 20, 30, 20, isa(), packed_amx);
+    try {
+      cpu::quantized_linear(4, x.data(), 30, packed, {&scale}, y.data(), 20,
+                            {isa(), 1, !packed_amx});
+      ADD_FAILURE() << "no error";
+    } catch (const tandem::ArgumentError& e) {
+      const std::string want =
+          packed_amx ? "packed for cpu.amx, not cpu.avx512" : "packed for cpu.avx512, not cpu.amx";
+      EXPECT_NE(std::string(e.what()).find(want), std::string::npos) << e.what();
+    }
+    EXPECT_EQ(y, std::vector<float>(4 * 20, 3.0f));
+  }
 }
 
 TEST_P(CpuQuantizedLayer, WeightsPackedForAnotherPathAreRefused) {
@@ -226,8 +259,8 @@ TEST(QuantizedLinear, AllZeroChannelHasScaleOneAndGivesTheBias) {
 }
 
 // W as kept: one byte per int8 weight where the path multiplies bytes (avx512 with VNNI,
-// the reference), two where it packs int8 as int16 pairs (avx2, baseline); plus the
-// panels' padding and column sums, and the scales.
+// AMX tiles, the reference), two where it packs int8 as int16 pairs (avx2, baseline);
+// plus the panels' padding (K to a multiple of 64 on AMX) and column sums, and the scales.
 TEST(QuantizedLinear, WeightsAreStoredInTheirQuantizedBytes) {
   const Tensor w = normal({784, 256}, 2);
   const std::size_t weights = 784 * 256;
@@ -235,7 +268,8 @@ TEST(QuantizedLinear, WeightsAreStoredInTheirQuantizedBytes) {
     SCOPED_TRACE(impl);
     const QuantizedWeights q = QuantizedWeights::prepare(w, 8, ScaleGranularity::per_channel,
                                                          Options::using_implementation(impl));
-    const std::size_t per_weight = impl == "cpu.avx512" || impl == "reference" ? 1 : 2;
+    const std::size_t per_weight =
+        impl == "cpu.amx" || impl == "cpu.avx512" || impl == "reference" ? 1 : 2;
     EXPECT_GE(q.stored_bytes(), weights * per_weight + 256 * sizeof(float));
     EXPECT_LE(q.stored_bytes(), weights * per_weight * 17 / 16 + 256 * sizeof(float));
   }

@@ -82,7 +82,7 @@ inline int gemm_threads(Index m, Index n, Index k, double min_macs_per_thread, i
 // How one GEMM family sizes its blocks from the caches, as data (kernels/tables.h):
 // a B micro-panel (kc x NR) in l1_percent % of L1 (over 100: it streams from L2, and a
 // longer kc spreads the C tile's load and store over more k), the packed A block in
-// half of L2, the packed B panel in half of L3.
+// half of L2, the packed B panel in half of L3, or, with b_block_in_l2, in half of L2.
 struct BlockingRule {
   Index mr, nr;       // the path's microkernel tile
   Index bytes_per_k;  // packed bytes per k value and row or column: 4 (f32), 2 or 1
@@ -90,6 +90,9 @@ struct BlockingRule {
   Index kc_step;      // a derived kc is a multiple of this
   Index kc_min, kc_max;
   Index k_group;  // kc is a multiple of this (k values per packed lane)
+  // For a unit so fast that C's traffic matters (AMX): the B block small enough that the
+  // row panels run outer (blis_loops), C written a block of rows at a time.
+  bool b_block_in_l2 = false;
 };
 
 inline GemmBlocking derive_blocking(const BlockingRule& r) {
@@ -99,7 +102,8 @@ inline GemmBlocking derive_blocking(const BlockingRule& r) {
       caches.l1d_bytes * r.l1_percent / 100 / (r.nr * r.bytes_per_k) / r.kc_step * r.kc_step,
       r.kc_min, r.kc_max);
   b.mc = std::max<Index>(caches.l2_bytes / 2 / (b.kc * r.bytes_per_k) / r.mr * r.mr, r.mr);
-  b.nc = std::max<Index>(caches.l3_bytes / 2 / (b.kc * r.bytes_per_k) / r.nr * r.nr, r.nr);
+  const Index b_cache = r.b_block_in_l2 ? caches.l2_bytes : caches.l3_bytes;
+  b.nc = std::max<Index>(b_cache / 2 / (b.kc * r.bytes_per_k) / r.nr * r.nr, r.nr);
   return b;
 }
 
@@ -214,6 +218,8 @@ class PackingSpace {
 //       into space, or where they already are; returns where
 //   void micro(Index kc, const P* a, const P* b, Index row, Index col, Index rows,
 //              Index cols, Index pc, bool last_k): one MR x NR block of C
+//   optionally, thread_scope(): an object that holds what the microkernel's unit needs
+//       set up on each thread for its share of the call (AMX's tile configuration)
 template <typename P, typename Gemm>
 void blis_loops(const char* op, const Gemm& gemm, Index m, Index n, Index k,
                 const GemmBlocking& used, Index mr, Index nr, int threads) {
@@ -237,6 +243,13 @@ void blis_loops(const char* op, const Gemm& gemm, Index m, Index n, Index k,
   const auto run = [&](int t) {
     const Region region = region_of(t, grid, m, n, mr, nr);
     if (region.rows == 0 || region.cols == 0) return;
+    [[maybe_unused]] const auto scope = [&] {
+      if constexpr (requires { gemm.thread_scope(); }) {
+        return gemm.thread_scope();
+      } else {
+        return 0;
+      }
+    }();
     PackingSpace packing;
     unsigned char* space = packing.get(op, a_bytes + b_bytes);
     P* my_a = reinterpret_cast<P*>(space);

@@ -46,12 +46,30 @@ const IgemmKernels& kernels(const char* op, Isa isa) {
   return detail::select(op, isa, kIgemmByPath);
 }
 
-// Panel sizes in bytes for kc k values: 32-bit lanes of k_group k values each.
-Index a_panel_bytes(const IgemmKernels& kern, const IgemmOps& ops, Index kc) {
-  return Index{kern.mr} * 4 * ceil_div(kc, ops.k_group);
+// The int8 operations a call runs: the path's vector kernel, or AMX's where asked for.
+const IgemmOps& int8_ops(const char* op, const IgemmKernels& kern, const RunOptions& run) {
+  detail::set_last_int8_gemm_used_amx(false);
+  if (!run.amx) return kern.s8;
+  if (run.isa != Isa::avx512 || !has_amx_int8() || kern.s8_amx.microkernel == nullptr) {
+    throw DeviceError(std::string(op) + ": AMX int8 tiles (cpu.amx) need the avx512 path and " +
+                      (run.isa != Isa::avx512
+                           ? "this call asked for cpu." + std::string(isa_name(run.isa))
+                           : std::string("a CPU and OS with AMX-INT8")));
+  }
+  detail::set_last_int8_gemm_used_amx(true);
+  return kern.s8_amx;
 }
-Index b_panel_bytes(const IgemmKernels& kern, const IgemmOps& ops, Index kc) {
-  return Index{kern.nr} * 4 * (ceil_div(kc, ops.k_group) + (ops.b_offsets ? 1 : 0));
+
+// Panel sizes in bytes for kc k values: 32-bit lanes of k_group k values each, kc
+// padded to a multiple of k_step.
+Index lanes_per_line(const IgemmOps& ops, Index kc) {
+  return ceil_div(kc, ops.k_step) * (ops.k_step / ops.k_group);
+}
+Index a_panel_bytes(const IgemmOps& ops, Index kc) {
+  return Index{ops.mr} * 4 * lanes_per_line(ops, kc);
+}
+Index b_panel_bytes(const IgemmOps& ops, Index kc) {
+  return Index{ops.nr} * 4 * (lanes_per_line(ops, kc) + (ops.b_offsets ? 1 : 0));
 }
 
 struct Problem {
@@ -86,50 +104,63 @@ constexpr Index kWideKc = 256;
 // B micro-panel that fills L1 and kc up to 2048: kc 1024 for int8 and 512 for int16
 // with a 32 KiB L1 (measured on Zen 4 at 2048^3, one thread: int8 380 GOP/s at kc 1024
 // against 357 at 512 and 309 at 256; int16 193 at 512 against 177 at 256).
-detail::BlockingRule blocking_rule(const IgemmKernels& kern, const IgemmOps& ops) {
-  return {kern.mr,
-          kern.nr,
+detail::BlockingRule blocking_rule(const IgemmOps& ops) {
+  return {ops.mr,
+          ops.nr,
           /*bytes_per_k=*/4 / ops.k_group,
           /*l1_percent=*/100,
           /*kc_step=*/16,
           /*kc_min=*/64,
           /*kc_max=*/2048,
-          /*k_group=*/ops.k_group};
+          /*k_group=*/ops.k_step,
+          /*b_block_in_l2=*/ops.b_block_in_l2};
 }
 
 // Where k block `pc` of a packed B starts: every block before the last is kc long.
-Index packed_block_offset(const IgemmKernels& kern, const IgemmOps& ops, Index n, Index kc,
-                          Index pc) {
-  return pc / kc * ceil_div(n, kern.nr) * b_panel_bytes(kern, ops, kc);
+Index packed_block_offset(const IgemmOps& ops, Index n, Index kc, Index pc) {
+  return pc / kc * ceil_div(n, ops.nr) * b_panel_bytes(ops, kc);
 }
 
 // The integer GEMM as the shared loops see it (gemm_driver.h): byte panels of 32-bit
 // lanes; the microkernel adds earlier k blocks' sums from C and, in the last k block
 // of a quantized product, finishes them (IgemmStore).
 struct IgemmView {
-  const IgemmKernels& kern;
   const IgemmOps& ops;
   const Problem& p;
 
-  Index a_panel(Index kc) const { return a_panel_bytes(kern, ops, kc); }
-  Index b_panel(Index kc) const { return b_panel_bytes(kern, ops, kc); }
+  // The unit's per-thread state (AMX tiles), set up for a thread's share of the call.
+  struct ThreadScope {
+    const IgemmOps& ops;
+    explicit ThreadScope(const IgemmOps& o) : ops(o) {
+      if (ops.begin_thread != nullptr) ops.begin_thread();
+    }
+    ~ThreadScope() {
+      if (ops.end_thread != nullptr) ops.end_thread();
+    }
+    ThreadScope(const ThreadScope&) = delete;
+    ThreadScope& operator=(const ThreadScope&) = delete;
+  };
+  ThreadScope thread_scope() const { return ThreadScope(ops); }
+
+  Index a_panel(Index kc) const { return a_panel_bytes(ops, kc); }
+  Index b_panel(Index kc) const { return b_panel_bytes(ops, kc); }
   void pack_a(Index ic, Index pc, Index rows, Index kc, Byte* dst) const {
     const Index eb = p.element_bytes, units = a_panel(kc);
-    for (Index ir = 0; ir < rows; ir += kern.mr) {
-      ops.pack_a(p.a + ((ic + ir) * p.lda + pc) * eb, p.lda, std::min<Index>(kern.mr, rows - ir),
-                 kc, dst + ir / kern.mr * units);
+    for (Index ir = 0; ir < rows; ir += ops.mr) {
+      ops.pack_a(p.a + ((ic + ir) * p.lda + pc) * eb, p.lda, std::min<Index>(ops.mr, rows - ir), kc,
+                 dst + ir / ops.mr * units);
     }
   }
   bool packs_b() const { return p.packed_b == nullptr; }
   const Byte* pack_b(Index pc, Index col, Index kc, Index cols, Byte* dst) const {
     const Index units = b_panel(kc);
     if (p.packed_b != nullptr) {
-      return p.packed_b->data() + packed_block_offset(kern, ops, p.n, p.packed_b->kc(), pc) +
-             col / kern.nr * units;
+      return p.packed_b->data() + packed_block_offset(ops, p.n, p.packed_b->kc(), pc) +
+             col / ops.nr * units;
     }
-    for (Index j = 0; j < cols; j += kern.nr) {
+    for (Index j = 0; j < cols; j += ops.nr) {
       ops.pack_b(p.b + (pc * p.ldb + col + j) * p.element_bytes, p.ldb, kc,
-                 std::min<Index>(kern.nr, cols - j), dst + j / kern.nr * units);
+                 std::min<Index>(ops.nr, cols - j), dst + j / ops.nr * units);
     }
     return dst;
   }
@@ -169,8 +200,8 @@ void finish_zero_sums(const Problem& p) {
   }
 }
 
-void run_gemm(const char* op, const IgemmKernels& kern, const IgemmOps& ops, const Problem& p,
-              int requested_threads, const GemmBlocking& blocking) {
+void run_gemm(const char* op, const IgemmOps& ops, const Problem& p, int requested_threads,
+              const GemmBlocking& blocking) {
   const Index m = p.m, n = p.n, k = p.k;
   if (m <= 0 || n <= 0) return;
   if (k <= 0) {  // every sum is 0
@@ -185,9 +216,9 @@ void run_gemm(const char* op, const IgemmKernels& kern, const IgemmOps& ops, con
   }
   const int threads =
       detail::gemm_threads(m, n, k, tuning::kIgemmMinMacsPerThread, requested_threads);
-  GemmBlocking used = detail::blocking_used(blocking_rule(kern, ops), m, n, k, threads, blocking);
+  GemmBlocking used = detail::blocking_used(blocking_rule(ops), m, n, k, threads, blocking);
   if (p.packed_b != nullptr) used.kc = p.packed_b->kc();
-  detail::blis_loops<Byte>(op, IgemmView{kern, ops, p}, m, n, k, used, kern.mr, kern.nr, threads);
+  detail::blis_loops<Byte>(op, IgemmView{ops, p}, m, n, k, used, ops.mr, ops.nr, threads);
 }
 
 template <typename T>
@@ -241,9 +272,9 @@ void quantize_into(const QuantizeKernels& qk, const float* x, Index n, float sca
 }
 
 template <typename Q>
-void quantized_matmul_as(const char* op, const IgemmKernels& kern, const IgemmOps& ops,
-                         const QuantizeKernels& qk, const float* a, const float* b, float* c,
-                         Index m, Index n, Index k, float scale_a, float scale_b, int threads) {
+void quantized_matmul_as(const char* op, const IgemmOps& ops, const QuantizeKernels& qk,
+                         const float* a, const float* b, float* c, Index m, Index n, Index k,
+                         float scale_a, float scale_b, int threads) {
   const auto qa = std::make_unique_for_overwrite<Q[]>(static_cast<std::size_t>(m * k));
   const auto qb = std::make_unique_for_overwrite<Q[]>(static_cast<std::size_t>(k * n));
   quantize_into(qk, a, m * k, scale_a, qa.get(), threads);
@@ -255,7 +286,7 @@ void quantized_matmul_as(const char* op, const IgemmKernels& kern, const IgemmOp
   p.finish.scales = &scale;
   p.finish.ldo = n;
   p.out = reinterpret_cast<Byte*>(c);  // the sums are finished where they were kept
-  run_gemm(op, kern, ops, p, threads, {});
+  run_gemm(op, ops, p, threads, {});
 }
 
 }  // namespace
@@ -273,7 +304,7 @@ void quantized_matmul_wide(const QuantizeKernels& qk, const float* a, const floa
   quantize_into(qk, a, m * k, scale_a, qa.get(), run.threads);
   quantize_into(qk, b, k * n, scale_b, qb.get(), run.threads);
   const float scale = scale_a * scale_b;
-  const PackedIntegerB packed(qb.get(), n, k, n, run.isa);
+  const PackedIntegerB packed(qb.get(), n, k, n, run.isa, run.amx);
   quantized_linear(m, qa.get(), k, packed,
                    QuantizedEpilogue{&scale, false, nullptr, Activation::none}, c, n, run);
 }
@@ -290,8 +321,8 @@ void gemm_s8s8s32(Index m, Index n, Index k, const std::int8_t* a, Index lda, co
                   const GemmBlocking& blocking) {
   const char* op = "gemm_s8s8s32";
   const IgemmKernels& kern = kernels(op, run.isa);
-  run_gemm(op, kern, kern.s8, integer_problem(m, n, k, a, lda, b, ldb, c, ldc), run.threads,
-           blocking);
+  run_gemm(op, int8_ops(op, kern, run), integer_problem(m, n, k, a, lda, b, ldb, c, ldc),
+           run.threads, blocking);
 }
 
 void gemm_s16s16s32(Index m, Index n, Index k, const std::int16_t* a, Index lda,
@@ -299,8 +330,7 @@ void gemm_s16s16s32(Index m, Index n, Index k, const std::int16_t* a, Index lda,
                     const RunOptions& run, const GemmBlocking& blocking) {
   const char* op = "gemm_s16s16s32";
   const IgemmKernels& kern = kernels(op, run.isa);
-  run_gemm(op, kern, kern.s16, integer_problem(m, n, k, a, lda, b, ldb, c, ldc), run.threads,
-           blocking);
+  run_gemm(op, kern.s16, integer_problem(m, n, k, a, lda, b, ldb, c, ldc), run.threads, blocking);
 }
 
 void quantized_matmul(const float* a, const float* b, float* c, Index m, Index n, Index k, int bits,
@@ -315,8 +345,8 @@ void quantized_matmul(const float* a, const float* b, float* c, Index m, Index n
   (void)quant::dequantization_scale(op, scale_a, scale_b);
   if (m <= 0 || n <= 0) return;
   if (bits == 8) {
-    quantized_matmul_as<std::int8_t>(op, kern, kern.s8, qk, a, b, c, m, n, k, scale_a, scale_b,
-                                     run.threads);
+    quantized_matmul_as<std::int8_t>(op, int8_ops(op, kern, run), qk, a, b, c, m, n, k, scale_a,
+                                     scale_b, run.threads);
   } else {
     quantized_matmul_wide(qk, a, b, c, m, n, k, scale_a, scale_b, run);
   }
@@ -328,39 +358,39 @@ template <typename T>
 void PackedIntegerB::pack(const T* b, Index ldb) {
   const char* op = "PackedIntegerB";
   const IgemmKernels& kern = kernels(op, isa_);
-  const IgemmOps& ops = sizeof(T) == 1 ? kern.s8 : kern.s16;
+  const IgemmOps& ops = sizeof(T) == 1 ? int8_ops(op, kern, RunOptions{isa_, 0, amx_}) : kern.s16;
   // The k block every product with these weights runs (it depends on K alone); 16-bit
   // weights take the wide product's short blocks (kWideKc).
   GemmBlocking given;
   if (sizeof(T) == 2) given.kc = kWideKc;
-  kc_ = k_ > 0 ? detail::blocking_used(blocking_rule(kern, ops), 1, std::max<Index>(n_, 1), k_, 1,
-                                       given)
-                     .kc
-               : 1;
-  const Index panels = ceil_div(n_, kern.nr);
+  kc_ = k_ > 0
+            ? detail::blocking_used(blocking_rule(ops), 1, std::max<Index>(n_, 1), k_, 1, given).kc
+            : 1;
+  const Index panels = ceil_div(n_, ops.nr);
   Index total = 0;
   for (Index pc = 0; pc < k_; pc += kc_) {
-    total += panels * b_panel_bytes(kern, ops, std::min(kc_, k_ - pc));
+    total += panels * b_panel_bytes(ops, std::min(kc_, k_ - pc));
   }
   auto storage = detail::allocate_packing<Byte>(op, total);
   for (Index pc = 0; pc < k_; pc += kc_) {
-    const Index kc_now = std::min(kc_, k_ - pc), units = b_panel_bytes(kern, ops, kc_now);
-    Byte* block = storage.get() + packed_block_offset(kern, ops, n_, kc_, pc);
+    const Index kc_now = std::min(kc_, k_ - pc), units = b_panel_bytes(ops, kc_now);
+    Byte* block = storage.get() + packed_block_offset(ops, n_, kc_, pc);
     for (Index j = 0; j < panels; ++j) {
-      ops.pack_b(b + pc * ldb + j * kern.nr, ldb, kc_now,
-                 std::min<Index>(kern.nr, n_ - j * kern.nr), block + j * units);
+      ops.pack_b(b + pc * ldb + j * ops.nr, ldb, kc_now, std::min<Index>(ops.nr, n_ - j * ops.nr),
+                 block + j * units);
     }
   }
   bytes_ = static_cast<std::size_t>(total);
   data_ = std::shared_ptr<const Byte[]>(storage.release(), detail::FreeDeleter{});
 }
 
-PackedIntegerB::PackedIntegerB(const std::int8_t* b, Index ldb, Index k, Index n, Isa isa)
-    : isa_(isa), bits_(8), k_(k), n_(n), kc_(1) {
+PackedIntegerB::PackedIntegerB(const std::int8_t* b, Index ldb, Index k, Index n, Isa isa, bool amx)
+    : isa_(isa), amx_(amx), bits_(8), k_(k), n_(n), kc_(1) {
   pack(b, ldb);
 }
-PackedIntegerB::PackedIntegerB(const std::int16_t* b, Index ldb, Index k, Index n, Isa isa)
-    : isa_(isa), bits_(16), k_(k), n_(n), kc_(1) {
+PackedIntegerB::PackedIntegerB(const std::int16_t* b, Index ldb, Index k, Index n, Isa isa,
+                               bool amx)
+    : isa_(isa), amx_(amx), bits_(16), k_(k), n_(n), kc_(1) {
   pack(b, ldb);
 }
 
@@ -371,13 +401,13 @@ namespace {
 // blocks of kWideKc, whose int32 sums cannot overflow, added into int64 sums: hi's
 // times 256 first, then lo's, whose last block finishes the layer. Twice the 16-bit
 // GEMM's work: the price of exact 16-bit products at any K.
-void run_wide(const IgemmKernels& kern, const IgemmOps& ops, const Problem& layer, int threads,
+void run_wide(const IgemmOps& ops, const Problem& layer, int threads,
               const GemmBlocking& blocking) {
   const char* op = "quantized_linear";
   const Index m = layer.m, n = layer.n, k = layer.k;
   if (m <= 0 || n <= 0) return;
   if (k <= 0) {
-    run_gemm(op, kern, ops, layer, threads, blocking);  // finishes the zero sums
+    run_gemm(op, ops, layer, threads, blocking);  // finishes the zero sums
     return;
   }
   auto halves = detail::allocate_packing<std::int16_t>(op, 2 * m * k);
@@ -399,13 +429,13 @@ void run_wide(const IgemmKernels& kern, const IgemmOps& ops, const Problem& laye
   high.wide = true;
   high.shift = 8;
   high.finishes = false;
-  run_gemm(op, kern, ops, high, threads, blocking);
+  run_gemm(op, ops, high, threads, blocking);
   Problem low = high;
   low.a = reinterpret_cast<const Byte*>(lo);
   low.shift = 0;
   low.accumulate_all = true;
   low.finishes = true;
-  run_gemm(op, kern, ops, low, threads, blocking);
+  run_gemm(op, ops, low, threads, blocking);
 }
 
 // y = epilogue(A * B) into float (out_bytes 4) or requantized int8 (out_bytes 1).
@@ -413,13 +443,15 @@ void run_quantized_linear(Index m, const void* a, Index lda, const PackedInteger
                           const QuantizedEpilogue& e, bool requantize, float out_scale, Byte* y,
                           Index ldy, const RunOptions& run, const GemmBlocking& blocking) {
   const char* op = "quantized_linear";
-  if (run.isa != b.isa()) {
-    throw ArgumentError(std::string(op) + ": the weights were packed for cpu." +
-                        std::string(isa_name(b.isa())) + ", not cpu." +
-                        std::string(isa_name(run.isa)));
+  if (run.isa != b.isa() || run.amx != b.amx()) {
+    const auto path = [](Isa isa, bool amx) {
+      return amx ? std::string("cpu.amx") : "cpu." + std::string(isa_name(isa));
+    };
+    throw ArgumentError(std::string(op) + ": the weights were packed for " +
+                        path(b.isa(), b.amx()) + ", not " + path(run.isa, run.amx));
   }
   const IgemmKernels& kern = kernels(op, b.isa());
-  const IgemmOps& ops = b.bits() == 8 ? kern.s8 : kern.s16;
+  const IgemmOps& ops = b.bits() == 8 ? int8_ops(op, kern, run) : kern.s16;
   const Index n = b.n(), k = b.k();
   Problem p{};
   p.m = m;
@@ -440,7 +472,7 @@ void run_quantized_linear(Index m, const void* a, Index lda, const PackedInteger
   p.out = y;
   p.out_bytes = requantize ? 1 : 4;
   if (b.bits() == 16) {
-    run_wide(kern, ops, p, run.threads, blocking);
+    run_wide(ops, p, run.threads, blocking);
     return;
   }
   // The int32 sums between k blocks: in a float y's own storage (the same size), in a
@@ -454,7 +486,7 @@ void run_quantized_linear(Index m, const void* a, Index lda, const PackedInteger
     p.c = y;  // never read as sums within a single k block
     p.ldc = ldy;
   }
-  run_gemm(op, kern, ops, p, run.threads, blocking);
+  run_gemm(op, ops, p, run.threads, blocking);
 }
 
 }  // namespace

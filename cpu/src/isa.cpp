@@ -1,3 +1,7 @@
+#include <cpuid.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
 #include <algorithm>
 #include <array>
 #include <atomic>
@@ -43,6 +47,7 @@ Isa cap_locked(IsaState& s) {
 }
 
 thread_local std::optional<Isa> t_last_isa;
+thread_local bool t_last_int8_amx = false;
 
 }  // namespace
 
@@ -84,6 +89,29 @@ bool isa_supported(Isa isa) {
 
 bool has_avx512_vnni() { return isa_supported(Isa::avx512) && cpu_info().avx512vnni; }
 
+bool has_amx_int8() {
+  static const bool usable = [] {
+    if (!has_avx512_vnni()) return false;
+#if defined(__x86_64__) && defined(__linux__)
+    // cpuinfo does not report AMX: CPUID leaf 7 EDX bits 24 (AMX-TILE), 25 (AMX-INT8).
+    unsigned eax = 0, ebx = 0, ecx = 0, edx = 0;
+    if (__get_cpuid_count(7, 0, &eax, &ebx, &ecx, &edx) == 0) return false;
+    if (((edx >> 24) & 1u) == 0 || ((edx >> 25) & 1u) == 0) return false;
+    // XCR0 bits 17 and 18: the OS saves and restores the tile configuration and data.
+    unsigned xcr0_low = 0, xcr0_high = 0;
+    __asm__ volatile("xgetbv" : "=a"(xcr0_low), "=d"(xcr0_high) : "c"(0));
+    if (((xcr0_low >> 17) & 3u) != 3u) return false;
+    // The 8 KiB of tile data per thread is granted per process on request.
+    constexpr long kRequestPermission = 0x1023;  // ARCH_REQ_XCOMP_PERM
+    constexpr long kTileData = 18;               // XFEATURE_XTILEDATA
+    return syscall(SYS_arch_prctl, kRequestPermission, kTileData) == 0;
+#else
+    return false;
+#endif
+  }();
+  return usable;
+}
+
 Isa max_isa() {
   IsaState& s = state();
   const std::lock_guard lock(s.mutex);
@@ -123,5 +151,9 @@ Isa best_isa() {
 std::optional<Isa> last_isa() { return t_last_isa; }
 
 void detail::set_last_isa(Isa isa) { t_last_isa = isa; }
+
+bool last_int8_gemm_used_amx() { return t_last_int8_amx; }
+
+void detail::set_last_int8_gemm_used_amx(bool amx) { t_last_int8_amx = amx; }
 
 }  // namespace tandem::cpu

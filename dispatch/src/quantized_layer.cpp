@@ -210,8 +210,12 @@ QuantizedWeights QuantizedWeights::prepare(const Tensor& w, int bits, ScaleGranu
   } catch (const ArgumentError& e) {  // NaN or Inf in W, worded by the quantizer
     throw ArgumentError(std::string(op) + ": W " + w.shape().str() + ": " + e.what());
   }
-  if (packed && bits == 8) d->packed.emplace(d->values_i8.data(), d->n, d->k, d->n, impl.isa);
-  if (packed && bits == 16) d->packed.emplace(d->values_i16.data(), d->n, d->k, d->n, impl.isa);
+  if (packed && bits == 8) {
+    d->packed.emplace(d->values_i8.data(), d->n, d->k, d->n, impl.isa, impl.amx);
+  }
+  if (packed && bits == 16) {
+    d->packed.emplace(d->values_i16.data(), d->n, d->k, d->n, impl.isa, impl.amx);
+  }
   if (packed) {  // the packed panels are all the layer reads
     d->values_i8 = {};
     d->values_i16 = {};

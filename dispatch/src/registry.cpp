@@ -148,6 +148,8 @@ struct Row {
   const char* summary;
   Adapter adapter;
   bool needs_vnni = false;  // its avx512 path needs AVX-512 VNNI
+  // Also "cpu.amx", first: the avx512 path with its int8 GEMMs on AMX tiles.
+  bool amx = false;
 };
 
 constexpr const char* kSgemmCpu = "packed SGEMM, register microkernel";
@@ -277,7 +279,7 @@ constexpr Row kRows[] = {
   {Op::quantized_matmul, Paths::cpu_isas, nullptr, "integer GEMM, dequantizing store",
    [](Call& c, const Context& w) {
      cpu::quantized_matmul(x_of(c), y_of(c), out_of(c), c.m, c.n, c.k, c.bits, w.run);
-   }, /*needs_vnni=*/true},
+   }, /*needs_vnni=*/true, /*amx=*/true},
   {Op::quantized_matmul, Paths::reference, "reference", "quantize, int32 GEMM, dequantize",
    [](Call& c, const Context&) {
      ref::quantized_matmul(x_of(c), y_of(c), out_of(c), c.m, c.n, c.k, c.bits);
@@ -325,7 +327,7 @@ constexpr Row kRows[] = {
   // reference); QuantizedWeights::prepare picks the row, the call runs it.
   {Op::quantized_linear, Paths::cpu_isas, nullptr,
    "weights packed once, integer GEMM, scales, bias, relu, requantize in its store",
-   cpu_quantized_linear, /*needs_vnni=*/true},
+   cpu_quantized_linear, /*needs_vnni=*/true, /*amx=*/true},
   {Op::quantized_linear, Paths::reference, "reference", "int64 sums, then the epilogue",
    reference_quantized_linear},
 
@@ -351,6 +353,13 @@ std::vector<KernelEntry> build_table() {
     };
     switch (row.paths) {
       case Paths::cpu_isas:
+        if (row.amx) {
+          KernelEntry& e = add(DeviceKind::cpu, Backend::cpu, "cpu.amx");
+          e.summary += "; int8 products on AMX tiles (int16 on AVX-512 VNNI)";
+          e.isa = cpu::Isa::avx512;
+          e.needs_vnni = true;
+          e.amx = true;
+        }
         for (const cpu::Isa isa : cpu::all_isas()) {
           KernelEntry& e =
               add(DeviceKind::cpu, Backend::cpu, "cpu." + std::string(cpu::isa_name(isa)));
@@ -410,7 +419,7 @@ bool KernelEntry::available() const {
     case Backend::cpu:
       // best_isa(): the best supported path under the cap, fixed at first use.
       return isa <= cpu::best_isa() && cpu::isa_supported(isa) &&
-             (!needs_vnni || cpu::has_avx512_vnni());
+             (!needs_vnni || cpu::has_avx512_vnni()) && (!amx || cpu::has_amx_int8());
     case Backend::cuda:
       return cuda::device_count() > 0;
   }
@@ -429,12 +438,13 @@ std::string KernelEntry::unavailable_reason() const {
     return path + " is above the cap " + std::string(cpu::isa_name(cpu::max_isa())) +
            " (TANDEM_MAX_CPU_ISA)";
   }
-  return "this CPU has no AVX-512 VNNI";
+  if (needs_vnni && !cpu::has_avx512_vnni()) return "this CPU has no AVX-512 VNNI";
+  return "this CPU (or its OS) offers no AMX-INT8 tiles";
 }
 
 void KernelEntry::run(Call& call) const {
   if (backend != Backend::cuda) {
-    adapter(call, Context{cpu::RunOptions{isa, call.threads}});
+    adapter(call, Context{cpu::RunOptions{isa, call.threads, amx}});
     return;
   }
   const cuda::Stream& stream = thread_stream(call.cuda_device);

@@ -38,6 +38,7 @@ struct KernelEntry {
   Adapter adapter = nullptr;
   cpu::Isa isa = cpu::Isa::baseline;  // Backend::cpu: the path
   bool needs_vnni = false;            // Backend::cpu: the int8 avx512 path
+  bool amx = false;                   // Backend::cpu: int8 on AMX tiles ("cpu.amx")
 
   // Whether it can run in this process at all (path supported and under the cap; a
   // GPU present): cheap, asked on every call.

@@ -49,13 +49,15 @@ constexpr int64_t kPrefetchGroups = 8;  // the packed panels, this many k groups
 // The tile's store: the sums (plus C's with accumulate) written back to C as int32, or,
 // in the last k block of a quantized product (IgemmStore::finish), scaled, biased,
 // activated, and written as float or requantized int8 to store.out.
-inline void store_tile(const I32 (&acc)[kMR][kNV], void* c, int64_t ldc, int64_t mr, int64_t nr,
+// MR x NV is the tile's shape; sum_at(i, v) gives its sums, row i, vector v.
+template <int MR, int NV, typename SumAt>
+inline void store_tile(SumAt sum_at, void* c, int64_t ldc, int64_t mr, int64_t nr,
                        const IgemmStore& store) {
   using simd::F32;
   // The per-column factors of a finishing store, loaded once per tile (zero otherwise).
-  F32 scale[kNV], bias[kNV];
+  F32 scale[static_cast<std::size_t>(NV)], bias[static_cast<std::size_t>(NV)];
 #pragma GCC unroll 4
-  for (int v = 0; v < kNV; ++v) {
+  for (int v = 0; v < NV; ++v) {
     const int64_t have = store.finish ? nr - v * kLanes : 0;
     const int64_t width = have >= kLanes ? kLanes : (have > 0 ? have : 0);
     const auto lanes = [&](const float* p) {
@@ -71,17 +73,17 @@ inline void store_tile(const I32 (&acc)[kMR][kNV], void* c, int64_t ldc, int64_t
   const bool relu = store.activation == tandem::Activation::relu;
   const F32 inverse = simd::set1(store.inverse_out_scale);
   const F32 lo = simd::set1(-128.0f), hi = simd::set1(127.0f);
-#pragma GCC unroll 16
-  for (int i = 0; i < kMR; ++i) {
+#pragma GCC unroll 32
+  for (int i = 0; i < MR; ++i) {
     if (i >= mr) break;
     int32_t* row = static_cast<int32_t*>(c) + i * ldc;
 #pragma GCC unroll 4
-    for (int v = 0; v < kNV; ++v) {
+    for (int v = 0; v < NV; ++v) {
       const int64_t col = v * kLanes;
       if (col >= nr) break;
       const int64_t width = nr - col < kLanes ? nr - col : kLanes;
       const bool full = width == kLanes;
-      I32 sum = acc[i][v];
+      I32 sum = sum_at(i, v);
       if (store.accumulate) {
         sum = simd::add(
             sum, full ? simd::load_i32(row + col) : simd::load_i32_partial(row + col, width));
@@ -196,7 +198,7 @@ void microkernel(int64_t kc, const void* a, const void* b, void* c, int64_t ldc,
     wide_tile(acc, c, ldc, mr, nr, store);
     return;
   }
-  store_tile(acc, c, ldc, mr, nr, store);
+  store_tile<kMR, kNV>([&](int i, int v) { return acc[i][v]; }, c, ldc, mr, nr, store);
 }
 
 // ---- Packing (plain loops: O(mk + kn) against the microkernel's O(mnk)) ----------------
@@ -297,14 +299,16 @@ void pack_a_u8(const void* src, int64_t lda, int64_t rows, int64_t kc, void* dst
   }
 }
 
-// Quads of k values of B as signed bytes, then NR int32 lanes of -128 * colsum(B). Four
-// rows of 32 columns are interleaved into quads with byte and word unpacks; the column
-// sums come from the same quads with vpdpbusd against ones.
+// Quads of k values of B as signed bytes (kc padded with zero rows to a multiple of
+// kStep), then, with kOffsets, NR int32 lanes of -128 * colsum(B). Four rows of 32
+// columns are interleaved into quads with byte and word unpacks; the column sums come
+// from the same quads with vpdpbusd against ones.
+template <int kStep, bool kOffsets>
 void pack_b_quads(const void* src, int64_t ldb, int64_t kc, int64_t cols, void* dst) {
   static_assert(kNR == 32, "a B panel row is one 256-bit vector");
   const int8_t* b = static_cast<const int8_t*>(src);
   int8_t* d = static_cast<int8_t*>(dst);
-  const int64_t groups = (kc + 3) / 4;
+  const int64_t groups = (kc + kStep - 1) / kStep * (kStep / 4);
   const __mmask32 mask = cols >= 32 ? ~__mmask32{0} : (__mmask32{1} << cols) - 1;
   const __m256i ones = _mm256_set1_epi8(1);
   __m256i colsum[4] = {_mm256_setzero_si256(), _mm256_setzero_si256(), _mm256_setzero_si256(),
@@ -332,6 +336,7 @@ void pack_b_quads(const void* src, int64_t ldb, int64_t kc, int64_t cols, void* 
       colsum[v] = _mm256_dpbusd_epi32(colsum[v], ones, out[v]);
     }
   }
+  if (!kOffsets) return;
   // |colsum| <= 128 * kc: the product fits int32 for any kc below 2^17; vector integer
   // arithmetic wraps all the same, as the microkernel's sums do.
   for (int v = 0; v < 4; ++v) {
@@ -344,19 +349,155 @@ void pack_b_quads(const void* src, int64_t ldb, int64_t kc, int64_t cols, void* 
 struct DotU8S8 {
   static I32 apply(I32 acc, I32 a, I32 b) { return simd::dot_u8s8(acc, a, b); }
 };
-constexpr IgemmOps kS8{4, true, pack_a_u8, pack_b_quads, microkernel<DotU8S8, 4, true>};
+constexpr IgemmOps kS8{.mr = kMR,
+                       .nr = kNR,
+                       .k_group = 4,
+                       .k_step = 4,
+                       .b_offsets = true,
+                       .pack_a = pack_a_u8,
+                       .pack_b = pack_b_quads<4, true>,
+                       .microkernel = microkernel<DotU8S8, 4, true>};
 #else
-constexpr IgemmOps kS8{2, false, pack_a_pairs<int8_t>, pack_b_pairs<int8_t>,
-                       microkernel<DotS16, 2, false>};
+constexpr IgemmOps kS8{.mr = kMR,
+                       .nr = kNR,
+                       .k_group = 2,
+                       .k_step = 2,
+                       .pack_a = pack_a_pairs<int8_t>,
+                       .pack_b = pack_b_pairs<int8_t>,
+                       .microkernel = microkernel<DotS16, 2, false>};
+#endif
+
+#if defined(__AMX_INT8__)
+// ---- int8 on AMX tiles (avx512 path, AMX-TILE and AMX-INT8) ---------------------------
+// A 32 x 32 block of C in four 16 x 16 int32 tiles (0-3), two A tiles of 16 rows x 64 k
+// values (4, 5) and two B tiles of 16 k quads x 16 columns (6, 7): each tdpbssd
+// multiplies signed bytes by signed bytes, 16 x 16 x 64, wrapping int32 sums as the
+// vector kernels' do. The panels, per 64 k values (a tile step, zero-padded):
+//   A: 32 rows of 64 bytes (2 KiB), the tiles at 0 and 1 KiB, 64 bytes per row;
+//   B: 16 quads of the vector path's layout (quad g, column j at 4 * (32 g + j)), the
+//      tiles at 0 and 64 bytes, 128 bytes per row: B is packed as the VNNI path packs
+//      it, padded to 64 k values, without the column sums (no unsigned A here).
+namespace amx {
+
+constexpr int kRows = 32, kCols = 32, kStep = 64;
+constexpr int64_t kTileStep = int64_t{kRows} * kStep;  // bytes of one panel step (A or B)
+
+struct alignas(64) TileConfig {
+  uint8_t palette = 1;
+  uint8_t start_row = 0;
+  uint8_t reserved[14] = {};
+  uint16_t bytes_per_row[16] = {};
+  uint8_t rows[16] = {};
+};
+
+constexpr TileConfig make_config() {
+  TileConfig config;
+  for (int t = 0; t < 8; ++t) {  // every tile used is 16 rows of 64 bytes
+    config.bytes_per_row[t] = 64;
+    config.rows[t] = 16;
+  }
+  return config;
+}
+constexpr TileConfig kConfig = make_config();
+
+void begin_thread() { _tile_loadconfig(&kConfig); }
+void end_thread() { _tile_release(); }
+
+void pack_a(const void* src, int64_t lda, int64_t rows, int64_t kc, void* dst) {
+  const int8_t* a = static_cast<const int8_t*>(src);
+  uint8_t* d = static_cast<uint8_t*>(dst);
+  for (int64_t p = 0; p < kc; p += kStep) {
+    const int64_t bytes = kc - p < kStep ? kc - p : kStep;
+    const __mmask64 mask = bytes == 64 ? ~__mmask64{0} : (__mmask64{1} << bytes) - 1;
+    for (int64_t i = 0; i < kRows; ++i) {
+      const __m512i row =
+          i < rows ? _mm512_maskz_loadu_epi8(mask, a + i * lda + p) : _mm512_setzero_si512();
+      _mm512_storeu_si512(d + p / kStep * kTileStep + i * kStep, row);
+    }
+  }
+}
+
+// The four tiles of C, stored where store_tile can finish them, or, for a full block
+// whose int32 sums are all the store writes, loaded from and stored to C directly.
+void microkernel(int64_t kc, const void* a, const void* b, void* c, int64_t ldc, int64_t mr,
+                 int64_t nr, const IgemmStore& store) {
+  const uint8_t* ap = static_cast<const uint8_t*>(a);
+  const uint8_t* bp = static_cast<const uint8_t*>(b);
+  const int64_t steps = (kc + kStep - 1) / kStep;
+  const bool full = mr == kRows && nr == kCols;
+  int32_t* const out = static_cast<int32_t*>(c);
+  const int64_t out_stride = ldc * 4;
+  // Earlier k blocks' sums of a full block start the tiles; a partial block's are added
+  // by store_tile, which reads only the block's own rows and columns.
+  IgemmStore rest = store;
+  if (store.accumulate && full) {
+    _tile_loadd(0, out, out_stride);
+    _tile_loadd(1, out + 16, out_stride);
+    _tile_loadd(2, out + 16 * ldc, out_stride);
+    _tile_loadd(3, out + 16 * ldc + 16, out_stride);
+    rest.accumulate = false;
+  } else {
+    _tile_zero(0);
+    _tile_zero(1);
+    _tile_zero(2);
+    _tile_zero(3);
+  }
+  for (int64_t s = 0; s < steps; ++s) {
+    const uint8_t* as = ap + s * kTileStep;
+    const uint8_t* bs = bp + s * kTileStep;
+    _tile_loadd(4, as, kStep);
+    _tile_loadd(6, bs, 4 * kCols);
+    _tile_dpbssd(0, 4, 6);
+    _tile_loadd(7, bs + 64, 4 * kCols);
+    _tile_dpbssd(1, 4, 7);
+    _tile_loadd(5, as + 16 * kStep, kStep);
+    _tile_dpbssd(2, 5, 6);
+    _tile_dpbssd(3, 5, 7);
+  }
+  if (!store.finish && full) {
+    _tile_stored(0, out, out_stride);
+    _tile_stored(1, out + 16, out_stride);
+    _tile_stored(2, out + 16 * ldc, out_stride);
+    _tile_stored(3, out + 16 * ldc + 16, out_stride);
+    return;
+  }
+  alignas(64) int32_t sums[kRows * kCols];
+  _tile_stored(0, sums, 4 * kCols);
+  _tile_stored(1, sums + 16, 4 * kCols);
+  _tile_stored(2, sums + 16 * kCols, 4 * kCols);
+  _tile_stored(3, sums + 16 * kCols + 16, 4 * kCols);
+  store_tile<kRows, kCols / kLanes>(
+      [&](int i, int v) { return simd::load_i32(sums + i * kCols + v * kLanes); }, c, ldc, mr, nr,
+      rest);
+}
+
+}  // namespace amx
+constexpr IgemmOps kS8Amx{.mr = amx::kRows,
+                          .nr = amx::kCols,
+                          .k_group = 4,
+                          .k_step = amx::kStep,
+                          .b_block_in_l2 = true,
+                          .pack_a = amx::pack_a,
+                          .pack_b = pack_b_quads<amx::kStep, false>,
+                          .microkernel = amx::microkernel,
+                          .begin_thread = amx::begin_thread,
+                          .end_thread = amx::end_thread};
+#else
+constexpr IgemmOps kS8Amx{};  // no AMX on this path
 #endif
 
 }  // namespace
 
 const IgemmKernels igemm = {
-    kMR,
-    kNR,
     kS8,
-    {2, false, pack_a_pairs<int16_t>, pack_b_pairs<int16_t>, microkernel<DotS16, 2, false>},
+    {.mr = kMR,
+     .nr = kNR,
+     .k_group = 2,
+     .k_step = 2,
+     .pack_a = pack_a_pairs<int16_t>,
+     .pack_b = pack_b_pairs<int16_t>,
+     .microkernel = microkernel<DotS16, 2, false>},
+    kS8Amx,
 };
 
 }  // namespace TANDEM_ISA_NAMESPACE

@@ -91,9 +91,10 @@ struct SgemmKernels {
 
 // The integer GEMM of one path (cpu/src/kernels/igemm.cpp describes the layouts).
 // Packed panels are made of 32-bit lanes of k_group consecutive k values (K padded
-// with zeros to a multiple of k_group): an A panel (MR rows) is MR * ceil(kc /
-// k_group) lanes, a B panel (NR columns) NR * ceil(kc / k_group) lanes, followed by
-// NR more (int32 start values of the accumulators) when b_offsets is set.
+// with zeros to a multiple of k_step, the microkernel's step): an A panel (MR rows) is
+// MR * ceil(kc / k_step) * k_step / k_group lanes, a B panel (NR columns) as many with
+// NR for MR, followed by NR more (int32 start values of the accumulators) when
+// b_offsets is set.
 // How the integer microkernel stores its tile. Before the last k block (finish unset)
 // the int32 sums go to C, added to those already there with accumulate. In the last
 // one of a quantized product (finish), each sum becomes
@@ -118,22 +119,30 @@ struct IgemmStore {
   int64_t ldo = 0;
 };
 struct IgemmOps {
-  int k_group;
-  bool b_offsets;
+  int mr = 0;       // MR: rows of C per microkernel call
+  int nr = 0;       // NR: columns of C per call
+  int k_group = 1;  // k values per 32-bit lane
+  int k_step = 1;   // k values per microkernel step: panels are padded with zeros to a multiple
+  bool b_offsets = false;
+  bool b_block_in_l2 = false;  // BlockingRule::b_block_in_l2
   // A[0:rows, 0:kc] (rows <= MR) into one A panel; a's element type is the GEMM's.
-  void (*pack_a)(const void* a, int64_t lda, int64_t rows, int64_t kc, void* dst);
+  void (*pack_a)(const void* a, int64_t lda, int64_t rows, int64_t kc, void* dst) = nullptr;
   // B[0:kc, 0:cols] (cols <= NR) into one B panel.
-  void (*pack_b)(const void* b, int64_t ldb, int64_t kc, int64_t cols, void* dst);
+  void (*pack_b)(const void* b, int64_t ldb, int64_t kc, int64_t cols, void* dst) = nullptr;
   // C[0:mr, 0:nr] = A * B (+ C with store.accumulate) for one A and one B panel of kc
   // k values, int32 in C (ldc in elements of 4 bytes), or finished as store says.
   void (*microkernel)(int64_t kc, const void* a, const void* b, void* c, int64_t ldc, int64_t mr,
-                      int64_t nr, const IgemmStore& store);
+                      int64_t nr, const IgemmStore& store) = nullptr;
+  // Around each thread's share of a GEMM where the unit keeps state (AMX's tile
+  // configuration, which costs ~130 ns to load: once per thread, not per tile); null
+  // where it keeps none.
+  void (*begin_thread)() = nullptr;
+  void (*end_thread)() = nullptr;
 };
 struct IgemmKernels {
-  int mr;
-  int nr;
-  IgemmOps s8;   // int8 x int8
-  IgemmOps s16;  // int16 x int16
+  IgemmOps s8;      // int8 x int8
+  IgemmOps s16;     // int16 x int16
+  IgemmOps s8_amx;  // int8 x int8 on AMX tiles; null functions where the path has none
 };
 
 // Single-threaded reductions over n contiguous elements: products are accumulated in

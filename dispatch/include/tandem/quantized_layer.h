@@ -31,7 +31,7 @@ class QuantizedWeights {
   // W (f32 [k, n], host) quantized symmetrically to `bits` (8 or 16): per tensor, one
   // scale max|W| / qmax; per channel, scale_j = max_i |W[i][j]| / qmax (1 for an
   // all-zero column). Packed in the layout of the implementation options name
-  // ("cpu.avx512", "cpu.avx2", "cpu.baseline", or "reference": row-major), by default
+  // ("cpu.amx", "cpu.avx512", "cpu.avx2", "cpu.baseline", or "reference": row-major), by default
   // the best CPU path that runs the integer GEMM here; quantized_linear then runs that
   // implementation. NaN/Inf in W is an ArgumentError.
   static QuantizedWeights prepare(const Tensor& w, int bits = 8,

@@ -42,6 +42,10 @@ std::optional<Isa> parse_isa(std::string_view name);
 bool isa_supported(Isa isa);
 // AVX-512 VNNI, which the avx512 path of the integer GEMM needs in addition.
 bool has_avx512_vnni();
+// AMX-TILE and AMX-INT8, with the tile state enabled by the OS and granted to this
+// process (Linux 5.16+ hands it out on request: asked once, here): the int8 GEMM's
+// cpu.amx kernels, which also need the avx512 path.
+bool has_amx_int8();
 
 // The cap (default avx512, or TANDEM_MAX_CPU_ISA). An unknown TANDEM_MAX_CPU_ISA
 // value is an ArgumentError when the cap is first read.
@@ -54,9 +58,12 @@ Isa best_isa();
 
 // The path the calling thread's most recent kernel ran on; nullopt before any.
 std::optional<Isa> last_isa();
+// Whether the calling thread's most recent int8 GEMM ran on AMX tiles.
+bool last_int8_gemm_used_amx();
 
 namespace detail {
 void set_last_isa(Isa isa);
+void set_last_int8_gemm_used_amx(bool amx);
 }  // namespace detail
 
 }  // namespace tandem::cpu
