@@ -44,8 +44,9 @@ struct Shape3 {
 
 // Matrix-vector shapes, partial tiles, K = 1, and K over the int8 k block (it is at most
 // 2048), so that sums cross k blocks before the store finishes them.
-const Shape3 kShapes[] = {{1, 1, 1},      {1, 37, 300}, {45, 1, 80},    {7, 9, 13},    {13, 33, 5},
-                          {100, 70, 300}, {25, 47, 1},  {64, 96, 2100}, {12, 32, 4100}};
+const Shape3 kShapes[] = {{1, 1, 1},      {1, 37, 300},   {45, 1, 80}, {7, 9, 13},
+                          {13, 33, 5},    {100, 70, 300}, {25, 47, 1}, {64, 96, 2100},
+                          {12, 32, 4100}, {96, 40, 256}};
 
 class CpuQuantizedLayer : public tandem::testing::PerIsa {
  protected:

@@ -21,9 +21,16 @@ std::string device_kind_name(DeviceKind kind) { return kind == DeviceKind::cpu ?
 
 std::vector<std::string> isa_list(const cpu::CpuInfo& c) {
   const std::pair<bool, const char*> flags[] = {
-      {c.sse4_2, "sse4.2"},     {c.avx, "avx"},           {c.avx2, "avx2"},
-      {c.fma3, "fma3"},         {c.avx512f, "avx512f"},   {c.avx512bw, "avx512bw"},
-      {c.avx512dq, "avx512dq"}, {c.avx512vl, "avx512vl"}, {c.avx512vnni, "avx512vnni"}};
+      {c.sse4_2, "sse4.2"},
+      {c.avx, "avx"},
+      {c.avx2, "avx2"},
+      {c.fma3, "fma3"},
+      {c.avx512f, "avx512f"},
+      {c.avx512bw, "avx512bw"},
+      {c.avx512dq, "avx512dq"},
+      {c.avx512vl, "avx512vl"},
+      {c.avx512vnni, "avx512vnni"},
+      {cpu::has_amx_int8(), "amx-int8"}};  // usable: the OS granted the tile state
   std::vector<std::string> out;
   for (const auto& [has, name] : flags) {
     if (has) out.emplace_back(name);
