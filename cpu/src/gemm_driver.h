@@ -115,12 +115,15 @@ inline GemmBlocking derive_blocking(const BlockingRule& r) {
 // call has no barrier besides the parallel region's end. A is packed once per grid
 // column and B once per grid row, so the rule is: the fewest panels on the busiest
 // thread (balance), then the least packing repeated (`cols - 1` copies of A's m rows,
-// `rows - 1` copies of B's n columns).
+// `rows - 1` copies of B's n columns, none when B was packed once beforehand, as a
+// quantized layer's weights are: its threads then split the rows, each packing only
+// its own rows of A).
 struct ThreadGrid {
   int rows, cols;
 };
 
-inline ThreadGrid thread_grid(Index m, Index n, Index mr, Index nr, int threads) {
+inline ThreadGrid thread_grid(Index m, Index n, Index mr, Index nr, int threads,
+                              bool b_prepacked = false) {
   const Index row_panels = ceil_div(m, mr), col_panels = ceil_div(n, nr);
   ThreadGrid best{threads, 1};
   Index best_load = -1, best_repeat = 0;
@@ -128,7 +131,7 @@ inline ThreadGrid thread_grid(Index m, Index n, Index mr, Index nr, int threads)
     if (threads % rows != 0) continue;
     const int cols = threads / rows;
     const Index load = ceil_div(row_panels, rows) * ceil_div(col_panels, cols);
-    const Index repeat = (cols - 1) * m + (rows - 1) * n;
+    const Index repeat = (cols - 1) * m + (b_prepacked ? 0 : (rows - 1) * n);
     if (best_load < 0 || load < best_load || (load == best_load && repeat < best_repeat)) {
       best = {rows, cols};
       best_load = load;
@@ -160,13 +163,13 @@ inline Region region_of(int t, ThreadGrid grid, Index m, Index n, Index mr, Inde
 // even blocks of it, k split into equal blocks (784 = 4 x 196, not 3 x 256 + 16: a
 // short last block pays the microkernel's C load and store for little work).
 inline GemmBlocking blocking_used(const BlockingRule& r, Index m, Index n, Index k, int threads,
-                                  const GemmBlocking& given) {
+                                  const GemmBlocking& given, bool b_prepacked = false) {
   const GemmBlocking bounded = bounded_by_problem(given, m, n, k);
   const GemmBlocking derived = derive_blocking(r);
   const Index mc = bounded.mc > 0 ? round_up(bounded.mc, r.mr) : derived.mc;
   const Index kc = bounded.kc > 0 ? round_up(bounded.kc, r.k_group) : derived.kc;
   const Index nc = bounded.nc > 0 ? round_up(bounded.nc, r.nr) : derived.nc;
-  const ThreadGrid grid = thread_grid(m, n, r.mr, r.nr, threads);
+  const ThreadGrid grid = thread_grid(m, n, r.mr, r.nr, threads, b_prepacked);
   const Index rows = round_up(ceil_div(m, grid.rows), r.mr);
   const Index cols = round_up(ceil_div(n, grid.cols), r.nr);
   GemmBlocking used;
@@ -224,7 +227,7 @@ template <typename P, typename Gemm>
 void blis_loops(const char* op, const Gemm& gemm, Index m, Index n, Index k,
                 const GemmBlocking& used, Index mr, Index nr, int threads) {
   const Index mc = used.mc, kc = used.kc, nc = used.nc;
-  const ThreadGrid grid = thread_grid(m, n, mr, nr, threads);
+  const ThreadGrid grid = thread_grid(m, n, mr, nr, threads, !gemm.packs_b());
   const Index panels_max = ceil_div(nc, nr);
   // One thread's space: its A block, then its B panels.
   const auto bytes = [&](Index units) { return round_up(units * Index{sizeof(P)}, 64); };

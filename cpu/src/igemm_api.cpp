@@ -216,7 +216,8 @@ void run_gemm(const char* op, const IgemmOps& ops, const Problem& p, int request
   }
   const int threads =
       detail::gemm_threads(m, n, k, tuning::kIgemmMinMacsPerThread, requested_threads);
-  GemmBlocking used = detail::blocking_used(blocking_rule(ops), m, n, k, threads, blocking);
+  GemmBlocking used = detail::blocking_used(blocking_rule(ops), m, n, k, threads, blocking,
+                                            /*b_prepacked=*/p.packed_b != nullptr);
   if (p.packed_b != nullptr) used.kc = p.packed_b->kc();
   detail::blis_loops<Byte>(op, IgemmView{ops, p}, m, n, k, used, ops.mr, ops.nr, threads);
 }
