@@ -1,13 +1,15 @@
 // The GPU benchmarks, registered only where there is a GPU: matmul (the SGEMM
 // implementations cuda.tiled_basic, cuda.tiled, cuda.cublas, and cuBLAS in its default
 // math mode as a second anchor; the int8 GEMMs cuda.dp4a and the cuda.cublas anchor, its
-// layout chosen and B transposed outside the timing), the fused layer (linear: bias and relu in the
+// layout chosen and B transposed outside the timing; the int8 layer's kernel,
+// linear/s8s8/cuda), the fused layer (linear: bias and relu in the
 // SGEMM's store; cuBLAS with its separate pass), relu beside its anchors (a float4 device-to-device
 // copy of the same bytes, the same kernel without the max, and the copy engine's cudaMemcpyAsync),
 // and host<->device transfers (staged pageable vs pinned). Each kernel run is one time_kernel_gpu
 // session (CUDA events, warm-up, then repetitions until a count and a time are reached) whose
 // median is reported as the benchmark's manual time; counters GFLOP/s or GOP/s (2 m n k per call)
 // or GB/s.
+#include <array>
 #include <cstdint>
 #include <string>
 #include <vector>
@@ -117,6 +119,29 @@ void run_int8(benchmark::State& state, bool cublas, std::int64_t s) {
   });
 }
 
+// The int8 layer's kernel (quantized_linear_s8): x and W int8, per-channel scales, bias
+// and relu in the dp4a GEMM's store, f32 y, all on the GPU: linear/s8s8/cuda/...
+void run_int8_layer(benchmark::State& state, std::int64_t m, std::int64_t k, std::int64_t n) {
+  const cuda::Stream stream(kDevice);
+  const cuda::DeviceBuffer x = to_device(random_int8(m * k, 1));
+  const cuda::DeviceBuffer w = to_device(random_int8(k * n, 2));
+  const cuda::DeviceBuffer scales =
+      to_device(std::vector<float>(static_cast<std::size_t>(n), 1e-4f));
+  const cuda::DeviceBuffer bias = to_device(normal(n, 3));
+  const cuda::DeviceBuffer y(kDevice, static_cast<std::size_t>(m * n) * sizeof(float));
+  cuda::QuantizedLayerStore store;
+  store.scales = scales.as<float>();
+  store.per_column = true;
+  store.bias = bias.as<float>();
+  store.activation = Activation::relu;
+  state.counters["W_bytes"] = static_cast<double>(k * n);
+  measure_gpu(state, "GOP/s", 2.0 * static_cast<double>(m * n) * static_cast<double>(k), stream,
+              [&](const cuda::Stream& st) {
+                cuda::quantized_linear_s8(m, n, k, x.as<std::int8_t>(), k, w.as<std::int8_t>(), n,
+                                          store, y.get(), n, st);
+              });
+}
+
 enum class Streaming { relu, copy_kernel, copy_engine };
 
 // relu and its anchors: GB/s counts the bytes read and written.
@@ -194,6 +219,14 @@ const bool registered = [] {
           ->Iterations(1)
           ->Unit(benchmark::kMillisecond);
     }
+  }
+  for (const auto& [m, k, n] : {std::array<std::int64_t, 3>{128, 784, 256},
+                                std::array<std::int64_t, 3>{4096, 4096, 4096}}) {
+    benchmark::RegisterBenchmark(name("linear", "s8s8", "cuda", mkn(m, k, n)).c_str(),
+                                 run_int8_layer, m, k, n)
+        ->UseManualTime()
+        ->Iterations(1)
+        ->Unit(benchmark::kMillisecond);
   }
   const std::pair<const char*, Streaming> streaming[] = {
       {"relu/f32/cuda", Streaming::relu},

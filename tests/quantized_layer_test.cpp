@@ -15,6 +15,8 @@
 #include <tandem/cpu/reference.h>
 #include <tandem/tandem.h>
 
+#include "dispatch_log_capture.h"
+#include "gpu_test.h"
 #include "isa_test_util.h"
 
 namespace cpu = tandem::cpu;
@@ -473,6 +475,87 @@ TEST(QuantizedLinear, SixteenBitLayerAtK4096MatchesTheReference) {
     worst = std::max(worst, std::fabs(double{exact[i]} - expected[i]));
   }
   EXPECT_LT(worst, 0.05);
+}
+
+// ---- The GPU layer ("cuda": int8 W on the GPU, the dp4a GEMM with the store) -------------
+
+// Without a GPU, weights prepared for it are refused, saying why.
+TEST(CudaQuantizedLinear, PreparedWithoutAGpuIsADeviceError) {
+  if (tandem::cuda::device_count() > 0) GTEST_SKIP() << "a GPU is present";
+  const Tensor w = normal({30, 20}, 2);
+  EXPECT_THROW(QuantizedWeights::prepare(w, 8, ScaleGranularity::per_channel,
+                                         Options::using_implementation("cuda")),
+               tandem::DeviceError);
+  Options on_gpu;
+  on_gpu.device = tandem::Device::cuda(0);
+  EXPECT_THROW(QuantizedWeights::prepare(w, 8, ScaleGranularity::per_channel, on_gpu),
+               tandem::DeviceError);
+}
+
+// Every form against the reference's weights, bit for bit: host operands (moved for the
+// call) and operands on the GPU, f32 and int8 x, f32 and int8 y, per tensor and per
+// channel, partial tiles, K = 1 and K past several of the kernel's k slices.
+TEST(CudaQuantizedLinear, MatchesTheReferenceBitForBit) {
+  TANDEM_REQUIRE_GPU();
+  const Options gpu = Options::using_implementation("cuda");
+  const tandem::Device device = tandem::Device::cuda(0);
+  const Shape3 shapes[] = {{1, 1, 1},  {37, 70, 300},  {45, 80, 1},
+                           {7, 9, 13}, {130, 257, 64}, {3, 33, 4100}};
+  for (const Shape3& s : shapes) {
+    const Tensor x = normal({s.m, s.k}, 1), w = normal({s.k, s.n}, 2), bias = normal({s.n}, 3);
+    const QuantizedTensor xq = tandem::quantize(x, 8);
+    for (const ScaleGranularity g : {ScaleGranularity::per_tensor, ScaleGranularity::per_channel}) {
+      SCOPED_TRACE(s.str() + (g == ScaleGranularity::per_channel ? " per channel" : " per tensor"));
+      const QuantizedWeights want = QuantizedWeights::prepare(w, 8, g, kReference);
+      const QuantizedWeights got = QuantizedWeights::prepare(w, 8, g, gpu);
+      EXPECT_EQ(got.implementation(), "cuda");
+      EXPECT_EQ(got.scales(), want.scales());
+      EXPECT_EQ(got.stored_bytes(),
+                static_cast<std::size_t>(s.k * s.n) + want.scales().size() * sizeof(float));
+      {
+        tandem::testing::DispatchLogCapture log;
+        const Tensor y = tandem::quantized_linear(x, got, bias, Activation::relu);
+        ASSERT_EQ(log.rows().size(), 1u);
+        EXPECT_EQ(log.last()[tandem::testing::kImplementation], "cuda");
+        EXPECT_EQ(log.last()[tandem::testing::kDevice], "cuda:0");
+        EXPECT_TRUE(y.device().is_cpu());
+        EXPECT_EQ(y.to_vector<float>(),
+                  tandem::quantized_linear(x, want, bias, Activation::relu).to_vector<float>());
+      }
+      EXPECT_EQ(tandem::quantized_linear(xq, got).to_vector<float>(),
+                tandem::quantized_linear(xq, want).to_vector<float>());
+      const QuantizedTensor a = tandem::quantized_linear(x, got, bias, Activation::relu, 0.03f);
+      const QuantizedTensor b = tandem::quantized_linear(x, want, bias, Activation::relu, 0.03f);
+      EXPECT_EQ(a.values.to_vector<std::int8_t>(), b.values.to_vector<std::int8_t>());
+      // Everything on the GPU: y stays there.
+      const Tensor y = tandem::quantized_linear(x.to(device), got, bias.to(device));
+      EXPECT_TRUE(y.device().is_cuda());
+      EXPECT_EQ(y.to(tandem::Device::cpu()).to_vector<float>(),
+                tandem::quantized_linear(x, want, bias).to_vector<float>());
+    }
+  }
+}
+
+TEST(CudaQuantizedLinear, BadCallsAreRefused) {
+  TANDEM_REQUIRE_GPU();
+  const Options gpu = Options::using_implementation("cuda");
+  const Tensor w = normal({30, 20}, 2), x = normal({4, 30}, 1), bias = normal({20}, 3);
+  // 16-bit sums need int64: no GPU layer.
+  EXPECT_THROW(QuantizedWeights::prepare(w, 16, ScaleGranularity::per_channel, gpu),
+               tandem::ArgumentError);
+  const QuantizedWeights q = QuantizedWeights::prepare(w, 8, ScaleGranularity::per_channel, gpu);
+  // x on the GPU, the bias on the host.
+  EXPECT_THROW(tandem::quantized_linear(x.to(tandem::Device::cuda(0)), q, bias),
+               tandem::ShapeError);
+  // NaN in x on the GPU: refused by the quantizer there.
+  std::vector<float> bad = x.to_vector<float>();
+  bad[7] = std::numeric_limits<float>::quiet_NaN();
+  EXPECT_THROW(tandem::quantized_linear(Tensor::from(bad, {4, 30}).to(tandem::Device::cuda(0)), q),
+               tandem::ArgumentError);
+  // Forcing a CPU implementation on GPU weights.
+  EXPECT_THROW(tandem::quantized_linear(x, q, bias, Activation::none,
+                                        Options::using_implementation("cpu.avx2")),
+               tandem::ArgumentError);
 }
 
 }  // namespace

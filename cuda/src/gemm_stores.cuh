@@ -8,6 +8,7 @@
 
 #include <cstdint>
 
+#include <tandem/cuda/kernels.h>
 #include <tandem/epilogue.h>
 
 namespace tandem::cuda::detail {
@@ -128,6 +129,44 @@ struct StoreDequantized {
   }
   __device__ __forceinline__ void one(std::int64_t row, std::int64_t col, int v) const {
     c[row * ldc + col] = value(v);
+  }
+};
+
+// The quantized layer's store (QuantizedLayerStore, kernels.h), in the reference's order:
+// float(acc) rounded to nearest even, one multiply by the column's scale, one add of its
+// bias (__fmul_rn, __fadd_rn: never contracted), the activation; then float y, or int8
+// y with the quantize rule (clamp, then round half to even: __float2int_rn).
+struct StoreQuantizedLayer {
+  void* y;
+  std::int64_t ldy;
+  QuantizedLayerStore e;
+  bool vec;  // float y with ldy % 4 == 0 and a 16-byte aligned base: float4 stores
+
+  __device__ __forceinline__ float value(int v, std::int64_t col) const {
+    float r = __fmul_rn(__int2float_rn(v), e.scales[e.per_column ? col : 0]);
+    if (e.bias != nullptr) r = __fadd_rn(r, e.bias[col]);
+    return activate(e.activation, r);
+  }
+  __device__ __forceinline__ void one(std::int64_t row, std::int64_t col, int v) const {
+    const float r = value(v, col);
+    if (e.inverse_out_scale > 0.0f) {
+      const float q = fminf(fmaxf(__fmul_rn(r, e.inverse_out_scale), -128.0f), 127.0f);
+      static_cast<std::int8_t*>(y)[row * ldy + col] = static_cast<std::int8_t>(__float2int_rn(q));
+    } else {
+      static_cast<float*>(y)[row * ldy + col] = r;
+    }
+  }
+  __device__ __forceinline__ void four(std::int64_t row, std::int64_t col, std::int64_t n,
+                                       const int (&v)[4]) const {
+    if (vec && col + 3 < n) {
+      *reinterpret_cast<float4*>(static_cast<float*>(y) + row * ldy + col) = make_float4(
+          value(v[0], col), value(v[1], col + 1), value(v[2], col + 2), value(v[3], col + 3));
+      return;
+    }
+#pragma unroll
+    for (int c = 0; c < 4; ++c) {
+      if (col + c < n) one(row, col + c, v[c]);
+    }
   }
 };
 

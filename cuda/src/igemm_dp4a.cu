@@ -323,4 +323,17 @@ void gemm_s8s8s32(std::int64_t m, std::int64_t n, std::int64_t k, const std::int
   detail::gemm_s8(m, n, k, a, lda, b, ldb, store, detail::native(stream));
 }
 
+void quantized_linear_s8(std::int64_t m, std::int64_t n, std::int64_t k, const std::int8_t* x,
+                         std::int64_t lda, const std::int8_t* w, std::int64_t ldw,
+                         const QuantizedLayerStore& e, void* y, std::int64_t ldy,
+                         const Stream& stream) {
+  detail::check_gemm_args("quantized_linear_s8", m, n, k, k, lda, n, ldw, ldy);
+  if (m == 0 || n == 0) return;
+  const detail::DeviceScope scope(stream.device());
+  const bool float_y = !(e.inverse_out_scale > 0.0f);
+  const detail::StoreQuantizedLayer store{y, ldy, e,
+                                          float_y && ldy % 4 == 0 && detail::is_aligned(y, 16)};
+  detail::gemm_s8(m, n, k, x, lda, w, ldw, store, detail::native(stream));
+}
+
 }  // namespace tandem::cuda

@@ -82,6 +82,11 @@ void quantized_matmul(const float*, const float*, float*, std::int64_t, std::int
                       int, const Stream&) {
   absent("quantized_matmul");
 }
+void quantized_linear_s8(std::int64_t, std::int64_t, std::int64_t, const std::int8_t*, std::int64_t,
+                         const std::int8_t*, std::int64_t, const QuantizedLayerStore&, void*,
+                         std::int64_t, const Stream&) {
+  absent("quantized_linear_s8");
+}
 const char* cublas_int8_layout_name(CublasInt8Layout layout) {
   return layout == CublasInt8Layout::nn ? "NN" : "TN";
 }

@@ -6,6 +6,7 @@
 #include <string>
 
 #include <tandem/cpu/reference.h>
+#include <tandem/cuda/runtime.h>
 #include <tandem/error.h>
 #include <tandem/quantization_rules.h>
 
@@ -23,16 +24,17 @@ using detail::Call;
 
 const char* kOp = "quantized_linear";
 
-// The CPU implementation of quantized_linear that options name, or the first that can
-// run here (registry order: best first).
+// The implementation of quantized_linear that options name (or the GPU's, where they
+// ask for a GPU device), or the first CPU one that can run here (registry order: best
+// first).
 const detail::KernelEntry& weights_implementation(const Options& options, const Tensor& w) {
-  if (!options.implementation.empty()) {
-    const detail::KernelEntry* e =
-        detail::find_kernel(Op::quantized_linear, options.implementation);
-    if (e == nullptr || e->device != DeviceKind::cpu) {
-      throw ArgumentError("QuantizedWeights::prepare: no CPU implementation '" +
-                          options.implementation + "' of quantized_linear for W " +
-                          w.shape().str());
+  std::string name = options.implementation;
+  if (name.empty() && options.device && options.device->is_cuda()) name = "cuda";
+  if (!name.empty()) {
+    const detail::KernelEntry* e = detail::find_kernel(Op::quantized_linear, name);
+    if (e == nullptr) {
+      throw ArgumentError("QuantizedWeights::prepare: no implementation '" + name +
+                          "' of quantized_linear for W " + w.shape().str());
     }
     if (!e->available()) {
       throw DeviceError("QuantizedWeights::prepare: " + e->implementation +
@@ -59,6 +61,12 @@ void quantize_weights(const Tensor& w, QuantizedWeights::Data& d, std::vector<Q>
   }
 }
 
+// Where the weights are: a GPU for the cuda implementation, else the host.
+Device weights_device(const QuantizedWeights& w) {
+  const cuda::DeviceBuffer& on_gpu = w.data().device_values;
+  return on_gpu.get() != nullptr ? Device::cuda(on_gpu.device()) : Device::cpu();
+}
+
 // Everything quantized_linear checks before it runs.
 void require_layer_operands(const Tensor& x, bool x_quantized, const QuantizedWeights& w,
                             const Tensor& bias, Activation activation, const Options& options) {
@@ -73,9 +81,10 @@ void require_layer_operands(const Tensor& x, bool x_quantized, const QuantizedWe
     throw DTypeError(std::string(kOp) + ": x must be " +
                      std::string(dtype_name(x_quantized ? want : DType::f32)) + " for " + shapes);
   }
-  if (!x.device().is_cpu()) {
-    throw DeviceError(std::string(kOp) + ": the weights live on the host; x is " +
-                      detail::describe(x) + " (quantized layers run on the CPU so far)");
+  const Device home = weights_device(w);
+  if (!x.device().is_cpu() && x.device() != home) {
+    throw DeviceError(std::string(kOp) + ": the weights live on " + home.str() + "; x is " +
+                      detail::describe(x) + " (move x with to(), or prepare the weights there)");
   }
   if (x.rank() != 2 || x.dim(1) != w.k()) {
     throw ShapeError(std::string(kOp) + ": x must be [m, " + std::to_string(w.k()) + "] for " +
@@ -88,12 +97,14 @@ void require_layer_operands(const Tensor& x, bool x_quantized, const QuantizedWe
                         "; 16 bits has no such bound) for " + shapes);
   }
   if (bias.defined()) {
-    if (bias.dtype() != DType::f32 || !bias.device().is_cpu() || bias.rank() != 1 ||
+    if (bias.dtype() != DType::f32 || bias.device() != x.device() || bias.rank() != 1 ||
         bias.dim(0) != w.n()) {
       throw ShapeError(std::string(kOp) + ": the bias must be f32 [" + std::to_string(w.n()) +
-                       "] on the host, got " + detail::describe(bias) + " for " + shapes);
+                       "] on x's device " + x.device().str() + ", got " + detail::describe(bias) +
+                       " for " + shapes);
     }
-    const float* b = bias.data<float>();
+    const Tensor on_host = bias.device().is_cpu() ? bias : bias.to(Device::cpu());
+    const float* b = on_host.data<float>();
     for (std::int64_t j = 0; j < w.n(); ++j) {
       if (!std::isfinite(b[j])) {
         throw ArgumentError(std::string(kOp) + ": the bias holds " + std::to_string(b[j]) +
@@ -140,13 +151,14 @@ void run_layer(const Tensor& x, bool quantized, float x_scale, const QuantizedWe
                            : (out_scale > 0.0f ? "i16 -> i8" : "i16 -> f32");
   Options forced = options;
   forced.implementation = w.implementation();
-  detail::dispatch(c, Device::cpu(), forced);
+  if (w.data().device_values.get() != nullptr) forced.device = weights_device(w);
+  detail::dispatch(c, x.device(), forced);
 }
 
 Tensor layer_f32(const Tensor& x, bool quantized, float x_scale, const QuantizedWeights& w,
                  const Tensor& bias, Activation activation, const Options& options) {
   require_layer_operands(x, quantized, w, bias, activation, options);
-  Tensor y = Tensor::empty({x.dim(0), w.n()}, DType::f32, Device::cpu());
+  Tensor y = Tensor::empty({x.dim(0), w.n()}, DType::f32, x.device());
   run_layer(x, quantized, x_scale, w, bias, activation, 0.0f, y, options);
   return y;
 }
@@ -160,7 +172,7 @@ QuantizedTensor layer_i8(const Tensor& x, bool quantized, float x_scale, const Q
                         ": output_scale must be a finite positive normal float, got " +
                         quant::format_float(output_scale) + " for x " + detail::describe(x));
   }
-  QuantizedTensor y{Tensor::empty({x.dim(0), w.n()}, DType::i8, Device::cpu()), output_scale};
+  QuantizedTensor y{Tensor::empty({x.dim(0), w.n()}, DType::i8, x.device()), output_scale};
   run_layer(x, quantized, x_scale, w, bias, activation, output_scale, y.values, options);
   return y;
 }
@@ -194,6 +206,11 @@ QuantizedWeights QuantizedWeights::prepare(const Tensor& w, int bits, ScaleGranu
     throw ArgumentError(std::string(op) + ": unknown scale granularity for " + w.shape().str());
   }
   const detail::KernelEntry& impl = weights_implementation(options, w);
+  if (impl.device == DeviceKind::cuda && bits != 8) {
+    throw ArgumentError(std::string(op) + ": the GPU layer takes 8-bit weights, not " +
+                        std::to_string(bits) + " (W " + w.shape().str() +
+                        "): 16-bit sums need int64, which its kernel does not have");
+  }
   auto d = std::make_shared<Data>();
   d->bits = bits;
   d->k = w.dim(0);
@@ -201,6 +218,7 @@ QuantizedWeights QuantizedWeights::prepare(const Tensor& w, int bits, ScaleGranu
   d->granularity = granularity;
   d->implementation = impl.implementation;
   const bool packed = impl.backend == detail::Backend::cpu;
+  const bool on_gpu = impl.device == DeviceKind::cuda;
   try {
     if (bits == 8) {
       quantize_weights(w, *d, d->values_i8);
@@ -216,7 +234,13 @@ QuantizedWeights QuantizedWeights::prepare(const Tensor& w, int bits, ScaleGranu
   if (packed && bits == 16) {
     d->packed.emplace(d->values_i16.data(), d->n, d->k, d->n, impl.isa, impl.amx);
   }
-  if (packed) {  // the packed panels are all the layer reads
+  if (on_gpu) {
+    const int device = options.device && options.device->is_cuda() ? options.device->index : 0;
+    d->device_values = cuda::DeviceBuffer(device, d->values_i8.size());
+    cuda::copy_host_to_device(device, d->device_values.get(), d->values_i8.data(),
+                              d->values_i8.size());
+  }
+  if (packed || on_gpu) {  // the packed panels, or the GPU's copy, are all the layer reads
     d->values_i8 = {};
     d->values_i16 = {};
   }
@@ -237,8 +261,10 @@ const std::vector<float>& QuantizedWeights::scales() const { return data().scale
 const std::string& QuantizedWeights::implementation() const { return data().implementation; }
 std::size_t QuantizedWeights::stored_bytes() const {
   const Data& d = data();
-  const std::size_t values =
-      d.packed ? d.packed->bytes() : d.values_i8.size() + d.values_i16.size() * 2;
+  const std::size_t values = d.packed ? d.packed->bytes()
+                             : d.device_values.get() != nullptr
+                                 ? d.device_values.bytes()
+                                 : d.values_i8.size() + d.values_i16.size() * 2;
   return values + d.scales.size() * sizeof(float);
 }
 

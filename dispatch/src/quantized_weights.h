@@ -8,6 +8,7 @@
 #include <vector>
 
 #include <tandem/cpu/kernels.h>
+#include <tandem/cuda/memory.h>
 #include <tandem/quantized_layer.h>
 
 namespace tandem {
@@ -17,11 +18,13 @@ struct QuantizedWeights::Data {
   std::int64_t k = 0, n = 0;
   ScaleGranularity granularity = ScaleGranularity::per_channel;
   std::vector<float> scales;   // 1 or n
-  std::string implementation;  // "cpu.avx512", ..., or "reference"
-  // cpu.*: the integer GEMM's packed panels; reference: W row-major, k x n.
+  std::string implementation;  // "cpu.amx", "cpu.avx512", ..., "cuda", or "reference"
+  // cpu.*: the integer GEMM's packed panels; reference: W row-major, k x n; cuda: W
+  // int8 row-major, k x n, on the GPU device_values.device().
   std::optional<cpu::PackedIntegerB> packed;
   std::vector<std::int8_t> values_i8;
   std::vector<std::int16_t> values_i16;
+  cuda::DeviceBuffer device_values;
 };
 
 }  // namespace tandem

@@ -110,6 +110,41 @@ void cpu_quantized_linear(Call& c, const Context& w) {
   });
 }
 
+// The GPU layer: int8 W on the device since prepare, x there too (the dispatcher moved
+// host operands), quantized there when it is f32; the scales of the call (x's times
+// W's) copied up; everything else in the dp4a GEMM's store.
+void cuda_quantized_linear(Call& c, const Context& w) {
+  const QuantizedWeights::Data& d = weights_of(c);
+  const int device = w.stream->device();
+  float x_scale = c.scale;
+  const std::int8_t* x = q_in<std::int8_t>(c);
+  cuda::DeviceBuffer own;
+  if (!c.quantized_in) {
+    try {
+      x_scale = cuda::quantize_scale(x_of(c), c.m * c.k, 8, *w.stream);
+    } catch (const ArgumentError& e) {  // NaN or Inf in x
+      throw ArgumentError("quantized_linear: x [" + std::to_string(c.m) + ", " +
+                          std::to_string(c.k) + "]: " + e.what());
+    }
+    own = cuda::DeviceBuffer(device, static_cast<std::size_t>(c.m * c.k));
+    cuda::quantize(x_of(c), c.m * c.k, x_scale, own.as<std::int8_t>(), *w.stream);
+    x = own.as<std::int8_t>();
+  }
+  const std::vector<float> scales = combined_scales(d, x_scale);
+  cuda::DeviceBuffer scales_on_device(device, scales.size() * sizeof(float));
+  cuda::copy_host_to_device(device, scales_on_device.get(), scales.data(),
+                            scales.size() * sizeof(float));
+  cuda::QuantizedLayerStore store;
+  store.scales = scales_on_device.as<float>();
+  store.per_column = scales.size() > 1;
+  store.bias = static_cast<const float*>(c.in[2]);
+  store.activation = c.activation;
+  store.inverse_out_scale = c.out_scale > 0.0f ? 1.0f / c.out_scale : 0.0f;
+  cuda::quantized_linear_s8(c.m, c.n, c.k, x, c.k, d.device_values.as<std::int8_t>(), c.n, store,
+                            c.out, c.n, *w.stream);
+  w.stream->synchronize();  // before own and the scales are freed
+}
+
 void reference_quantized_linear(Call& c, const Context&) {
   const QuantizedWeights::Data& d = weights_of(c);
   by_width(c, [&]<typename Q>(Q) {
@@ -330,6 +365,9 @@ constexpr Row kRows[] = {
    cpu_quantized_linear, /*needs_vnni=*/true, /*amx=*/true},
   {Op::quantized_linear, Paths::reference, "reference", "int64 sums, then the epilogue",
    reference_quantized_linear},
+  {Op::quantized_linear, Paths::cuda, "cuda",
+   "int8 weights on the GPU, dp4a GEMM, scales, bias, relu, requantize in its store",
+   cuda_quantized_linear},
 
   // batch_apply runs the caller's function: no SIMD paths and no GPU kernel.
   {Op::batch_apply, Paths::cpu_one, "cpu.openmp", "row blocks on an OpenMP team",

@@ -31,9 +31,12 @@ class QuantizedWeights {
   // W (f32 [k, n], host) quantized symmetrically to `bits` (8 or 16): per tensor, one
   // scale max|W| / qmax; per channel, scale_j = max_i |W[i][j]| / qmax (1 for an
   // all-zero column). Packed in the layout of the implementation options name
-  // ("cpu.amx", "cpu.avx512", "cpu.avx2", "cpu.baseline", or "reference": row-major), by default
-  // the best CPU path that runs the integer GEMM here; quantized_linear then runs that
-  // implementation. NaN/Inf in W is an ArgumentError.
+  // ("cpu.amx", "cpu.avx512", "cpu.avx2", "cpu.baseline", or "reference": row-major), by
+  // default the best CPU path that runs the integer GEMM here; quantized_linear then runs
+  // that implementation. "cuda" (or Options::device a GPU) keeps W int8, row-major, on
+  // that GPU (8 bits only: 16-bit sums need int64, an ArgumentError), and its layers run
+  // there: x, bias and y on the host (moved for the call) or all on that GPU. NaN/Inf
+  // in W is an ArgumentError.
   static QuantizedWeights prepare(const Tensor& w, int bits = 8,
                                   ScaleGranularity granularity = ScaleGranularity::per_channel,
                                   const Options& options = {});
@@ -60,7 +63,8 @@ class QuantizedWeights {
 // i16 as W, with its scale). bias: f32 [n] or undefined. The sums are exact: int32 at 8
 // bits, for K <= 133144 (larger K is refused); int64 at 16 bits, for any K
 // (quant::max_exact_layer_k). Refused before anything runs: shapes or types that do not
-// match W, NaN/Inf in x or bias, an implementation other than W's.
+// match W, NaN/Inf in x or bias, an implementation other than W's, x on a device other
+// than the host or W's, a bias on a device other than x's. y is on x's device.
 Tensor quantized_linear(const Tensor& x, const QuantizedWeights& w, const Tensor& bias = {},
                         Activation activation = Activation::none, const Options& options = {});
 Tensor quantized_linear(const QuantizedTensor& x, const QuantizedWeights& w,

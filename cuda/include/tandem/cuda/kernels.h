@@ -114,6 +114,25 @@ void sgemm_cublas_default_math(std::int64_t m, std::int64_t n, std::int64_t k, c
 void quantized_matmul(const float* a, const float* b, float* c, std::int64_t m, std::int64_t n,
                       std::int64_t k, int bits, const Stream& stream);
 
+// The int8 quantized layer (cpu::quantized_linear's contract, on device pointers):
+// y (m x n, leading dimension ldy) = act(float(x W) * scales[per_column ? j : 0] +
+// bias[j]) for x (m x k, lda) and W (k x n, ldw) int8, int32 sums (exact for K within
+// quant::max_exact_layer_k(8), which the caller checks); f32 y, or with
+// inverse_out_scale > 0 int8 y = round_half_even(clamp(value * inverse_out_scale, -128,
+// 127)). The dp4a GEMM with all of it in its store. Bit-exact against
+// reference::quantized_linear. scales and bias (nullable) are device arrays.
+struct QuantizedLayerStore {
+  const float* scales = nullptr;
+  bool per_column = false;
+  const float* bias = nullptr;
+  Activation activation = Activation::none;
+  float inverse_out_scale = 0.0f;  // > 0: requantized int8 y
+};
+void quantized_linear_s8(std::int64_t m, std::int64_t n, std::int64_t k, const std::int8_t* x,
+                         std::int64_t lda, const std::int8_t* w, std::int64_t ldw,
+                         const QuantizedLayerStore& store, void* y, std::int64_t ldy,
+                         const Stream& stream);
+
 // ---- Launch choices the tests force and observe (issue 18) ----------------------------
 // cuda.tiled's tile shapes: large (128 x 128) when its grid fills at least one wave of
 // the device's SMs, small (64 x 64) otherwise; automatic applies that rule.
