@@ -161,6 +161,56 @@ TEST(CudaQuantizeGpu, SizesAroundTheVectorWidthAndMisaligned) {
   }
 }
 
+// max(q, 0) on quantized values (quantized_relu on a QuantizedTensor): every int8 value
+// and a sweep of int16 ones, at sizes around the vector width, misaligned and in place,
+// bit for bit against the reference.
+TEST(CudaQuantizeGpu, ReluOnQuantizedValuesMatchesTheReference) {
+  TANDEM_REQUIRE_GPU();
+  const cuda::Stream stream(0);
+  const auto check = [&]<typename Q>(const std::vector<Q>& q) {
+    const auto n = static_cast<std::int64_t>(q.size());
+    std::vector<Q> want(q.size());
+    for (const std::int64_t offset : {std::int64_t{0}, std::int64_t{1}}) {
+      if (offset > n) continue;
+      const std::int64_t count = n - offset;
+      const cuda::DeviceBuffer dq = upload_now(q);
+      const cuda::DeviceBuffer dy = upload_now(std::vector<Q>(q.size(), Q{99}));
+      if constexpr (sizeof(Q) == 1) {
+        cuda::relu_s8(dq.as<Q>() + offset, dy.as<Q>() + offset, count, stream);
+        ref::relu_s8(q.data() + offset, want.data() + offset, count);
+      } else {
+        cuda::relu_s16(dq.as<Q>() + offset, dy.as<Q>() + offset, count, stream);
+        ref::relu_s16(q.data() + offset, want.data() + offset, count);
+      }
+      if (offset > 0) want[0] = Q{99};
+      EXPECT_EQ(download_after<Q>(stream, dy, q.size()), want)
+          << "n = " << n << " offset " << offset;
+      if constexpr (sizeof(Q) == 1) {  // in place
+        cuda::relu_s8(dq.as<Q>(), dq.as<Q>(), n, stream);
+      } else {
+        cuda::relu_s16(dq.as<Q>(), dq.as<Q>(), n, stream);
+      }
+      std::vector<Q> all(q.size());
+      if constexpr (sizeof(Q) == 1) {
+        ref::relu_s8(q.data(), all.data(), n);
+      } else {
+        ref::relu_s16(q.data(), all.data(), n);
+      }
+      EXPECT_EQ(download_after<Q>(stream, dq, q.size()), all) << "in place, n = " << n;
+    }
+  };
+  for (const std::int64_t n : {0, 1, 3, 4, 5, 1023, 1025, 4099}) {
+    std::vector<std::int8_t> q8(static_cast<std::size_t>(n));
+    std::vector<std::int16_t> q16(static_cast<std::size_t>(n));
+    for (std::int64_t i = 0; i < n; ++i) {
+      q8[static_cast<std::size_t>(i)] = static_cast<std::int8_t>(i % 256 - 128);
+      q16[static_cast<std::size_t>(i)] = static_cast<std::int16_t>((i * 37) % 65536 - 32768);
+    }
+    check(q8);
+    check(q16);
+  }
+}
+
 TEST(CudaQuantizeGpu, TiesRoundHalfToEven) {
   TANDEM_REQUIRE_GPU();
   const cuda::Stream stream(0);

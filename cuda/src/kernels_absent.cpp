@@ -65,6 +65,10 @@ void dequantize(const std::int16_t*, std::int64_t, float, float*, const Stream&)
 void quantized_relu(const float*, float*, std::int64_t, int, const Stream&) {
   absent("quantized_relu");
 }
+void relu_s8(const std::int8_t*, std::int8_t*, std::int64_t, const Stream&) { absent("relu_s8"); }
+void relu_s16(const std::int16_t*, std::int16_t*, std::int64_t, const Stream&) {
+  absent("relu_s16");
+}
 void gemm_s8s8s32(std::int64_t, std::int64_t, std::int64_t, const std::int8_t*, std::int64_t,
                   const std::int8_t*, std::int64_t, std::int32_t*, std::int64_t, const Stream&) {
   absent("gemm_s8s8s32");

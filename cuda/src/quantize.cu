@@ -196,6 +196,14 @@ void launch_map(const char* op_name, const In* x, Out* y, std::int64_t n, const 
   TANDEM_CUDA_CHECK_LAUNCH(op_name);
 }
 
+// max(q, 0) on quantized values: the scale is unchanged.
+struct ReluQuantized {
+  template <typename Q>
+  __device__ Q operator()(Q q) const {
+    return q > 0 ? q : Q{0};
+  }
+};
+
 template <typename Q>
 void quantize_as(const float* x, std::int64_t n, float scale, Q* q, const Stream& stream) {
   require_scale("quantize", scale);
@@ -227,6 +235,13 @@ void dequantize(const std::int8_t* q, std::int64_t n, float scale, float* x, con
 void dequantize(const std::int16_t* q, std::int64_t n, float scale, float* x,
                 const Stream& stream) {
   dequantize_as(q, n, scale, x, stream);
+}
+
+void relu_s8(const std::int8_t* q, std::int8_t* y, std::int64_t n, const Stream& stream) {
+  launch_map("relu_s8", q, y, n, stream, ReluQuantized{});
+}
+void relu_s16(const std::int16_t* q, std::int16_t* y, std::int64_t n, const Stream& stream) {
+  launch_map("relu_s16", q, y, n, stream, ReluQuantized{});
 }
 
 void quantized_relu(const float* x, float* y, std::int64_t n, int bits, const Stream& stream) {

@@ -349,11 +349,15 @@ constexpr Row kRows[] = {
        ref::quantized_relu(x_of(c), out_of(c), c.count, c.bits);
      }
    }},
-  {Op::quantized_relu, Paths::cuda, "cuda", "fused quantize, max, dequantize",
+  {Op::quantized_relu, Paths::cuda, "cuda", "fused quantize, max, dequantize; or max(q, 0)",
    [](Call& c, const Context& w) {
      if (c.quantized_in) {
-       throw DeviceError("quantized_relu: int8/int16 in and out has no GPU kernel yet (" +
-                         c.shapes() + "); run it on the CPU");
+       if (c.bits == 8) {
+         cuda::relu_s8(q_in<std::int8_t>(c), q_out<std::int8_t>(c), c.count, *w.stream);
+       } else {
+         cuda::relu_s16(q_in<std::int16_t>(c), q_out<std::int16_t>(c), c.count, *w.stream);
+       }
+       return;
      }
      cuda::quantized_relu(x_of(c), out_of(c), c.count, c.bits, *w.stream);
    }},

@@ -72,6 +72,9 @@ void quantize(const float* x, std::int64_t n, float scale, std::int16_t* q, cons
 void dequantize(const std::int8_t* q, std::int64_t n, float scale, float* x, const Stream& stream);
 void dequantize(const std::int16_t* q, std::int64_t n, float scale, float* x, const Stream& stream);
 void quantized_relu(const float* x, float* y, std::int64_t n, int bits, const Stream& stream);
+// y = max(q, 0) on quantized values, same scale (cpu::relu_s8's contract; y may alias q).
+void relu_s8(const std::int8_t* q, std::int8_t* y, std::int64_t n, const Stream& stream);
+void relu_s16(const std::int16_t* q, std::int16_t* y, std::int64_t n, const Stream& stream);
 
 // ---- Integer GEMM (int32 accumulation, wrapping like the reference) -------------------
 // int8 with __dp4a (K in groups of 4), int16 with int32 multiply-adds.
