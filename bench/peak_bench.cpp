@@ -1,6 +1,6 @@
 // The machine's FMA peak: a register-only loop of independent FMAs per path
 // (cpu::fma_peak_loop), on 1 and 2 threads. The figure the GEMM targets are measured
-// against ("85% of peak").
+// against ("85% of peak"); and the int8 units' peak (vpdpbusd, AMX tdpbssd).
 #include <omp.h>
 
 #include <tandem/cpu/ceilings.h>
@@ -21,6 +21,17 @@ void run_peak(benchmark::State& state, cpu::Isa isa, int threads) {
   });
 }
 
+// The int8 units' peak (cpu::int8_peak_loop): vpdpbusd on the avx512 path, tdpbssd on
+// AMX tiles: the roof of the integer GEMM (matmul/i8/...).
+void run_int8_peak(benchmark::State& state, bool amx, int threads) {
+  const double ops_per_thread = cpu::int8_peak_loop(amx, 1);  // per iteration
+  const std::int64_t iterations = amx ? kIterations / 64 : kIterations;
+  measure(state, "GOP/s", ops_per_thread * static_cast<double>(iterations) * threads, [&] {
+#pragma omp parallel num_threads(threads)
+    cpu::int8_peak_loop(amx, iterations);
+  });
+}
+
 const bool registered = [] {
   for (const int threads : {1, 2}) {
     const std::string t = std::string("t").append(std::to_string(threads));  // GCC 12 -Wrestrict
@@ -29,6 +40,11 @@ const bool registered = [] {
       benchmark::RegisterBenchmark(
           name("fma_peak", "f32", "cpu." + std::string(cpu::isa_name(isa)), t).c_str(), run_peak,
           isa, threads);
+    }
+    for (const IntegerUnit& u : kIntegerUnits) {
+      if (u.isa != cpu::Isa::avx512 || !u.available()) continue;
+      benchmark::RegisterBenchmark(name("int8_peak", "i8", u.name, t).c_str(), run_int8_peak, u.amx,
+                                   threads);
     }
   }
   return true;

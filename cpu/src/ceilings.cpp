@@ -64,6 +64,56 @@ double loop_baseline(std::int64_t iterations) {
   return 2.0 * 4 * kChains * static_cast<double>(iterations);
 }
 
+__attribute__((target("avx512f,avx512bw,avx512vnni"))) double loop_vnni(std::int64_t iterations) {
+  __m512i acc[kChains];
+  for (int i = 0; i < kChains; ++i) acc[i] = _mm512_set1_epi32(i);
+  const __m512i a = _mm512_set1_epi8(3), b = _mm512_set1_epi8(-2);
+  for (std::int64_t it = 0; it < iterations; ++it) {
+    for (int i = 0; i < kChains; ++i) acc[i] = _mm512_dpbusd_epi32(acc[i], a, b);
+  }
+  __m512i sum = acc[0];
+  for (int i = 1; i < kChains; ++i) sum = _mm512_add_epi32(sum, acc[i]);
+  g_sink = lanes_sum(_mm512_maskz_cvtepi32_ps(0xFFFF, sum));  // maskz: GCC 12's -Wuninitialized
+  return 2.0 * 64 * kChains * static_cast<double>(iterations);
+}
+
+struct alignas(64) TileConfig {
+  std::uint8_t palette = 1;
+  std::uint8_t start_row = 0;
+  std::uint8_t reserved[14] = {};
+  std::uint16_t bytes_per_row[16] = {};
+  std::uint8_t rows[16] = {};
+};
+
+__attribute__((target("amx-tile,amx-int8"))) double loop_amx(std::int64_t iterations) {
+  TileConfig config;
+  for (int t = 0; t < 8; ++t) {
+    config.bytes_per_row[t] = 64;
+    config.rows[t] = 16;
+  }
+  alignas(64) static const std::int8_t operand[16 * 64] = {};
+  alignas(64) std::int32_t out[16 * 16];
+  _tile_loadconfig(&config);
+  _tile_zero(0);
+  _tile_zero(1);
+  _tile_zero(2);
+  _tile_zero(3);
+  _tile_loadd(4, operand, 64);
+  _tile_loadd(5, operand, 64);
+  _tile_loadd(6, operand, 64);
+  _tile_loadd(7, operand, 64);
+  for (std::int64_t it = 0; it < iterations; ++it) {
+    _tile_dpbssd(0, 4, 6);
+    _tile_dpbssd(1, 4, 7);
+    _tile_dpbssd(2, 5, 6);
+    _tile_dpbssd(3, 5, 7);
+  }
+  _tile_stored(0, out, 64);
+  _tile_release();
+  g_sink = static_cast<float>(out[0]);
+  return 2.0 * 4 * 16 * 16 * 64 * static_cast<double>(iterations);
+}
+
 constexpr int kSumAccumulators = 8;
 
 }  // namespace
@@ -207,6 +257,16 @@ double fma_peak_loop(Isa isa, std::int64_t iterations) {
       break;
   }
   return loop_baseline(iterations);
+}
+
+double int8_peak_loop(bool amx, std::int64_t iterations) {
+  if (amx) {
+    if (!has_amx_int8())
+      throw DeviceError("int8_peak_loop: this CPU (or its OS) offers no AMX-INT8");
+    return loop_amx(iterations);
+  }
+  if (!has_avx512_vnni()) throw DeviceError("int8_peak_loop: this CPU has no AVX-512 VNNI");
+  return loop_vnni(iterations);
 }
 
 }  // namespace tandem::cpu

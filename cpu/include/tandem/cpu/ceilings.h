@@ -15,6 +15,12 @@ namespace tandem::cpu {
 // done (2 per lane per FMA or multiply-add).
 double fma_peak_loop(Isa isa, std::int64_t iterations);
 
+// The int8 multiply-add peak of the integer GEMM's units: `iterations` rounds of
+// independent vpdpbusd (AVX-512 VNNI, 14 chains) or, with amx, of four tdpbssd into four
+// 16 x 16 int32 tiles (AMX-INT8), on the calling thread. Returns the operations done (2
+// per multiply-add). A unit this CPU lacks is a DeviceError.
+double int8_peak_loop(bool amx, std::int64_t iterations);
+
 // Sums x[0..n) `passes` times over in float with 8 vector accumulators on `isa` (any
 // path): a load-bound read of 4 n passes bytes, the passes inside one loop so that
 // small (L1) working sets pay no per-call overhead. The value only keeps the loads.
