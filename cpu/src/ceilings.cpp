@@ -8,6 +8,8 @@
 #include <tandem/cpu/ceilings.h>
 #include <tandem/error.h>
 
+#include "amx_tiles.h"
+
 namespace tandem::cpu {
 namespace {
 
@@ -77,23 +79,10 @@ __attribute__((target("avx512f,avx512bw,avx512vnni"))) double loop_vnni(std::int
   return 2.0 * 64 * kChains * static_cast<double>(iterations);
 }
 
-struct alignas(64) TileConfig {
-  std::uint8_t palette = 1;
-  std::uint8_t start_row = 0;
-  std::uint8_t reserved[14] = {};
-  std::uint16_t bytes_per_row[16] = {};
-  std::uint8_t rows[16] = {};
-};
-
 __attribute__((target("amx-tile,amx-int8"))) double loop_amx(std::int64_t iterations) {
-  TileConfig config;
-  for (int t = 0; t < 8; ++t) {
-    config.bytes_per_row[t] = 64;
-    config.rows[t] = 16;
-  }
   alignas(64) static const std::int8_t operand[16 * 64] = {};
   alignas(64) std::int32_t out[16 * 16];
-  _tile_loadconfig(&config);
+  _tile_loadconfig(&kAmxTiles16x64);
   _tile_zero(0);
   _tile_zero(1);
   _tile_zero(2);

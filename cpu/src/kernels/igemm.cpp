@@ -20,6 +20,7 @@
 #include <stdint.h>
 #include <string.h>
 
+#include "amx_tiles.h"
 #include "pack.h"
 #include "simd.h"
 #include "tables.h"
@@ -382,25 +383,7 @@ namespace amx {
 constexpr int kRows = 32, kCols = 32, kStep = 64;
 constexpr int64_t kTileStep = int64_t{kRows} * kStep;  // bytes of one panel step (A or B)
 
-struct alignas(64) TileConfig {
-  uint8_t palette = 1;
-  uint8_t start_row = 0;
-  uint8_t reserved[14] = {};
-  uint16_t bytes_per_row[16] = {};
-  uint8_t rows[16] = {};
-};
-
-constexpr TileConfig make_config() {
-  TileConfig config;
-  for (int t = 0; t < 8; ++t) {  // every tile used is 16 rows of 64 bytes
-    config.bytes_per_row[t] = 64;
-    config.rows[t] = 16;
-  }
-  return config;
-}
-constexpr TileConfig kConfig = make_config();
-
-void begin_thread() { _tile_loadconfig(&kConfig); }
+void begin_thread() { _tile_loadconfig(&kAmxTiles16x64); }
 void end_thread() { _tile_release(); }
 
 void pack_a(const void* src, int64_t lda, int64_t rows, int64_t kc, void* dst) {
