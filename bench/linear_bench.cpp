@@ -7,6 +7,7 @@
 //   linear/s8s8/cpu.<path>/...       x already int8, f32 out (as oneDNN's is given u8 x)
 //   linear/s8s8.qx/cpu.<path>/...    x f32, quantized in the call
 //   linear/s8s8s8/cpu.<path>/...     x int8, requantized int8 out (a chain of layers)
+//   linear/u8s8/cpu.<path>/...       x asymmetric uint8 with a zero point, f32 out
 //   linear/q8/cpu.<path>/...         quantized_matmul: both operands quantized per call
 //   linear/s16s16/cpu.<path>/...     x int16, weights 16-bit: exact at any K (int64 sums)
 //   linear/u8s8/onednn/...           oneDNN u8 x s8 -> f32, per-channel output scales,
@@ -87,7 +88,7 @@ std::vector<T> ints_of(std::int64_t n, std::uint64_t seed, int lo, int hi) {
   return std::vector<T>(f.begin(), f.end());
 }
 
-enum class IntForm { int8_x, f32_x, int8_out, quantized_matmul, int16_x };
+enum class IntForm { int8_x, f32_x, int8_out, quantized_matmul, int16_x, uint8_x };
 
 void run_int8(benchmark::State& state, LayerShape s, IntegerUnit unit, int threads, IntForm form) {
   Layer l(s);
@@ -99,6 +100,7 @@ void run_int8(benchmark::State& state, LayerShape s, IntegerUnit unit, int threa
   const int bits = form == IntForm::int16_x ? 16 : 8;
   const QuantizedWeights q = QuantizedWeights::prepare(w, bits, ScaleGranularity::per_channel, o);
   const QuantizedTensor xq = quantize(x, bits);
+  const QuantizedTensor xu = quantize_asymmetric(x);
   state.counters["W_bytes"] = form == IntForm::quantized_matmul
                                   ? static_cast<double>(s.k * s.n) * sizeof(float)
                                   : static_cast<double>(q.stored_bytes());
@@ -111,6 +113,9 @@ void run_int8(benchmark::State& state, LayerShape s, IntegerUnit unit, int threa
         break;
       case IntForm::f32_x:
         benchmark::DoNotOptimize(quantized_linear(x, q, bias, Activation::relu, run));
+        break;
+      case IntForm::uint8_x:
+        benchmark::DoNotOptimize(quantized_linear(xu, q, bias, Activation::relu, run));
         break;
       case IntForm::int8_out:
         benchmark::DoNotOptimize(quantized_linear(xq, q, bias, Activation::relu, 0.05f, run));
@@ -174,6 +179,7 @@ const bool registered_int8 = [] {
         const std::pair<const char*, IntForm> forms[] = {{"s8s8", IntForm::int8_x},
                                                          {"s8s8.qx", IntForm::f32_x},
                                                          {"s8s8s8", IntForm::int8_out},
+                                                         {"u8s8", IntForm::uint8_x},
                                                          {"q8", IntForm::quantized_matmul}};
         for (const auto& [dtype, form] : forms) {
           benchmark::RegisterBenchmark(name("linear", dtype, u.name, shape).c_str(), run_int8, s, u,

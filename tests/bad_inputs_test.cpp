@@ -230,7 +230,7 @@ std::vector<Case> catalogue() {
   add("quantize bits", Kind::argument, {"quantize: unsupported bit width 4 for [8]"},
       [=] { tandem::quantize(v8, 4); });
   add("quantize dtype", Kind::dtype, {"quantize: expected f32"}, [=] { tandem::quantize(i8v); });
-  add("dequantize f32 values", Kind::dtype, {"dequantize: expected i8 or i16"}, [=] {
+  add("dequantize f32 values", Kind::dtype, {"dequantize: expected i8, i16 or u8 values"}, [=] {
     tandem::dequantize({v8, 1.0f});
   });
   add("dequantize undefined", Kind::argument, {"dequantize: undefined tensor"}, [=] {
@@ -303,8 +303,8 @@ std::vector<Case> catalogue() {
       [=] {
         (void)tandem::quantized_relu(tandem::QuantizedTensor{i8v, 0.0f});
       });
-  add("quantized_relu int8 dtype", Kind::dtype, {"quantized_relu: expected i8 or i16", "[8] f32"},
-      [=] {
+  add("quantized_relu int8 dtype", Kind::dtype,
+      {"quantized_relu: expected i8, i16 or u8 values", "[8] f32"}, [=] {
         (void)tandem::quantized_relu(tandem::QuantizedTensor{v8, 0.5f});
       });
   // batch_apply

@@ -125,7 +125,7 @@ TEST(OpsErrors, QuantizeRefusesNaNInfAndBadBits) {
       [] {
         tandem::dequantize({Tensor::zeros({2}, DType::f32), 1.0f});
       },
-      {"dequantize: expected i8 or i16, got [2] f32"});
+      {"dequantize: expected i8, i16 or u8 values, got [2] f32"});
   expect_error<tandem::ArgumentError>(
       [] {
         tandem::dequantize({Tensor::zeros({2}, DType::i8), 0.0f});

@@ -172,6 +172,7 @@ struct IgemmView {
       store.finish = true;
       store.scales += col * store.scale_stride;
       if (store.bias != nullptr) store.bias += col;
+      if (store.column_offsets != nullptr) store.column_offsets += col;
       store.out = p.out + (row * store.ldo + col) * p.out_bytes;
     }
     store.accumulate = pc > 0 || p.accumulate_all;
@@ -187,12 +188,18 @@ void finish_zero_sums(const Problem& p) {
   const IgemmStore& f = p.finish;
   for (Index i = 0; i < p.m; ++i) {
     for (Index j = 0; j < p.n; ++j) {
-      float y = 0.0f * f.scales[j * f.scale_stride];
+      const auto sum = static_cast<float>(f.column_offsets != nullptr ? f.column_offsets[j] : 0);
+      float y = sum * f.scales[j * f.scale_stride];
       if (f.bias != nullptr) y += f.bias[j];
       y = activate(f.activation, y);
       if (f.requantize) {
-        const float q = std::nearbyint(std::clamp(y * f.inverse_out_scale, -128.0f, 127.0f));
-        reinterpret_cast<std::int8_t*>(p.out)[i * f.ldo + j] = static_cast<std::int8_t>(q);
+        const float q = std::nearbyint(std::clamp(y * f.inverse_out_scale, f.out_lo, f.out_hi));
+        const auto code = static_cast<std::int32_t>(q) + f.out_zero_point;
+        if (f.out_unsigned) {
+          reinterpret_cast<std::uint8_t*>(p.out)[i * f.ldo + j] = static_cast<std::uint8_t>(code);
+        } else {
+          reinterpret_cast<std::int8_t*>(p.out)[i * f.ldo + j] = static_cast<std::int8_t>(code);
+        }
       } else {
         reinterpret_cast<float*>(p.out)[i * f.ldo + j] = y;
       }
@@ -383,6 +390,21 @@ void PackedIntegerB::pack(const T* b, Index ldb) {
   }
   bytes_ = static_cast<std::size_t>(total);
   data_ = std::shared_ptr<const Byte[]>(storage.release(), detail::FreeDeleter{});
+  if constexpr (sizeof(T) == 1) {
+    // Modulo 2^32, as the GEMM's sums (|sum| <= 128 * K: exact for any K a layer is).
+    std::vector<std::uint32_t> sums(static_cast<std::size_t>(n_), 0);
+    for (Index p = 0; p < k_; ++p) {
+      for (Index j = 0; j < n_; ++j) {
+        sums[static_cast<std::size_t>(j)] += static_cast<std::uint32_t>(b[p * ldb + j]);
+      }
+    }
+    auto column_sums = std::make_shared<std::int32_t[]>(static_cast<std::size_t>(n_));
+    for (Index j = 0; j < n_; ++j) {
+      column_sums[j] = static_cast<std::int32_t>(sums[static_cast<std::size_t>(j)]);
+    }
+    column_sums_ = std::move(column_sums);
+    bytes_ += static_cast<std::size_t>(n_) * sizeof(std::int32_t);
+  }
 }
 
 PackedIntegerB::PackedIntegerB(const std::int8_t* b, Index ldb, Index k, Index n, Isa isa, bool amx)
@@ -439,11 +461,39 @@ void run_wide(const IgemmOps& ops, const Problem& layer, int threads,
   run_gemm(op, ops, low, threads, blocking);
 }
 
-// y = epilogue(A * B) into float (out_bytes 4) or requantized int8 (out_bytes 1).
+// A layer's y: float, or requantized to int8 or uint8 (with a zero point).
+struct LayerOutput {
+  enum class Type : std::uint8_t { f32, s8, u8 } type = Type::f32;
+  float scale = 1.0f;
+  std::int32_t zero_point = 0;
+};
+
+// uint8 x as int8 x - 128 (the top bit flipped), row by row into dst (m x k), in the
+// threads the call runs.
+// Rows [begin, end) of x, one plain loop per row: the restrict-qualified locals let
+// GCC vectorize it (byte stores through captured pointers would alias them).
+void flip_rows(const std::uint8_t* __restrict a, Index lda, Index begin, Index end, Index k,
+               std::uint8_t* __restrict dst) {
+  for (Index i = begin; i < end; ++i) {
+    const std::uint8_t* __restrict src = a + i * lda;
+    std::uint8_t* __restrict out = dst + i * k;
+    for (Index p = 0; p < k; ++p) out[p] = static_cast<std::uint8_t>(src[p] ^ 0x80u);
+  }
+}
+
+void flip_unsigned(Index m, Index k, const std::uint8_t* a, Index lda, std::int8_t* dst,
+                   int threads) {
+  auto* out = reinterpret_cast<std::uint8_t*>(dst);
+  detail::parallel_chunks(m, threads, std::max<Index>(1, tuning::kQuantizeMinPerThread / k), 1,
+                          [=](Index begin, Index end) { flip_rows(a, lda, begin, end, k, out); });
+}
+
+// y = epilogue(A * B) into float (out_bytes 4) or requantized int8/uint8 (out_bytes 1).
 void run_quantized_linear(Index m, const void* a, Index lda, const PackedIntegerB& b,
-                          const QuantizedEpilogue& e, bool requantize, float out_scale, Byte* y,
-                          Index ldy, const RunOptions& run, const GemmBlocking& blocking) {
+                          const QuantizedEpilogue& e, const LayerOutput& output, Byte* y, Index ldy,
+                          const RunOptions& run, const GemmBlocking& blocking) {
   const char* op = "quantized_linear";
+  const bool requantize = output.type != LayerOutput::Type::f32;
   if (run.isa != b.isa() || run.amx != b.amx()) {
     const auto path = [](Isa isa, bool amx) {
       return amx ? std::string("cpu.amx") : "cpu." + std::string(isa_name(isa));
@@ -454,6 +504,12 @@ void run_quantized_linear(Index m, const void* a, Index lda, const PackedInteger
   const IgemmKernels& kern = kernels(op, b.isa());
   const IgemmOps& ops = b.bits() == 8 ? int8_ops(op, kern, run) : kern.s16;
   const Index n = b.n(), k = b.k();
+  if (b.bits() != 8 && (e.x_unsigned || output.type == LayerOutput::Type::u8)) {
+    throw ArgumentError(std::string(op) + ": uint8 " + (e.x_unsigned ? "x" : "y") +
+                        " needs 8-bit weights, not " + std::to_string(b.bits()) + "-bit");
+  }
+  if (e.x_unsigned) quant::require_zero_point(op, "x's", e.x_zero_point);
+  if (output.type == LayerOutput::Type::u8) quant::require_zero_point(op, "y's", output.zero_point);
   Problem p{};
   p.m = m;
   p.n = n;
@@ -468,13 +524,38 @@ void run_quantized_linear(Index m, const void* a, Index lda, const PackedInteger
   p.finish.bias = e.bias;
   p.finish.activation = e.activation;
   p.finish.requantize = requantize;
-  p.finish.inverse_out_scale = 1.0f / out_scale;
+  p.finish.inverse_out_scale = 1.0f / output.scale;
+  if (output.type == LayerOutput::Type::u8) {
+    p.finish.out_unsigned = true;
+    p.finish.out_zero_point = output.zero_point;
+    p.finish.out_lo = static_cast<float>(-output.zero_point);
+    p.finish.out_hi = static_cast<float>(quant::kU8Max - output.zero_point);
+  }
   p.finish.ldo = ldy;
   p.out = y;
   p.out_bytes = requantize ? 1 : 4;
   if (b.bits() == 16) {
     run_wide(ops, p, run.threads, blocking);
     return;
+  }
+  std::unique_ptr<std::int8_t[], detail::FreeDeleter> flipped;
+  std::vector<std::int32_t> offsets;
+  if (e.x_unsigned) {
+    if (m > 0 && k > 0) {
+      flipped = detail::allocate_packing<std::int8_t>(op, m * k);
+      flip_unsigned(m, k, static_cast<const std::uint8_t*>(a), lda, flipped.get(), run.threads);
+      p.a = reinterpret_cast<const Byte*>(flipped.get());
+      p.lda = k;
+    }
+    // (x - zp) * w = (x - 128) * w + (128 - zp) * w: int32 arithmetic that wraps as
+    // the GEMM's sums do (unsigned here, where wrapping is defined).
+    offsets.resize(static_cast<std::size_t>(n));
+    const auto factor = static_cast<std::uint32_t>(128 - e.x_zero_point);
+    for (Index j = 0; j < n; ++j) {
+      offsets[static_cast<std::size_t>(j)] =
+          static_cast<std::int32_t>(factor * static_cast<std::uint32_t>(b.column_sums()[j]));
+    }
+    p.finish.column_offsets = offsets.data();
   }
   // The int32 sums between k blocks: in a float y's own storage (the same size), in a
   // scratch buffer for an int8 y that takes more than one k block.
@@ -495,16 +576,24 @@ void run_quantized_linear(Index m, const void* a, Index lda, const PackedInteger
 void quantized_linear(Index m, const void* a, Index lda, const PackedIntegerB& b,
                       const QuantizedEpilogue& epilogue, float* y, Index ldy, const RunOptions& run,
                       const GemmBlocking& blocking) {
-  run_quantized_linear(m, a, lda, b, epilogue, false, 1.0f, reinterpret_cast<Byte*>(y), ldy, run,
-                       blocking);
+  run_quantized_linear(m, a, lda, b, epilogue, {}, reinterpret_cast<Byte*>(y), ldy, run, blocking);
 }
 
 void quantized_linear(Index m, const void* a, Index lda, const PackedIntegerB& b,
                       const QuantizedEpilogue& epilogue, float out_scale, std::int8_t* y, Index ldy,
                       const RunOptions& run, const GemmBlocking& blocking) {
   quant::require_scale("quantized_linear", out_scale);
-  run_quantized_linear(m, a, lda, b, epilogue, true, out_scale, reinterpret_cast<Byte*>(y), ldy,
-                       run, blocking);
+  run_quantized_linear(m, a, lda, b, epilogue, {LayerOutput::Type::s8, out_scale, 0},
+                       reinterpret_cast<Byte*>(y), ldy, run, blocking);
+}
+
+void quantized_linear(Index m, const void* a, Index lda, const PackedIntegerB& b,
+                      const QuantizedEpilogue& epilogue, float out_scale,
+                      std::int32_t out_zero_point, std::uint8_t* y, Index ldy,
+                      const RunOptions& run, const GemmBlocking& blocking) {
+  quant::require_scale("quantized_linear", out_scale);
+  run_quantized_linear(m, a, lda, b, epilogue, {LayerOutput::Type::u8, out_scale, out_zero_point},
+                       reinterpret_cast<Byte*>(y), ldy, run, blocking);
 }
 
 }  // namespace tandem::cpu

@@ -48,6 +48,12 @@ struct Call {
   // scale (0: f32 out).
   const void* prepared = nullptr;
   float out_scale = 0.0f;
+  // quantized_linear's asymmetric uint8 operands: x (quantized_in) and the requantized
+  // output, each with its zero point (8-bit weights).
+  bool in_u8 = false;
+  std::int32_t zero_point = 0;
+  bool out_u8 = false;
+  std::int32_t out_zero_point = 0;
   int bits = 8;         // quantization width: selects i8 or i16 storage
   float scale = 1.0f;   // dequantize's input; quantize's output
   double result = 0.0;  // the reductions' output

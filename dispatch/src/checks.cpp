@@ -2,6 +2,7 @@
 
 #include <tandem/cpu/isa.h>
 #include <tandem/error.h>
+#include <tandem/quantization_rules.h>
 
 #include "checks.h"
 
@@ -46,6 +47,30 @@ void require_same_device(const char* op, const Tensor& a, const Tensor& b) {
 void require_f32_input(const char* op, const Tensor& t) {
   require_defined(op, t);
   require_dtype(op, t, DType::f32);
+}
+
+void require_host(const char* op, const Tensor& t) {
+  if (!t.device().is_cpu()) {
+    throw DeviceError(std::string(op) + ": " + describe(t) +
+                      ": uint8 quantized data is handled on the host so far (move it with "
+                      "to(Device::cpu()))");
+  }
+}
+
+void require_quantized(const char* op, const QuantizedTensor& q) {
+  require_defined(op, q.values);
+  const DType t = q.values.dtype();
+  if (t != DType::i8 && t != DType::i16 && t != DType::u8) {
+    throw DTypeError(std::string(op) + ": expected i8, i16 or u8 values, got " +
+                     describe(q.values));
+  }
+  if (t == DType::u8) {
+    quant::require_zero_point(op, "the", q.zero_point);
+  } else if (q.zero_point != 0) {
+    throw ArgumentError(std::string(op) + ": " + describe(q.values) +
+                        " values are symmetric: their zero point must be 0, got " +
+                        std::to_string(q.zero_point));
+  }
 }
 
 void require_f32_pair(const char* op, const Tensor& a, const Tensor& b) {

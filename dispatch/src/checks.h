@@ -3,6 +3,7 @@
 #pragma once
 
 #include <tandem/dtype.h>
+#include <tandem/ops.h>
 #include <tandem/options.h>
 #include <tandem/tensor.h>
 
@@ -18,6 +19,11 @@ void require_same_shape(const char* op, const Tensor& a, const Tensor& b);
 void require_same_device(const char* op, const Tensor& a, const Tensor& b);
 // defined and f32: what every float operation asks of each input.
 void require_f32_input(const char* op, const Tensor& t);
+// The uint8 quantized ops run on the host only (so far): a DeviceError elsewhere.
+void require_host(const char* op, const Tensor& t);
+// Defined values of a quantized dtype (i8, i16, u8) with a zero point that fits it: 0
+// for the symmetric types, [0, 255] for u8.
+void require_quantized(const char* op, const QuantizedTensor& q);
 // require_f32_input for both, equal shapes, same device.
 void require_f32_pair(const char* op, const Tensor& a, const Tensor& b);
 

@@ -12,6 +12,8 @@ std::string_view dtype_name(DType dtype) {
       return "i16";
     case DType::i32:
       return "i32";
+    case DType::u8:
+      return "u8";
   }
   return "?";
 }
@@ -26,6 +28,8 @@ std::size_t dtype_size(DType dtype) {
       return 2;
     case DType::i32:
       return 4;
+    case DType::u8:
+      return 1;
   }
   return 0;
 }

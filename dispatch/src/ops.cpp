@@ -433,10 +433,26 @@ QuantizedTensor quantize(const Tensor& x, int bits, const Options& options) {
   return q;
 }
 
+QuantizedTensor quantize_asymmetric(const Tensor& x, const Options&) {
+  const char* op = "quantize_asymmetric";
+  require_f32_input(op, x);
+  detail::require_host(op, x);
+  QuantizedTensor q{Tensor::empty(x.shape(), DType::u8, x.device())};
+  const quant::AsymmetricParams params = cpu::reference::quantize_asymmetric(
+      x.data<float>(), x.numel(), q.values.data<std::uint8_t>());
+  q.scale = params.scale;
+  q.zero_point = params.zero_point;
+  return q;
+}
+
 Tensor dequantize(const QuantizedTensor& q, const Options& options) {
-  detail::require_defined("dequantize", q.values);
-  if (q.values.dtype() != DType::i8 && q.values.dtype() != DType::i16) {
-    throw DTypeError("dequantize: expected i8 or i16, got " + detail::describe(q.values));
+  detail::require_quantized("dequantize", q);
+  if (q.values.dtype() == DType::u8) {
+    detail::require_host("dequantize", q.values);
+    Tensor out = Tensor::empty(q.values.shape(), DType::f32, q.values.device());
+    cpu::reference::dequantize(q.values.data<std::uint8_t>(), q.values.numel(), q.scale,
+                               q.zero_point, out.data<float>());
+    return out;
   }
   Tensor out = Tensor::empty(q.values.shape(), DType::f32, q.values.device());
   Call c = elementwise_call(Op::dequantize, q.values, nullptr, &out);
@@ -499,16 +515,19 @@ Tensor quantized_relu(const Tensor& x, int bits, const Options& options) {
 }
 
 QuantizedTensor quantized_relu(const QuantizedTensor& x, const Options& options) {
-  detail::require_defined("quantized_relu", x.values);
-  if (x.values.dtype() != DType::i8 && x.values.dtype() != DType::i16) {
-    throw DTypeError("quantized_relu: expected i8 or i16 values, got " +
-                     detail::describe(x.values));
-  }
+  detail::require_quantized("quantized_relu", x);
   if (!quant::usable_scale(x.scale)) {
     throw ArgumentError("quantized_relu: the scale must be a finite positive normal float, got " +
                         quant::format_float(x.scale) + " for " + detail::describe(x.values));
   }
-  QuantizedTensor y{Tensor::empty(x.values.shape(), x.values.dtype(), x.values.device()), x.scale};
+  QuantizedTensor y{Tensor::empty(x.values.shape(), x.values.dtype(), x.values.device()), x.scale,
+                    x.zero_point};
+  if (x.values.dtype() == DType::u8) {
+    detail::require_host("quantized_relu", x.values);
+    cpu::reference::relu_u8(x.values.data<std::uint8_t>(), y.values.data<std::uint8_t>(),
+                            x.values.numel(), x.zero_point);
+    return y;
+  }
   Call c = elementwise_call(Op::quantized_relu, x.values, nullptr, &y.values);
   c.bits = x.bits();
   c.scale = x.scale;

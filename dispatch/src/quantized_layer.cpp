@@ -69,7 +69,8 @@ Device weights_device(const QuantizedWeights& w) {
 
 // Everything quantized_linear checks before it runs.
 void require_layer_operands(const Tensor& x, bool x_quantized, const QuantizedWeights& w,
-                            const Tensor& bias, Activation activation, const Options& options) {
+                            const Tensor& bias, Activation activation, const Options& options,
+                            bool out_u8 = false) {
   if (!w.defined()) {
     throw ArgumentError("quantized_linear: undefined QuantizedWeights for x " +
                         detail::describe(x));
@@ -77,11 +78,25 @@ void require_layer_operands(const Tensor& x, bool x_quantized, const QuantizedWe
   const std::string shapes =
       detail::describe(x) + " x W [" + std::to_string(w.k()) + ", " + std::to_string(w.n()) + "]";
   const DType want = w.bits() == 8 ? DType::i8 : DType::i16;
-  if (x.dtype() != (x_quantized ? want : DType::f32)) {
+  const bool x_u8 = x_quantized && w.bits() == 8 && x.dtype() == DType::u8;
+  if (x.dtype() != (x_quantized ? want : DType::f32) && !x_u8) {
     throw DTypeError(std::string(kOp) + ": x must be " +
-                     std::string(dtype_name(x_quantized ? want : DType::f32)) + " for " + shapes);
+                     (x_quantized ? (w.bits() == 8 ? std::string("i8 or u8") : std::string("i16"))
+                                  : std::string("f32")) +
+                     " for " + shapes);
   }
   const Device home = weights_device(w);
+  if (home.is_cuda() && (x_u8 || out_u8)) {
+    throw ArgumentError(std::string(kOp) + ": uint8 " + (x_u8 ? "x" : "output") + " for " + shapes +
+                        ": the GPU layer takes int8 (asymmetric uint8 runs on the host "
+                        "so far; prepare the weights for a CPU implementation)");
+  }
+  if (out_u8 && w.bits() != 8) {
+    throw ArgumentError(std::string(kOp) + ": a uint8 output needs 8-bit weights, not " +
+                        std::to_string(w.bits()) + "-bit (" + shapes + ")");
+  }
+  const std::int64_t k_bound =
+      x_u8 ? quant::max_exact_u8_layer_k() : quant::max_exact_layer_k(w.bits());
   if (!x.device().is_cpu() && x.device() != home) {
     throw DeviceError(std::string(kOp) + ": the weights live on " + home.str() + "; x is " +
                       detail::describe(x) + " (move x with to(), or prepare the weights there)");
@@ -90,11 +105,11 @@ void require_layer_operands(const Tensor& x, bool x_quantized, const QuantizedWe
     throw ShapeError(std::string(kOp) + ": x must be [m, " + std::to_string(w.k()) + "] for " +
                      shapes);
   }
-  if (x.dim(1) > quant::max_exact_layer_k(w.bits())) {
+  if (x.dim(1) > k_bound) {
     throw ArgumentError(std::string(kOp) + ": K = " + std::to_string(x.dim(1)) +
                         " can overflow int32 accumulation at " + std::to_string(w.bits()) +
-                        " bits (K <= " + std::to_string(quant::max_exact_layer_k(w.bits())) +
-                        "; 16 bits has no such bound) for " + shapes);
+                        " bits" + (x_u8 ? " with uint8 x" : "") + " (K <= " +
+                        std::to_string(k_bound) + "; 16 bits has no such bound) for " + shapes);
   }
   if (bias.defined()) {
     if (bias.dtype() != DType::f32 || bias.device() != x.device() || bias.rank() != 1 ||
@@ -123,10 +138,33 @@ void require_layer_operands(const Tensor& x, bool x_quantized, const QuantizedWe
   }
 }
 
-// Runs the layer: out is f32 [m, n], or i8 [m, n] when out_scale > 0.
-void run_layer(const Tensor& x, bool quantized, float x_scale, const QuantizedWeights& w,
-               const Tensor& bias, Activation activation, float out_scale, Tensor& out,
+// x as the layer reads it: f32 (quantized per call), or quantized values (i8, i16 or
+// u8) with their scale and zero point.
+struct LayerX {
+  const Tensor& values;
+  bool quantized = false;
+  float scale = 0.0f;
+  std::int32_t zero_point = 0;
+};
+
+// The verbose log's element types, "u8 -> f32" and so on: literals, as Call keeps them.
+const char* layer_dtypes(const Tensor& x, bool quantized, int bits, DType out) {
+  static constexpr const char* kNames[4][3] = {{"f32 -> f32", "f32 -> i8", "f32 -> u8"},
+                                               {"i8 -> f32", "i8 -> i8", "i8 -> u8"},
+                                               {"i16 -> f32", "i16 -> i8", "i16 -> u8"},
+                                               {"u8 -> f32", "u8 -> i8", "u8 -> u8"}};
+  const int in = !quantized ? 0 : x.dtype() == DType::u8 ? 3 : bits == 8 ? 1 : 2;
+  const int to = out == DType::f32 ? 0 : out == DType::i8 ? 1 : 2;
+  return kNames[in][to];
+}
+
+// Runs the layer into out: f32 [m, n], or requantized i8 / u8 [m, n] (out_scale > 0).
+void run_layer(const LayerX& lx, const QuantizedWeights& w, const Tensor& bias,
+               Activation activation, float out_scale, std::int32_t out_zero_point, Tensor& out,
                const Options& options) {
+  const Tensor& x = lx.values;
+  const bool quantized = lx.quantized;
+  const float x_scale = lx.scale;
   Call c;
   c.op = Op::quantized_linear;
   c.in[0] = x.raw_data();
@@ -144,47 +182,59 @@ void run_layer(const Tensor& x, bool quantized, float x_scale, const QuantizedWe
   c.scale = x_scale;
   c.quantized_in = quantized;
   c.out_scale = out_scale;
+  c.in_u8 = quantized && x.dtype() == DType::u8;
+  c.zero_point = lx.zero_point;
+  c.out_u8 = out.dtype() == DType::u8;
+  c.out_zero_point = out_zero_point;
   c.activation = activation;
   c.prepared = &w.data();
   c.shape_a = &x.shape();
-  c.dtypes = w.bits() == 8 ? (out_scale > 0.0f ? "i8 -> i8" : "i8 -> f32")
-                           : (out_scale > 0.0f ? "i16 -> i8" : "i16 -> f32");
+  c.dtypes = layer_dtypes(x, quantized, w.bits(), out.dtype());
   Options forced = options;
   forced.implementation = w.implementation();
   if (w.data().device_values.get() != nullptr) forced.device = weights_device(w);
   detail::dispatch(c, x.device(), forced);
 }
 
-Tensor layer_f32(const Tensor& x, bool quantized, float x_scale, const QuantizedWeights& w,
-                 const Tensor& bias, Activation activation, const Options& options) {
-  require_layer_operands(x, quantized, w, bias, activation, options);
-  Tensor y = Tensor::empty({x.dim(0), w.n()}, DType::f32, x.device());
-  run_layer(x, quantized, x_scale, w, bias, activation, 0.0f, y, options);
+Tensor layer_f32(const LayerX& x, const QuantizedWeights& w, const Tensor& bias,
+                 Activation activation, const Options& options) {
+  require_layer_operands(x.values, x.quantized, w, bias, activation, options);
+  Tensor y = Tensor::empty({x.values.dim(0), w.n()}, DType::f32, x.values.device());
+  run_layer(x, w, bias, activation, 0.0f, 0, y, options);
   return y;
 }
 
-QuantizedTensor layer_i8(const Tensor& x, bool quantized, float x_scale, const QuantizedWeights& w,
-                         const Tensor& bias, Activation activation, float output_scale,
-                         const Options& options) {
-  require_layer_operands(x, quantized, w, bias, activation, options);
+// y requantized with output_scale: i8, or u8 with output_zero_point (out_u8).
+QuantizedTensor layer_requantized(const LayerX& x, const QuantizedWeights& w, const Tensor& bias,
+                                  Activation activation, float output_scale, bool out_u8,
+                                  std::int32_t output_zero_point, const Options& options) {
+  require_layer_operands(x.values, x.quantized, w, bias, activation, options, out_u8);
   if (!quant::usable_scale(output_scale)) {
     throw ArgumentError(std::string(kOp) +
                         ": output_scale must be a finite positive normal float, got " +
-                        quant::format_float(output_scale) + " for x " + detail::describe(x));
+                        quant::format_float(output_scale) + " for x " + detail::describe(x.values));
   }
-  QuantizedTensor y{Tensor::empty({x.dim(0), w.n()}, DType::i8, x.device()), output_scale};
-  run_layer(x, quantized, x_scale, w, bias, activation, output_scale, y.values, options);
+  if (out_u8) quant::require_zero_point(kOp, "the output's", output_zero_point);
+  QuantizedTensor y{
+      Tensor::empty({x.values.dim(0), w.n()}, out_u8 ? DType::u8 : DType::i8, x.values.device()),
+      output_scale, out_u8 ? output_zero_point : 0};
+  run_layer(x, w, bias, activation, output_scale, y.zero_point, y.values, options);
   return y;
 }
 
-float scale_of(const QuantizedTensor& x) {
-  detail::require_defined(kOp, x.values);
+LayerX quantized_x(const QuantizedTensor& x) {
+  detail::require_quantized(kOp, x);
   if (!quant::usable_scale(x.scale)) {
     throw ArgumentError(std::string(kOp) +
                         ": x's scale must be a finite positive normal float, got " +
                         quant::format_float(x.scale) + " for x " + detail::describe(x.values));
   }
-  return x.scale;
+  return {x.values, true, x.scale, x.zero_point};
+}
+
+LayerX f32_x(const Tensor& x) {
+  detail::require_defined(kOp, x);
+  return {x};
 }
 
 }  // namespace
@@ -270,23 +320,33 @@ std::size_t QuantizedWeights::stored_bytes() const {
 
 Tensor quantized_linear(const Tensor& x, const QuantizedWeights& w, const Tensor& bias,
                         Activation activation, const Options& options) {
-  detail::require_defined(kOp, x);
-  return layer_f32(x, false, 0.0f, w, bias, activation, options);
+  return layer_f32(f32_x(x), w, bias, activation, options);
 }
 Tensor quantized_linear(const QuantizedTensor& x, const QuantizedWeights& w, const Tensor& bias,
                         Activation activation, const Options& options) {
-  return layer_f32(x.values, true, scale_of(x), w, bias, activation, options);
+  return layer_f32(quantized_x(x), w, bias, activation, options);
 }
 QuantizedTensor quantized_linear(const Tensor& x, const QuantizedWeights& w, const Tensor& bias,
                                  Activation activation, float output_scale,
                                  const Options& options) {
-  detail::require_defined(kOp, x);
-  return layer_i8(x, false, 0.0f, w, bias, activation, output_scale, options);
+  return layer_requantized(f32_x(x), w, bias, activation, output_scale, false, 0, options);
 }
 QuantizedTensor quantized_linear(const QuantizedTensor& x, const QuantizedWeights& w,
                                  const Tensor& bias, Activation activation, float output_scale,
                                  const Options& options) {
-  return layer_i8(x.values, true, scale_of(x), w, bias, activation, output_scale, options);
+  return layer_requantized(quantized_x(x), w, bias, activation, output_scale, false, 0, options);
+}
+QuantizedTensor quantized_linear(const Tensor& x, const QuantizedWeights& w, const Tensor& bias,
+                                 Activation activation, float output_scale,
+                                 std::int32_t output_zero_point, const Options& options) {
+  return layer_requantized(f32_x(x), w, bias, activation, output_scale, true, output_zero_point,
+                           options);
+}
+QuantizedTensor quantized_linear(const QuantizedTensor& x, const QuantizedWeights& w,
+                                 const Tensor& bias, Activation activation, float output_scale,
+                                 std::int32_t output_zero_point, const Options& options) {
+  return layer_requantized(quantized_x(x), w, bias, activation, output_scale, true,
+                           output_zero_point, options);
 }
 
 }  // namespace tandem

@@ -99,9 +99,13 @@ void cpu_quantized_linear(Call& c, const Context& w) {
       return cpu::quantize(in, n, q, w.run);
     });
     const std::vector<float> scales = combined_scales(d, x_scale);
-    const cpu::QuantizedEpilogue e{scales.data(), scales.size() > 1,
-                                   static_cast<const float*>(c.in[2]), c.activation};
-    if (c.out_scale > 0.0f) {
+    const cpu::QuantizedEpilogue e{
+        scales.data(), scales.size() > 1, static_cast<const float*>(c.in[2]),
+        c.activation,  c.in_u8,           c.zero_point};
+    if (c.out_u8) {
+      cpu::quantized_linear(c.m, x, c.k, *d.packed, e, c.out_scale, c.out_zero_point,
+                            q_out<std::uint8_t>(c), c.n, w.run, c.blocking);
+    } else if (c.out_scale > 0.0f) {
       cpu::quantized_linear(c.m, x, c.k, *d.packed, e, c.out_scale, q_out<std::int8_t>(c), c.n,
                             w.run, c.blocking);
     } else {
@@ -156,15 +160,29 @@ void reference_quantized_linear(Call& c, const Context&) {
       return scale;
     });
     const std::vector<float> scales = combined_scales(d, x_scale);
-    const Q* values;
+    const float* bias = static_cast<const float*>(c.in[2]);
+    const bool per_column = scales.size() > 1;
     if constexpr (sizeof(Q) == 1) {
-      values = d.values_i8.data();
+      const std::int8_t* values = d.values_i8.data();
+      const auto* x_u8 = reinterpret_cast<const std::uint8_t*>(x);
+      const ref::U8Output u8_out{c.out_scale, c.out_zero_point, q_out<std::uint8_t>(c)};
+      if (c.in_u8 && c.out_u8) {
+        ref::quantized_linear(c.m, c.n, c.k, x_u8, c.zero_point, values, scales.data(), per_column,
+                              bias, c.activation, u8_out);
+      } else if (c.in_u8) {
+        ref::quantized_linear(c.m, c.n, c.k, x_u8, c.zero_point, values, scales.data(), per_column,
+                              bias, c.activation, out_of(c), c.out_scale, q_out<std::int8_t>(c));
+      } else if (c.out_u8) {
+        ref::quantized_linear(c.m, c.n, c.k, x, values, scales.data(), per_column, bias,
+                              c.activation, u8_out);
+      } else {
+        ref::quantized_linear(c.m, c.n, c.k, x, values, scales.data(), per_column, bias,
+                              c.activation, out_of(c), c.out_scale, q_out<std::int8_t>(c));
+      }
     } else {
-      values = d.values_i16.data();
+      ref::quantized_linear(c.m, c.n, c.k, x, d.values_i16.data(), scales.data(), per_column, bias,
+                            c.activation, out_of(c), c.out_scale, q_out<std::int8_t>(c));
     }
-    ref::quantized_linear(c.m, c.n, c.k, x, values, scales.data(), scales.size() > 1,
-                          static_cast<const float*>(c.in[2]), c.activation, out_of(c), c.out_scale,
-                          q_out<std::int8_t>(c));
   });
 }
 

@@ -243,6 +243,7 @@ TANDEM_INSTANTIATE(float)
 TANDEM_INSTANTIATE(std::int8_t)
 TANDEM_INSTANTIATE(std::int16_t)
 TANDEM_INSTANTIATE(std::int32_t)
+TANDEM_INSTANTIATE(std::uint8_t)
 #undef TANDEM_INSTANTIATE
 
 }  // namespace tandem

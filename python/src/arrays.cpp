@@ -33,9 +33,10 @@ std::string dlpack_name(nb::dlpack::dtype t) {
 }
 
 DTypeError refused_dtype(const char* op, const char* name, const std::string& described) {
-  return DTypeError(std::string(op) + ": " + name + " is a " + described +
-                    " array; Tandem takes float32, int8, int16 or int32 (convert it explicitly, "
-                    "for example x.astype(numpy.float32))");
+  return DTypeError(
+      std::string(op) + ": " + name + " is a " + described +
+      " array; Tandem takes float32, int8, int16, int32 or uint8 (convert it explicitly, "
+      "for example x.astype(numpy.float32))");
 }
 
 // The dtypes a Tensor holds, as DLPack names them.
@@ -44,10 +45,9 @@ struct DTypeRow {
   nb::dlpack::dtype dlpack;
 };
 const DTypeRow kDTypes[] = {
-    {DType::f32, nb::dtype<float>()},
-    {DType::i8, nb::dtype<std::int8_t>()},
-    {DType::i16, nb::dtype<std::int16_t>()},
-    {DType::i32, nb::dtype<std::int32_t>()},
+    {DType::f32, nb::dtype<float>()},        {DType::i8, nb::dtype<std::int8_t>()},
+    {DType::i16, nb::dtype<std::int16_t>()}, {DType::i32, nb::dtype<std::int32_t>()},
+    {DType::u8, nb::dtype<std::uint8_t>()},
 };
 
 DType tandem_dtype(const char* op, const char* name, nb::dlpack::dtype t) {
@@ -103,7 +103,7 @@ DType buffer_dtype(const char* op, const char* name, const Py_buffer& view) {
     DType dtype;
   };
   constexpr Row rows[] = {
-      {"f", DType::f32}, {"b", DType::i8}, {"h", DType::i16}, {"i", DType::i32}};
+      {"f", DType::f32}, {"b", DType::i8}, {"h", DType::i16}, {"i", DType::i32}, {"B", DType::u8}};
   for (const Row& row : rows) {
     if (format == row.format && view.itemsize == static_cast<Py_ssize_t>(dtype_size(row.dtype))) {
       return row.dtype;
@@ -114,10 +114,10 @@ DType buffer_dtype(const char* op, const char* name, const Py_buffer& view) {
     std::string_view format;
     const char* name;
   };
-  constexpr Name names[] = {{"d", "float64"}, {"e", "float16"},    {"l", "int64"},
-                            {"q", "int64"},   {"B", "uint8"},      {"H", "uint16"},
-                            {"I", "uint32"},  {"L", "uint64"},     {"Q", "uint64"},
-                            {"?", "bool"},    {"Zf", "complex64"}, {"Zd", "complex128"}};
+  constexpr Name names[] = {{"d", "float64"},    {"e", "float16"},    {"l", "int64"},
+                            {"q", "int64"},      {"H", "uint16"},     {"I", "uint32"},
+                            {"L", "uint64"},     {"Q", "uint64"},     {"?", "bool"},
+                            {"Zf", "complex64"}, {"Zd", "complex128"}};
   std::string described = "buffer format '" + std::string(view.format ? view.format : "B") + "'";
   for (const Name& n : names) {
     if (format == n.format) described = n.name;
@@ -222,6 +222,8 @@ int numpy_typenum(DType dtype) {
       return NPY_INT16;
     case DType::i32:
       return NPY_INT32;
+    case DType::u8:
+      return NPY_UINT8;
   }
   throw DTypeError("tandem: no NumPy type for " + std::string(dtype_name(dtype)));
 }

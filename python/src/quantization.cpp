@@ -49,28 +49,34 @@ nb::object with_layer_input(nb::handle x, F&& run) {
 
 void bind_quantization(nb::module_& m) {
   nb::class_<QuantizedTensor>(m, "QuantizedTensor",
-                              "Quantized data: int8 or int16 values and the one scale they are "
-                              "multiplied by (symmetric: value = q * scale).")
+                              "Quantized data: values and the scale and zero point they stand for "
+                              "(value = (q - zero_point) * scale): int8 or int16 with zero point "
+                              "0 (symmetric), or uint8 with a zero point in [0, 255].")
       .def(
           "__init__",
-          [](QuantizedTensor* self, nb::handle values, float scale) {
+          [](QuantizedTensor* self, nb::handle values, float scale, std::int32_t zero_point) {
             const Borrowed b = borrow("QuantizedTensor", "values", values);
-            if (b.tensor.dtype() != DType::i8 && b.tensor.dtype() != DType::i16) {
-              throw DTypeError("QuantizedTensor: values must be int8 or int16, got " +
-                               std::string(dtype_name(b.tensor.dtype())));
+            const DType t = b.tensor.dtype();
+            if (t != DType::i8 && t != DType::i16 && t != DType::u8) {
+              throw DTypeError("QuantizedTensor: values must be int8, int16 or uint8, got " +
+                               std::string(dtype_name(t)));
             }
             // A copy: the QuantizedTensor owns its values, whatever happens to the array.
-            new (self) QuantizedTensor{without_gil([&] { return b.tensor.clone(); }), scale};
+            new (self)
+                QuantizedTensor{without_gil([&] { return b.tensor.clone(); }), scale, zero_point};
           },
-          "values"_a, "scale"_a)
+          "values"_a, "scale"_a, "zero_point"_a = 0)
       .def_prop_ro(
           "values", [](const QuantizedTensor& q) { return to_array(q.values, Framework::numpy); },
-          "The int8 or int16 values (an array sharing the QuantizedTensor's storage).")
+          "The int8, int16 or uint8 values (an array sharing the QuantizedTensor's storage).")
       .def_ro("scale", &QuantizedTensor::scale)
+      .def_ro("zero_point", &QuantizedTensor::zero_point)
       .def_prop_ro("bits", &QuantizedTensor::bits)
       .def("__repr__", [](const QuantizedTensor& q) {
         return "QuantizedTensor(" + q.values.shape().str() + " " +
                std::string(dtype_name(q.values.dtype())) + ", scale=" + std::to_string(q.scale) +
+               (q.values.dtype() == DType::u8 ? ", zero_point=" + std::to_string(q.zero_point)
+                                              : std::string()) +
                ")";
       });
 
@@ -85,12 +91,22 @@ void bind_quantization(nb::module_& m) {
       "x quantized symmetrically to int8 or int16: scale = max|x| / (2^(bits-1) - 1) (1 for "
       "all zeros), values round(x / scale) (half to even).");
   m.def(
+      "quantize_asymmetric",
+      [](nb::handle x, const nb::kwargs& kwargs) {
+        const Options options = parse_options("quantize_asymmetric", kwargs);
+        const Borrowed bx = borrow("quantize_asymmetric", "x", x);
+        return without_gil([&] { return quantize_asymmetric(bx.tensor, options); });
+      },
+      "x"_a, "options"_a,
+      "x quantized to uint8 with a zero point (PyTorch's quint8): x's range with 0 over 256 "
+      "codes, scale = range / 255, zero_point = round(-min / scale) (0 for x >= 0).");
+  m.def(
       "dequantize",
       [](const QuantizedTensor& q, const nb::kwargs& kwargs) {
         const Options options = parse_options("dequantize", kwargs);
         return to_array(without_gil([&] { return dequantize(q, options); }), Framework::numpy);
       },
-      "q"_a, "options"_a, "q.values * q.scale as float32.");
+      "q"_a, "options"_a, "(q.values - q.zero_point) * q.scale as float32.");
   m.def(
       "quantized_matmul",
       [](nb::handle a, nb::handle b, int bits, const nb::kwargs& kwargs) {
@@ -156,11 +172,21 @@ void bind_quantization(nb::module_& m) {
   m.def(
       "quantized_linear",
       [](nb::handle x, const QuantizedWeights& w, nb::handle bias, const std::string& activation,
-         std::optional<float> output_scale, const nb::kwargs& kwargs) -> nb::object {
+         std::optional<float> output_scale, std::optional<std::int32_t> output_zero_point,
+         const nb::kwargs& kwargs) -> nb::object {
         const Options options = parse_options("quantized_linear", kwargs);
         const Activation act = activation_from("quantized_linear", activation);
         const Borrowed bb = bias.is_none() ? Borrowed{} : borrow("quantized_linear", "bias", bias);
+        if (output_zero_point && !output_scale) {
+          throw ArgumentError("quantized_linear: output_zero_point needs an output_scale");
+        }
         return with_layer_input(x, [&](const auto& input, Framework framework) -> nb::object {
+          if (output_zero_point) {
+            return nb::cast(without_gil([&] {
+              return quantized_linear(input, w, bb.tensor, act, *output_scale, *output_zero_point,
+                                      options);
+            }));
+          }
           if (output_scale) {
             return nb::cast(without_gil([&] {
               return quantized_linear(input, w, bb.tensor, act, *output_scale, options);
@@ -172,9 +198,10 @@ void bind_quantization(nb::module_& m) {
         });
       },
       "x"_a, "w"_a, "bias"_a = nb::none(), "activation"_a = "none", "output_scale"_a = nb::none(),
-      "options"_a,
+      "output_zero_point"_a = nb::none(), "options"_a,
       "activation(x @ W + bias) through prepared weights: x float32 [m, k] (quantized per "
-      "call) or a QuantizedTensor; float32 out, or int8 requantized with output_scale (a "
+      "call) or a QuantizedTensor (int8, or uint8 with a zero point); float32 out, or "
+      "requantized with output_scale to int8, or with output_zero_point too to uint8 (a "
       "QuantizedTensor, the next layer's x).");
 }
 

@@ -59,18 +59,24 @@ def euclidean_distance(x: ArrayLike, y: ArrayLike, **options: Unpack[Options]) -
 def cosine_similarity(x: ArrayLike, y: ArrayLike, **options: Unpack[Options]) -> float: ...
 
 class QuantizedTensor:
-    """int8 or int16 values and the one scale they stand for (value = q * scale)."""
+    """Quantized values and what they stand for, (q - zero_point) * scale: int8 or int16
+    (zero point 0), or uint8 with a zero point in [0, 255]."""
 
-    def __init__(self, values: ArrayLike, scale: float) -> None: ...
+    def __init__(self, values: ArrayLike, scale: float, zero_point: int = 0) -> None: ...
     @property
-    def values(self) -> npt.NDArray[np.int8] | npt.NDArray[np.int16]: ...
+    def values(self) -> npt.NDArray[np.int8] | npt.NDArray[np.int16] | npt.NDArray[np.uint8]: ...
     @property
     def scale(self) -> float: ...
+    @property
+    def zero_point(self) -> int: ...
     @property
     def bits(self) -> Literal[8, 16]: ...
 
 def quantize(x: ArrayLike, bits: int = 8, **options: Unpack[Options]) -> QuantizedTensor:
     """Symmetric per-tensor quantization: scale = max|x| / (2^(bits-1) - 1)."""
+
+def quantize_asymmetric(x: ArrayLike, **options: Unpack[Options]) -> QuantizedTensor:
+    """Asymmetric uint8 (PyTorch's quint8): scale = (max - min) / 255 over x's range with 0."""
 
 def dequantize(q: QuantizedTensor, **options: Unpack[Options]) -> npt.NDArray[np.float32]: ...
 def quantized_matmul(a: ArrayLike, b: ArrayLike, bits: int = 8,
@@ -109,10 +115,12 @@ class QuantizedWeights:
 @overload
 def quantized_linear(x: ArrayLike | QuantizedTensor, w: QuantizedWeights,
                      bias: Optional[ArrayLike] = None, activation: Activation = "none",
-                     output_scale: None = None, **options: Unpack[Options]) -> Array: ...
+                     output_scale: None = None, output_zero_point: None = None,
+                     **options: Unpack[Options]) -> Array: ...
 @overload
 def quantized_linear(x: ArrayLike | QuantizedTensor, w: QuantizedWeights,
                      bias: Optional[ArrayLike], activation: Activation, output_scale: float,
+                     output_zero_point: Optional[int] = None,
                      **options: Unpack[Options]) -> QuantizedTensor: ...
 
 class TimingOptions:

@@ -1,6 +1,6 @@
 """Quantization against a NumPy oracle of the same rule (exact), and the layer API:
-QuantizedWeights prepared once, quantized_linear with f32 or int8 out, 16 bits exact for
-any K against int64 sums."""
+QuantizedWeights prepared once, quantized_linear with f32, int8 or uint8 out (uint8 x
+with a zero point too), 16 bits exact for any K against int64 sums."""
 
 import numpy as np
 import pytest
@@ -72,7 +72,7 @@ def test_quantized_tensor_from_python_copies_its_values():
     values[0] = 100
     np.testing.assert_array_equal(q.values, [-3, 0, 5])
     np.testing.assert_array_equal(tandem.dequantize(q), [-1.5, 0, 2.5])
-    with pytest.raises(tandem.DTypeError, match="int8 or int16"):
+    with pytest.raises(tandem.DTypeError, match="int8, int16 or uint8"):
         tandem.QuantizedTensor(np.zeros(3, np.float32), 1.0)
 
 
@@ -167,3 +167,53 @@ def test_quantized_linear_refuses_mismatches_before_running(rng):
         tandem.quantized_linear(np.full((3, 10), np.inf, np.float32), w)
     with pytest.raises(tandem.ArgumentError, match="unknown granularity"):
         tandem.QuantizedWeights.prepare(np.ones((2, 2), np.float32), 8, "per_row")
+
+
+def asymmetric_oracle(x):
+    """quantize_asymmetric in NumPy: x's range with 0 over 256 codes."""
+    lo, hi = np.float32(min(x.min(), 0)), np.float32(max(x.max(), 0))
+    if lo == hi:
+        return np.zeros(x.shape, np.uint8), np.float32(1), 0
+    scale = np.float32((hi * np.float32(0.5) - lo * np.float32(0.5)) / np.float32(127.5))
+    zero = int(np.clip(np.rint(-lo / scale), 0, 255))
+    inv = np.float32(1) / scale
+    q = np.clip(np.rint(x * inv) + np.float32(zero), 0, 255).astype(np.uint8)
+    return q, scale, zero
+
+
+def test_quantize_asymmetric_matches_the_rule_and_round_trips(rng):
+    x = (rng.standard_normal((30, 20)) + 0.7).astype(np.float32)
+    q = tandem.quantize_asymmetric(x)
+    want, scale, zero = asymmetric_oracle(x)
+    assert q.values.dtype == np.uint8 and q.bits == 8
+    assert q.scale == scale and q.zero_point == zero
+    np.testing.assert_array_equal(q.values, want)
+    back = tandem.dequantize(q)
+    assert np.abs(back - x).max() <= scale * 0.5001
+    relu = tandem.quantized_relu(q)
+    assert relu.zero_point == q.zero_point
+    np.testing.assert_array_equal(tandem.dequantize(relu), np.maximum(back, 0))
+
+
+@pytest.mark.parametrize("impl", cpu_implementations("quantized_linear"))
+def test_uint8_layers_against_int64_sums(rng, impl):
+    x = (rng.standard_normal((9, 130)) + 0.5).astype(np.float32)
+    w = rng.standard_normal((130, 17), dtype=np.float32)
+    bias = rng.standard_normal(17, dtype=np.float32)
+    prepared = tandem.QuantizedWeights.prepare(w, 8, "per_tensor", implementation=impl)
+    xq = tandem.quantize_asymmetric(x)
+    assert xq.zero_point > 0
+    y = tandem.quantized_linear(xq, prepared, bias, "relu", implementation=impl)
+    qw, w_scale = quantize_oracle(w, 8)
+    sums = (xq.values.astype(np.int64) - xq.zero_point) @ qw.astype(np.int64)
+    expected = np.maximum(sums.astype(np.float32) * (np.float32(xq.scale) * w_scale) + bias, 0)
+    np.testing.assert_allclose(y, expected, rtol=1e-6, atol=1e-6)
+    # uint8 out with zero point 0 after the relu: the next layer's x, all 256 codes.
+    h = tandem.quantized_linear(xq, prepared, bias, "relu", output_scale=0.05,
+                                output_zero_point=0, implementation=impl)
+    assert h.values.dtype == np.uint8 and h.zero_point == 0
+    codes = np.clip(np.rint(y * np.float32(1 / np.float32(0.05))), 0, 255)
+    assert np.abs(h.values.astype(np.int32) - codes).max() <= 1
+    bad = tandem.QuantizedTensor(xq.values, xq.scale, 300)
+    with pytest.raises(tandem.ArgumentError, match="zero point 300"):
+        tandem.quantized_linear(bad, prepared)

@@ -97,6 +97,50 @@ inline float symmetric_scale(float max_abs, int bits) {
   return scale;
 }
 
+// Asymmetric 8-bit quantization (PyTorch's quint8, oneDNN's u8 with a zero point): x
+// stands for scale * (q - zero_point), q in [0, 255]. The range [lo, hi] is widened to
+// hold 0, so that 0 (relu's floor, the padding) is exact: scale = (hi - lo) / 255 (1
+// when both are 0), zero_point = clamp(round(-lo / scale), 0, 255), and a value
+// quantizes to clamp(round(x / scale) + zero_point, 0, 255). Post-ReLU data (lo = 0)
+// gets zero_point 0 and all 256 codes for its magnitude, twice int8's 128.
+struct AsymmetricParams {
+  float scale = 1.0f;
+  std::int32_t zero_point = 0;
+};
+constexpr std::int32_t kU8Max = 255;
+
+inline AsymmetricParams asymmetric_params(float lo, float hi) {
+  lo = std::min(lo, 0.0f);
+  hi = std::max(hi, 0.0f);
+  if (lo == hi) return {};
+  // hi - lo can overflow for finite extremes: halve both before subtracting.
+  float scale = std::max((hi * 0.5f - lo * 0.5f) / (kU8Max * 0.5f), FLT_MIN);
+  const float zero = std::nearbyint(-lo / scale);
+  const auto zero_point =
+      static_cast<std::int32_t>(std::clamp(zero, 0.0f, static_cast<float>(kU8Max)));
+  // Every code must dequantize to a finite float: |q - zero_point| * scale, at most
+  // reach * scale (past FLT_MAX only for ranges near 2 * FLT_MAX).
+  const auto reach = static_cast<float>(std::max(zero_point, kU8Max - zero_point));
+  if (!std::isfinite(reach * scale)) {
+    scale = FLT_MAX / reach;
+    while (!std::isfinite(reach * scale)) scale = std::nextafter(scale, 0.0f);
+  }
+  return {scale, zero_point};
+}
+
+inline void require_zero_point(const char* op, const char* what, std::int32_t zero_point) {
+  if (zero_point < 0 || zero_point > kU8Max) {
+    throw ArgumentError(std::string(op) + ": " + what + " zero point " +
+                        std::to_string(zero_point) + " is outside the uint8 range [0, 255]");
+  }
+}
+
+// The largest K for which a layer on uint8 x (|q - zero_point| <= 255) and int8 weights
+// (|w| <= 127, the symmetric rule's) keeps its int32 sums exact: 66311.
+constexpr std::int64_t max_exact_u8_layer_k() {
+  return std::int64_t{INT32_MAX} / (std::int64_t{kU8Max} * quant_max(8));
+}
+
 // The factor that turns an integer sum of products back into a float: scale_a *
 // scale_b. Where it overflows, every nonzero sum dequantizes past FLT_MAX and a zero
 // sum to NaN (0 * inf), so the product is refused rather than returned.

@@ -57,6 +57,7 @@ inline void store_tile(SumAt sum_at, void* c, int64_t ldc, int64_t mr, int64_t n
   using simd::F32;
   // The per-column factors of a finishing store, loaded once per tile (zero otherwise).
   F32 scale[static_cast<std::size_t>(NV)], bias[static_cast<std::size_t>(NV)];
+  I32 offset[static_cast<std::size_t>(NV)];
 #pragma GCC unroll 4
   for (int v = 0; v < NV; ++v) {
     const int64_t have = store.finish ? nr - v * kLanes : 0;
@@ -70,10 +71,15 @@ inline void store_tile(SumAt sum_at, void* c, int64_t ldc, int64_t mr, int64_t n
                : store.scale_stride == 0 ? simd::set1(*store.scales)
                                          : lanes(store.scales + v * kLanes);
     bias[v] = store.bias != nullptr ? lanes(store.bias + v * kLanes) : simd::zero();
+    const int32_t* offsets = store.column_offsets + v * kLanes;
+    offset[v] = store.column_offsets == nullptr || width == 0 ? simd::zero_i32()
+                : width == kLanes                             ? simd::load_i32(offsets)
+                                  : simd::load_i32_partial(offsets, width);
   }
   const bool relu = store.activation == tandem::Activation::relu;
   const F32 inverse = simd::set1(store.inverse_out_scale);
-  const F32 lo = simd::set1(-128.0f), hi = simd::set1(127.0f);
+  const F32 lo = simd::set1(store.out_lo), hi = simd::set1(store.out_hi);
+  const I32 out_zero = simd::set1_i32(store.out_zero_point);
 #pragma GCC unroll 32
   for (int i = 0; i < MR; ++i) {
     if (i >= mr) break;
@@ -97,12 +103,18 @@ inline void store_tile(SumAt sum_at, void* c, int64_t ldc, int64_t mr, int64_t n
         }
         continue;
       }
+      if (store.column_offsets != nullptr) sum = simd::add(sum, offset[v]);
       F32 y = simd::mul(simd::to_float(sum), scale[v]);
       if (store.bias != nullptr) y = simd::add(y, bias[v]);
       if (relu) y = simd::relu(y);
       if (store.requantize) {
         const I32 q = simd::round_to_int(simd::min(simd::max(simd::mul(y, inverse), lo), hi));
-        simd::store_s8_lanes(static_cast<int8_t*>(store.out) + i * store.ldo + col, q, width);
+        if (store.out_unsigned) {
+          simd::store_u8_lanes(static_cast<uint8_t*>(store.out) + i * store.ldo + col,
+                               simd::add(q, out_zero), width);
+        } else {
+          simd::store_s8_lanes(static_cast<int8_t*>(store.out) + i * store.ldo + col, q, width);
+        }
       } else {
         float* out = static_cast<float*>(store.out) + i * store.ldo + col;
         if (full) {
@@ -139,9 +151,14 @@ inline void wide_tile(const I32 (&acc)[kMR][kNV], void* c, int64_t ldc, int64_t 
       if (store.bias != nullptr) y += store.bias[j];
       y = tandem::activate(store.activation, y);
       if (store.requantize) {
-        const float q = __builtin_nearbyintf(
-            __builtin_fminf(__builtin_fmaxf(y * store.inverse_out_scale, -128.0f), 127.0f));
-        static_cast<int8_t*>(store.out)[i * store.ldo + j] = static_cast<int8_t>(q);
+        const float q = __builtin_nearbyintf(__builtin_fminf(
+            __builtin_fmaxf(y * store.inverse_out_scale, store.out_lo), store.out_hi));
+        const auto code = static_cast<int32_t>(q) + store.out_zero_point;
+        if (store.out_unsigned) {
+          static_cast<uint8_t*>(store.out)[i * store.ldo + j] = static_cast<uint8_t>(code);
+        } else {
+          static_cast<int8_t*>(store.out)[i * store.ldo + j] = static_cast<int8_t>(code);
+        }
       } else {
         static_cast<float*>(store.out)[i * store.ldo + j] = y;
       }

@@ -113,6 +113,7 @@ inline void transpose(F32 (&r)[kLanes]) {
 using I32 = __m512i;
 inline __mmask16 lane_mask(int64_t n) { return static_cast<__mmask16>((1u << n) - 1u); }
 inline I32 zero_i32() { return _mm512_setzero_si512(); }
+inline I32 set1_i32(int32_t v) { return _mm512_set1_epi32(v); }
 inline I32 load_i32(const void* p) { return _mm512_loadu_si512(p); }
 // The first n (< kLanes) lanes; the others are zero.
 inline I32 load_i32_partial(const int32_t* p, int64_t n) {
@@ -149,6 +150,10 @@ inline F32 to_float(I32 a) { return {_mm512_maskz_cvtepi32_ps(0xFFFF, a)}; }
 // The first n lanes as int8, saturated (one vpmovsdb).
 inline void store_s8_lanes(int8_t* q, I32 v, int64_t n) {
   _mm512_mask_cvtsepi32_storeu_epi8(q, tail_mask(n), v);
+}
+// The first n lanes as uint8 (values already in [0, 255]: one vpmovusdb).
+inline void store_u8_lanes(uint8_t* q, I32 v, int64_t n) {
+  _mm512_mask_cvtusepi32_storeu_epi8(q, tail_mask(n), v);
 }
 // int8/int16 <-> int32 by blocks of kPack8 / kPack16 vectors, saturating when packing.
 inline constexpr int kPack8 = 1;
@@ -235,6 +240,7 @@ inline void transpose(F32 (&r)[kLanes]) {
 
 using I32 = __m256i;
 inline I32 zero_i32() { return _mm256_setzero_si256(); }
+inline I32 set1_i32(int32_t v) { return _mm256_set1_epi32(v); }
 inline I32 load_i32(const void* p) { return _mm256_loadu_si256(static_cast<const __m256i*>(p)); }
 inline I32 load_i32_partial(const int32_t* p, int64_t n) {
   return _mm256_maskload_epi32(reinterpret_cast<const int*>(p), tail_mask(n));
@@ -268,6 +274,11 @@ inline void store_s8_lanes(int8_t* q, I32 v, int64_t n) {
   alignas(32) int32_t lanes[kLanes];
   _mm256_store_si256(reinterpret_cast<__m256i*>(lanes), v);
   for (int64_t l = 0; l < n; ++l) q[l] = static_cast<int8_t>(lanes[l]);
+}
+inline void store_u8_lanes(uint8_t* q, I32 v, int64_t n) {
+  alignas(32) int32_t lanes[kLanes];
+  _mm256_store_si256(reinterpret_cast<__m256i*>(lanes), v);
+  for (int64_t l = 0; l < n; ++l) q[l] = static_cast<uint8_t>(lanes[l]);
 }
 inline constexpr int kPack8 = 4;
 inline constexpr int kPack16 = 2;
@@ -344,6 +355,7 @@ inline void transpose(F32 (&r)[kLanes]) { _MM_TRANSPOSE4_PS(r[0].v, r[1].v, r[2]
 
 using I32 = __m128i;
 inline I32 zero_i32() { return _mm_setzero_si128(); }
+inline I32 set1_i32(int32_t v) { return _mm_set1_epi32(v); }
 inline I32 load_i32(const void* p) { return _mm_loadu_si128(static_cast<const __m128i*>(p)); }
 inline I32 load_i32_partial(const int32_t* p, int64_t n) {
   alignas(16) int32_t buf[4] = {0, 0, 0, 0};
@@ -383,6 +395,11 @@ inline void store_s8_lanes(int8_t* q, I32 v, int64_t n) {
   alignas(16) int32_t lanes[kLanes];
   _mm_store_si128(reinterpret_cast<__m128i*>(lanes), v);
   for (int64_t l = 0; l < n; ++l) q[l] = static_cast<int8_t>(lanes[l]);
+}
+inline void store_u8_lanes(uint8_t* q, I32 v, int64_t n) {
+  alignas(16) int32_t lanes[kLanes];
+  _mm_store_si128(reinterpret_cast<__m128i*>(lanes), v);
+  for (int64_t l = 0; l < n; ++l) q[l] = static_cast<uint8_t>(lanes[l]);
 }
 inline constexpr int kPack8 = 4;
 inline constexpr int kPack16 = 2;

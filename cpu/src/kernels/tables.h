@@ -98,10 +98,11 @@ struct SgemmKernels {
 // How the integer microkernel stores its tile. Before the last k block (finish unset)
 // the int32 sums go to C, added to those already there with accumulate. In the last
 // one of a quantized product (finish), each sum becomes
-//   y = act(float(sum) * scales[j * scale_stride] + bias[j])      (tandem/epilogue.h)
-// written as float, or with requantize as int8 round(clamp(y * inverse_out_scale,
-// -128, 127)) (the quantize rule), to out (ldo elements apart) instead of C. scales,
-// bias and out point at the tile's first column (out at its first row too).
+//   y = act(float(sum + column_offsets[j]) * scales[j * scale_stride] + bias[j])
+// (tandem/epilogue.h) written as float, or with requantize as int8 (or uint8)
+// round(clamp(y * inverse_out_scale, out_lo, out_hi)) + out_zero_point (the quantize
+// rule), to out (ldo elements apart) instead of C. scales, column_offsets, bias and out
+// point at the tile's first column (out at its first row too).
 // With wide, C holds int64 sums (ldc in elements of 8 bytes) and each block's int32
 // sums are added to them times 2^shift: how the 16-bit layer stays exact for any K.
 struct IgemmStore {
@@ -113,8 +114,16 @@ struct IgemmStore {
   int64_t scale_stride = 0;  // 0: one scale for every column
   const float* bias = nullptr;
   tandem::Activation activation = tandem::Activation::none;
+  // Added to each column's int32 sum before it is scaled (a zero point's correction:
+  // igemm_api.cpp), or null.
+  const int32_t* column_offsets = nullptr;
   bool requantize = false;
   float inverse_out_scale = 1.0f;
+  // Requantized out: round(clamp(y / out_scale, out_lo, out_hi)) + out_zero_point, as
+  // int8 ([-128, 127], zero point 0) or, with out_unsigned, uint8 ([-zp, 255 - zp]).
+  float out_lo = -128.0f, out_hi = 127.0f;
+  int32_t out_zero_point = 0;
+  bool out_unsigned = false;
   void* out = nullptr;
   int64_t ldo = 0;
 };

@@ -159,22 +159,39 @@ void quantize_columns(const float* w, std::int64_t k, std::int64_t n, float* sca
   }
 }
 
-template <typename Q>
-void quantized_linear_as(std::int64_t m, std::int64_t n, std::int64_t k, const Q* x, const Q* w,
-                         const float* scales, bool per_column, const float* bias,
-                         Activation activation, float* y, float out_scale, std::int8_t* yq) {
-  const float inverse_out = out_scale > 0.0f ? 1.0f / out_scale : 0.0f;
+// Where a reference layer's y goes: f32, or requantized to int8 (zero point 0) or,
+// with u8, to uint8 with a zero point.
+struct LayerOut {
+  float* y = nullptr;
+  float scale = 0.0f;  // 0: f32 out
+  std::int8_t* s8 = nullptr;
+  std::uint8_t* u8 = nullptr;
+  std::int32_t zero_point = 0;
+};
+
+// sum_p (x[i][p] - x_zero) * w[p][j] in int64, exact; then the epilogue.
+template <typename X, typename W>
+void quantized_linear_as(std::int64_t m, std::int64_t n, std::int64_t k, const X* x,
+                         std::int32_t x_zero, const W* w, const float* scales, bool per_column,
+                         const float* bias, Activation activation, const LayerOut& out) {
+  const float inverse_out = out.scale > 0.0f ? 1.0f / out.scale : 0.0f;
   for (std::int64_t i = 0; i < m; ++i) {
     for (std::int64_t j = 0; j < n; ++j) {
       std::int64_t sum = 0;
-      for (std::int64_t p = 0; p < k; ++p) sum += std::int64_t{x[i * k + p]} * w[p * n + j];
+      for (std::int64_t p = 0; p < k; ++p) {
+        sum += (std::int64_t{x[i * k + p]} - x_zero) * w[p * n + j];
+      }
       float value = static_cast<float>(sum) * scales[per_column ? j : 0];
       if (bias != nullptr) value += bias[j];
       value = activate(activation, value);
-      if (out_scale > 0.0f) {
-        yq[i * n + j] = quantize_one<std::int8_t>(value, inverse_out);
+      if (out.u8 != nullptr) {
+        const float q = std::nearbyint(value * inverse_out) + static_cast<float>(out.zero_point);
+        out.u8[i * n + j] =
+            static_cast<std::uint8_t>(std::clamp(q, 0.0f, static_cast<float>(quant::kU8Max)));
+      } else if (out.scale > 0.0f) {
+        out.s8[i * n + j] = quantize_one<std::int8_t>(value, inverse_out);
       } else {
-        y[i * n + j] = value;
+        out.y[i * n + j] = value;
       }
     }
   }
@@ -194,13 +211,35 @@ void quantize_per_column(const float* w, std::int64_t k, std::int64_t n, float* 
 void quantized_linear(std::int64_t m, std::int64_t n, std::int64_t k, const std::int8_t* x,
                       const std::int8_t* w, const float* scales, bool per_column, const float* bias,
                       Activation activation, float* y, float out_scale, std::int8_t* yq) {
-  quantized_linear_as(m, n, k, x, w, scales, per_column, bias, activation, y, out_scale, yq);
+  quantized_linear_as(m, n, k, x, 0, w, scales, per_column, bias, activation,
+                      LayerOut{y, out_scale, yq});
 }
 void quantized_linear(std::int64_t m, std::int64_t n, std::int64_t k, const std::int16_t* x,
                       const std::int16_t* w, const float* scales, bool per_column,
                       const float* bias, Activation activation, float* y, float out_scale,
                       std::int8_t* yq) {
-  quantized_linear_as(m, n, k, x, w, scales, per_column, bias, activation, y, out_scale, yq);
+  quantized_linear_as(m, n, k, x, 0, w, scales, per_column, bias, activation,
+                      LayerOut{y, out_scale, yq});
+}
+void quantized_linear(std::int64_t m, std::int64_t n, std::int64_t k, const std::uint8_t* x,
+                      std::int32_t x_zero_point, const std::int8_t* w, const float* scales,
+                      bool per_column, const float* bias, Activation activation, float* y,
+                      float out_scale, std::int8_t* yq) {
+  quantized_linear_as(m, n, k, x, x_zero_point, w, scales, per_column, bias, activation,
+                      LayerOut{y, out_scale, yq});
+}
+void quantized_linear(std::int64_t m, std::int64_t n, std::int64_t k, const std::int8_t* x,
+                      const std::int8_t* w, const float* scales, bool per_column, const float* bias,
+                      Activation activation, const U8Output& out) {
+  quantized_linear_as(m, n, k, x, 0, w, scales, per_column, bias, activation,
+                      LayerOut{nullptr, out.scale, nullptr, out.values, out.zero_point});
+}
+void quantized_linear(std::int64_t m, std::int64_t n, std::int64_t k, const std::uint8_t* x,
+                      std::int32_t x_zero_point, const std::int8_t* w, const float* scales,
+                      bool per_column, const float* bias, Activation activation,
+                      const U8Output& out) {
+  quantized_linear_as(m, n, k, x, x_zero_point, w, scales, per_column, bias, activation,
+                      LayerOut{nullptr, out.scale, nullptr, out.values, out.zero_point});
 }
 
 void relu_s8(const std::int8_t* q, std::int8_t* y, std::int64_t n) {
@@ -208,6 +247,36 @@ void relu_s8(const std::int8_t* q, std::int8_t* y, std::int64_t n) {
 }
 void relu_s16(const std::int16_t* q, std::int16_t* y, std::int64_t n) {
   for (std::int64_t i = 0; i < n; ++i) y[i] = std::max<std::int16_t>(q[i], 0);
+}
+void relu_u8(const std::uint8_t* q, std::uint8_t* y, std::int64_t n, std::int32_t zero_point) {
+  const auto zero = static_cast<std::uint8_t>(zero_point);
+  for (std::int64_t i = 0; i < n; ++i) y[i] = std::max(q[i], zero);
+}
+
+quant::AsymmetricParams quantize_asymmetric(const float* x, std::int64_t n, std::uint8_t* q) {
+  check_finite("quantize_asymmetric", "input", x, n);
+  float lo = 0.0f, hi = 0.0f;
+  for (std::int64_t i = 0; i < n; ++i) {
+    lo = std::min(lo, x[i]);
+    hi = std::max(hi, x[i]);
+  }
+  const quant::AsymmetricParams params = quant::asymmetric_params(lo, hi);
+  const float inv_scale = 1.0f / params.scale;
+  const auto zero = static_cast<float>(params.zero_point);
+  for (std::int64_t i = 0; i < n; ++i) {
+    const float code = std::nearbyint(x[i] * inv_scale) + zero;
+    q[i] = static_cast<std::uint8_t>(std::clamp(code, 0.0f, static_cast<float>(quant::kU8Max)));
+  }
+  return params;
+}
+
+void dequantize(const std::uint8_t* q, std::int64_t n, float scale, std::int32_t zero_point,
+                float* x) {
+  require_scale("dequantize", scale);
+  quant::require_zero_point("dequantize", "the", zero_point);
+  for (std::int64_t i = 0; i < n; ++i) {
+    x[i] = static_cast<float>(std::int32_t{q[i]} - zero_point) * scale;
+  }
 }
 
 void quantized_relu(const float* x, float* y, std::int64_t n, int bits) {

@@ -8,15 +8,16 @@
 
 namespace tandem {
 
-enum class DType : std::uint8_t { f32, i8, i16, i32 };
+enum class DType : std::uint8_t { f32, i8, i16, i32, u8 };
 
-std::string_view dtype_name(DType dtype);  // "f32", "i8", "i16", "i32"
+std::string_view dtype_name(DType dtype);  // "f32", "i8", "i16", "i32", "u8"
 std::size_t dtype_size(DType dtype);       // bytes per element
 
 // The C++ types a Tensor can hold, and the DType of each.
 template <typename T>
-concept Element = std::is_same_v<T, float> || std::is_same_v<T, std::int8_t> ||
-    std::is_same_v<T, std::int16_t> || std::is_same_v<T, std::int32_t>;
+concept Element =
+    std::is_same_v<T, float> || std::is_same_v<T, std::int8_t> || std::is_same_v<T, std::int16_t> ||
+    std::is_same_v<T, std::int32_t> || std::is_same_v<T, std::uint8_t>;
 
 template <Element T>
 constexpr DType dtype_of() {
@@ -24,6 +25,7 @@ constexpr DType dtype_of() {
   if constexpr (std::is_same_v<T, std::int8_t>) return DType::i8;
   if constexpr (std::is_same_v<T, std::int16_t>) return DType::i16;
   if constexpr (std::is_same_v<T, std::int32_t>) return DType::i32;
+  if constexpr (std::is_same_v<T, std::uint8_t>) return DType::u8;
 }
 
 }  // namespace tandem

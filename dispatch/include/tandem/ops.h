@@ -68,16 +68,25 @@ double euclidean_distance(const Tensor& x, const Tensor& y, const Options& optio
 // 0 for a zero vector.
 double cosine_similarity(const Tensor& x, const Tensor& y, const Options& options = {});
 
-// ---- Quantization (symmetric, per tensor, 8 or 16 bits) --------------------------------
+// ---- Quantization (per tensor: symmetric int8/int16, asymmetric uint8) ------------------
+// values stand for scale * (values - zero_point): i8 or i16 with zero_point 0
+// (symmetric), or u8 with a zero point in [0, 255] (asymmetric).
 struct QuantizedTensor {
-  Tensor values;  // i8 or i16
+  Tensor values;  // i8, i16 or u8
   float scale = 1.0f;
-  int bits() const { return values.dtype() == DType::i8 ? 8 : 16; }
+  std::int32_t zero_point = 0;
+  int bits() const { return values.dtype() == DType::i16 ? 16 : 8; }
 };
 
 // scale = max|x| / (2^(bits-1) - 1) (1 for all zeros); NaN/Inf is an ArgumentError.
 QuantizedTensor quantize(const Tensor& x, int bits = 8, const Options& options = {});
 Tensor dequantize(const QuantizedTensor& q, const Options& options = {});
+// x (f32, host) to asymmetric uint8 (PyTorch's quint8): the range [min(x, 0), max(x, 0)]
+// over 256 codes, scale = range / 255, zero_point = round(-min / scale) (0 for
+// non-negative x: all 256 codes for its magnitude, twice int8's), q = clamp(round(x /
+// scale) + zero_point, 0, 255) (tandem/quantization_rules.h). NaN/Inf is an
+// ArgumentError; a GPU tensor a DeviceError (the uint8 ops run on the host so far).
+QuantizedTensor quantize_asymmetric(const Tensor& x, const Options& options = {});
 
 // quantize both, multiply with exact integer sums, dequantize. At 8 bits the sums are
 // int32 (K above 133144 could overflow them: an ArgumentError); at 16 bits the CPU
@@ -86,9 +95,9 @@ Tensor dequantize(const QuantizedTensor& q, const Options& options = {});
 Tensor quantized_matmul(const Tensor& a, const Tensor& b, int bits = 8,
                         const Options& options = {});
 Tensor quantized_relu(const Tensor& x, int bits = 8, const Options& options = {});
-// relu on quantized data, int8 (or int16) in and out with x's scale: max(q, 0). A
-// quarter (half) of f32's memory traffic and storage; the values are exactly those
-// quantized_relu of the tensor x stands for would give.
+// relu on quantized data, int8 (or int16) in and out with x's scale: max(q, 0); uint8
+// (host) max(q, zero_point). A quarter (half) of f32's memory traffic and storage; the
+// values are exactly those quantized_relu of the tensor x stands for would give.
 QuantizedTensor quantized_relu(const QuantizedTensor& x, const Options& options = {});
 
 // ---- Batch apply -------------------------------------------------------------------------

@@ -4,7 +4,8 @@
 // runs the integer GEMM with int32 sums, and finishes each sum in the GEMM's store:
 //   y[i][j] = act(float(sum_ij) * (x_scale * w_scale[j]) + bias[j])
 // as f32, or requantized to int8 with a given output scale, so that a chain of layers
-// stays in 8 bits. Symmetric quantization throughout (tandem/quantization_rules.h).
+// stays in 8 bits. Weights are symmetric; x and y symmetric int8, or asymmetric uint8
+// with a zero point (tandem/quantization_rules.h).
 #pragma once
 
 #include <cstdint>
@@ -60,11 +61,14 @@ class QuantizedWeights {
 
 // y (f32 [m, n]) = act(x @ W + bias) through the quantized weights: x f32 [m, k]
 // quantized per call (per tensor, symmetric, W's width), or already quantized (i8 or
-// i16 as W, with its scale). bias: f32 [n] or undefined. The sums are exact: int32 at 8
-// bits, for K <= 133144 (larger K is refused); int64 at 16 bits, for any K
-// (quant::max_exact_layer_k). Refused before anything runs: shapes or types that do not
-// match W, NaN/Inf in x or bias, an implementation other than W's, x on a device other
-// than the host or W's, a bias on a device other than x's. y is on x's device.
+// i16 as W, with its scale; or, with 8-bit W on the host, asymmetric u8 with its scale
+// and zero point, as quantize_asymmetric and the u8 layers below make it). bias: f32
+// [n] or undefined. The sums are exact: int32 at 8 bits, for K <= 133144 (66311 with
+// u8 x; larger K is refused); int64 at 16 bits, for any K (quant::max_exact_layer_k).
+// Refused before anything runs: shapes or types that do not match W, NaN/Inf in x or
+// bias, a zero point outside u8 (or not 0 for i8 x), an implementation other than W's,
+// x on a device other than the host or W's, a bias on a device other than x's. y is on
+// x's device.
 Tensor quantized_linear(const Tensor& x, const QuantizedWeights& w, const Tensor& bias = {},
                         Activation activation = Activation::none, const Options& options = {});
 Tensor quantized_linear(const QuantizedTensor& x, const QuantizedWeights& w,
@@ -78,5 +82,15 @@ QuantizedTensor quantized_linear(const Tensor& x, const QuantizedWeights& w, con
 QuantizedTensor quantized_linear(const QuantizedTensor& x, const QuantizedWeights& w,
                                  const Tensor& bias, Activation activation, float output_scale,
                                  const Options& options = {});
+// The same, requantized to asymmetric u8 (8-bit W, host): clamp(round(y /
+// output_scale) + output_zero_point, 0, 255), output_zero_point in [0, 255]. After a
+// relu, zero point 0 gives y all 256 codes: the next layer's x, at twice int8's
+// resolution.
+QuantizedTensor quantized_linear(const Tensor& x, const QuantizedWeights& w, const Tensor& bias,
+                                 Activation activation, float output_scale,
+                                 std::int32_t output_zero_point, const Options& options = {});
+QuantizedTensor quantized_linear(const QuantizedTensor& x, const QuantizedWeights& w,
+                                 const Tensor& bias, Activation activation, float output_scale,
+                                 std::int32_t output_zero_point, const Options& options = {});
 
 }  // namespace tandem

@@ -167,6 +167,9 @@ class PackedIntegerB {
   std::int64_t kc() const { return kc_; }       // the k block the panels were cut for
   std::size_t bytes() const { return bytes_; }  // as stored (panels, padding, column sums)
   const unsigned char* data() const { return data_.get(); }
+  // sum_p B[p][j] over all of K per column, int32 (8-bit weights; null at 16 bits): the
+  // zero point's correction of a layer on uint8 x.
+  const std::int32_t* column_sums() const { return column_sums_.get(); }
 
  private:
   template <typename T>
@@ -178,16 +181,23 @@ class PackedIntegerB {
   std::int64_t k_, n_, kc_;
   std::size_t bytes_ = 0;
   std::shared_ptr<const unsigned char[]> data_;
+  std::shared_ptr<const std::int32_t[]> column_sums_;
 };
 
 // What the quantized layer does with each int32 sum of row i, column j (epilogue.h's
 // order): y = act(float(sum) * scales[per_column ? j : 0] + bias[j]) (bias may be null);
 // the scales are the products x_scale * w_scale, rounded to float.
+// With x_unsigned, A is uint8 standing for A - x_zero_point (asymmetric activations,
+// 8-bit weights only): the GEMM multiplies A - 128 (its top bit flipped, so every int8
+// kernel runs it) and each sum gets (128 - x_zero_point) * colsum(B)[j] added before
+// it is scaled: exact while the true sum fits int32 (quant::max_exact_u8_layer_k).
 struct QuantizedEpilogue {
   const float* scales = nullptr;
   bool per_column = false;
   const float* bias = nullptr;
   Activation activation = Activation::none;
+  bool x_unsigned = false;
+  std::int32_t x_zero_point = 0;
 };
 
 // y (m x n, leading dimension ldy) = epilogue(A * B) for A (m x k, lda) of B's integer
@@ -203,5 +213,11 @@ void quantized_linear(std::int64_t m, const void* a, std::int64_t lda, const Pac
                       const QuantizedEpilogue& epilogue, float out_scale, std::int8_t* y,
                       std::int64_t ldy, const RunOptions& run = {},
                       const GemmBlocking& blocking = {});
+// uint8 y with a zero point (8-bit weights): clamp(round(y / out_scale) +
+// out_zero_point, 0, 255).
+void quantized_linear(std::int64_t m, const void* a, std::int64_t lda, const PackedIntegerB& b,
+                      const QuantizedEpilogue& epilogue, float out_scale,
+                      std::int32_t out_zero_point, std::uint8_t* y, std::int64_t ldy,
+                      const RunOptions& run = {}, const GemmBlocking& blocking = {});
 
 }  // namespace tandem::cpu

@@ -11,6 +11,7 @@
 #include <functional>
 
 #include <tandem/epilogue.h>
+#include <tandem/quantization_rules.h>
 #include <tandem/transpose.h>
 
 namespace tandem::cpu::reference {
@@ -64,6 +65,14 @@ void quantize(const float* x, std::int64_t n, float scale, std::int16_t* q);
 void dequantize(const std::int8_t* q, std::int64_t n, float scale, float* x);
 void dequantize(const std::int16_t* q, std::int64_t n, float scale, float* x);
 
+// Asymmetric uint8 (quant::asymmetric_params): the scale and zero point of x's range
+// (with 0), and q[i] = clamp(round(x[i] / scale) + zero_point, 0, 255). NaN/Inf is an
+// ArgumentError, nothing written.
+quant::AsymmetricParams quantize_asymmetric(const float* x, std::int64_t n, std::uint8_t* q);
+// x[i] = (q[i] - zero_point) * scale.
+void dequantize(const std::uint8_t* q, std::int64_t n, float scale, std::int32_t zero_point,
+                float* x);
+
 // ---- Integer GEMM ----------------------------------------------------------------
 // C = A * B with int32 accumulation. Sums wrap modulo 2^32 like the hardware's
 // vpdpbusd/vpdpwssd, so any int32-accumulating kernel matches these bit for bit.
@@ -90,6 +99,8 @@ void quantized_relu(const float* x, float* y, std::int64_t n, int bits);
 // max(q, 0) on quantized values (same scale), int8 or int16 in and out.
 void relu_s8(const std::int8_t* q, std::int8_t* y, std::int64_t n);
 void relu_s16(const std::int16_t* q, std::int16_t* y, std::int64_t n);
+// max(q, zero_point) on asymmetric uint8 values: the code of 0 is the zero point.
+void relu_u8(const std::uint8_t* q, std::uint8_t* y, std::int64_t n, std::int32_t zero_point);
 
 // ---- Quantized layers ----------------------------------------------------------------
 // W (k x n, row-major) quantized symmetrically per output column (channel): scales[j]
@@ -112,6 +123,25 @@ void quantized_linear(std::int64_t m, std::int64_t n, std::int64_t k, const std:
                       const std::int16_t* w, const float* scales, bool per_column,
                       const float* bias, Activation activation, float* y, float out_scale = 0.0f,
                       std::int8_t* yq = nullptr);
+// The same with x as asymmetric uint8, standing for x - x_zero_point (8-bit weights).
+void quantized_linear(std::int64_t m, std::int64_t n, std::int64_t k, const std::uint8_t* x,
+                      std::int32_t x_zero_point, const std::int8_t* w, const float* scales,
+                      bool per_column, const float* bias, Activation activation, float* y,
+                      float out_scale = 0.0f, std::int8_t* yq = nullptr);
+// 8-bit layers whose y is requantized to asymmetric uint8: clamp(round(y / scale) +
+// zero_point, 0, 255). x int8, or uint8 with x_zero_point.
+struct U8Output {
+  float scale = 1.0f;
+  std::int32_t zero_point = 0;
+  std::uint8_t* values = nullptr;
+};
+void quantized_linear(std::int64_t m, std::int64_t n, std::int64_t k, const std::int8_t* x,
+                      const std::int8_t* w, const float* scales, bool per_column, const float* bias,
+                      Activation activation, const U8Output& out);
+void quantized_linear(std::int64_t m, std::int64_t n, std::int64_t k, const std::uint8_t* x,
+                      std::int32_t x_zero_point, const std::int8_t* w, const float* scales,
+                      bool per_column, const float* bias, Activation activation,
+                      const U8Output& out);
 
 // ---- Batch apply ---------------------------------------------------------------------
 // An element-wise operation on one contiguous run of elements.
