@@ -67,8 +67,9 @@ int extreme_shapes(tandem::fuzz::Input& in) {
   std::vector<std::int64_t> dims(static_cast<std::size_t>(in.integer(1, 3)));
   for (auto& d : dims) d = extreme(in);
   static constexpr tandem::DType kTypes[] = {tandem::DType::f32, tandem::DType::i8,
-                                             tandem::DType::i16, tandem::DType::i32};
-  const tandem::DType dtype = kTypes[in.integer(0, 3)];
+                                             tandem::DType::i16, tandem::DType::i32,
+                                             tandem::DType::u8};
+  const tandem::DType dtype = kTypes[in.integer(0, 4)];
   try {
     const tandem::Tensor t = tandem::Tensor::empty(tandem::Shape(dims), dtype);
     if (t.nbytes() != static_cast<std::size_t>(t.numel()) * tandem::dtype_size(dtype)) {

@@ -1,7 +1,8 @@
 // Arbitrary bytes as floats (NaN, infinities, denormals, huge values included) through
 // quantize, dequantize and quantized_relu on a forced CPU implementation, against the
 // reference: the same error (type and message) when the reference refuses, else the
-// same scale and bit-identical values.
+// same scale and bit-identical values; and quantize_asymmetric's invariants.
+#include <cmath>
 #include <cstdint>
 #include <cstring>
 #include <optional>
@@ -83,6 +84,33 @@ void check(const std::vector<float>& x, int bits, const std::string& impl) {
   }
 }
 
+// quantize_asymmetric: refused exactly where the symmetric rule refuses (NaN/Inf);
+// otherwise every code in [0, 255] dequantizes to a finite float, and 0 to 0 exactly.
+void check_asymmetric(const std::vector<float>& x) {
+  const tandem::Tensor t = tandem::Tensor::from(x);
+  const bool finite = refusal([&] {
+                        (void)ref::quantize_scale(x.data(), static_cast<std::int64_t>(x.size()), 8);
+                      }) == std::nullopt;
+  tandem::QuantizedTensor q;
+  try {
+    q = tandem::quantize_asymmetric(t);
+  } catch (const tandem::ArgumentError&) {
+    if (finite) tandem::fuzz::fail("quantize_asymmetric refused finite input");
+    return;
+  }
+  if (!finite) tandem::fuzz::fail("quantize_asymmetric accepted NaN or Inf");
+  if (q.zero_point < 0 || q.zero_point > 255) tandem::fuzz::fail("zero point outside uint8");
+  const float lowest = static_cast<float>(0 - q.zero_point) * q.scale;
+  const float highest = static_cast<float>(255 - q.zero_point) * q.scale;
+  if (!std::isfinite(lowest) || !std::isfinite(highest)) {
+    tandem::fuzz::fail("a uint8 code dequantizes past FLT_MAX");
+  }
+  const std::vector<float> back = tandem::dequantize(q).to_vector<float>();
+  for (std::size_t i = 0; i < x.size(); ++i) {
+    if (x[i] == 0.0f && back[i] != 0.0f) tandem::fuzz::fail("0 is not exact in uint8");
+  }
+}
+
 }  // namespace
 
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
@@ -101,5 +129,6 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   } else {
     check<std::int16_t>(x, bits, impl);
   }
+  check_asymmetric(x);
   return 0;
 }

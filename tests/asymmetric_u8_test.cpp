@@ -2,6 +2,7 @@
 // quantization rule, and quantized layers that read uint8 x and write uint8 y. Every CPU
 // path and unit against the reference, bit for bit: the zero point's correction is
 // integer arithmetic, exact while the true sums fit int32.
+#include <cfloat>
 #include <cmath>
 #include <cstdint>
 #include <string>
@@ -15,6 +16,7 @@
 #include <tandem/quantization_rules.h>
 #include <tandem/tandem.h>
 
+#include "dispatch_log_capture.h"
 #include "isa_test_util.h"
 
 namespace cpu = tandem::cpu;
@@ -83,7 +85,72 @@ TEST(AsymmetricRule, NonFiniteInputIsRefusedBeforeAnythingIsWritten) {
   EXPECT_EQ(q, std::vector<std::uint8_t>(3, 9));
 }
 
-// ---- The CPU kernels: every path and unit against the reference --------------------------
+// ---- The CPU quantizer: every path against the reference, bit for bit ---------------------
+
+class CpuAsymmetricQuantize : public tandem::testing::PerIsa {};
+
+// Lengths around every vector and block width (the tails), values on rounding ties,
+// denormals, and the extremes of the float range.
+TEST_P(CpuAsymmetricQuantize, MatchesTheReferenceAtEveryLength) {
+  for (const float shift : {0.5f, 0.0f, -3.0f}) {
+    for (std::int64_t n = 0; n <= 300; n += (n < 70 ? 1 : 23)) {
+      std::vector<float> x(static_cast<std::size_t>(n));
+      cpu::fill_normal(x.data(), n, static_cast<std::uint64_t>(n) + 9, shift, 2.0f);
+      for (std::int64_t i = 3; i < n; i += 7) x[i] = static_cast<float>(i % 11) * 0.5f - 2.5f;
+      if (n > 5) x[5] = 1e-40f;
+      SCOPED_TRACE("n=" + std::to_string(n) + " shift=" + std::to_string(shift));
+      std::vector<std::uint8_t> got(static_cast<std::size_t>(n), 7), want(got.size(), 7);
+      const quant::AsymmetricParams p = cpu::quantize_asymmetric(x.data(), n, got.data(), run(2));
+      if (n > 0) expect_ran_on_path();
+      const quant::AsymmetricParams r = ref::quantize_asymmetric(x.data(), n, want.data());
+      EXPECT_EQ(p.scale, r.scale);
+      EXPECT_EQ(p.zero_point, r.zero_point);
+      EXPECT_EQ(got, want);
+      std::vector<float> back(got.size(), -1.0f), back_ref(got.size(), -1.0f);
+      cpu::dequantize(got.data(), n, p.scale, p.zero_point, back.data(), run());
+      ref::dequantize(want.data(), n, r.scale, r.zero_point, back_ref.data());
+      EXPECT_EQ(back, back_ref);
+      std::vector<std::uint8_t> relu(got.size()), relu_ref(got.size());
+      cpu::relu_u8(got.data(), relu.data(), n, p.zero_point, run());
+      ref::relu_u8(want.data(), relu_ref.data(), n, r.zero_point);
+      EXPECT_EQ(relu, relu_ref);
+    }
+  }
+  const std::vector<float> extremes = {-FLT_MAX, FLT_MAX, 0.0f, 1.0f, -1e-30f, 3e38f};
+  std::vector<std::uint8_t> got(extremes.size()), want(extremes.size());
+  const auto n = static_cast<std::int64_t>(extremes.size());
+  const quant::AsymmetricParams p = cpu::quantize_asymmetric(extremes.data(), n, got.data(), run());
+  const quant::AsymmetricParams r = ref::quantize_asymmetric(extremes.data(), n, want.data());
+  EXPECT_EQ(p.scale, r.scale);
+  EXPECT_EQ(p.zero_point, r.zero_point);
+  EXPECT_EQ(got, want);
+}
+
+TEST_P(CpuAsymmetricQuantize, NonFiniteInputIsRefusedWithTheReferencesMessage) {
+  for (const float bad : {NAN, INFINITY, -INFINITY}) {
+    std::vector<float> x(100, 1.0f);
+    x[61] = bad;
+    std::vector<std::uint8_t> q(100, 9);
+    std::string got, want;
+    try {
+      (void)cpu::quantize_asymmetric(x.data(), 100, q.data(), run(2));
+    } catch (const tandem::ArgumentError& e) {
+      got = e.what();
+    }
+    try {
+      (void)ref::quantize_asymmetric(x.data(), 100, q.data());
+    } catch (const tandem::ArgumentError& e) {
+      want = e.what();
+    }
+    EXPECT_FALSE(got.empty());
+    EXPECT_EQ(got, want);
+    EXPECT_EQ(q, std::vector<std::uint8_t>(100, 9));
+  }
+}
+
+TANDEM_INSTANTIATE_PER_ISA(CpuAsymmetricQuantize);
+
+// ---- The CPU layer: every path and unit against the reference ------------------------------
 
 struct Shape3 {
   std::int64_t m, n, k;
@@ -236,7 +303,15 @@ const Options kReference = Options::using_implementation("reference");
 
 TEST(QuantizeAsymmetric, GivesUint8WithAZeroPointAndRoundTrips) {
   const Tensor x = normal({40, 25}, 1, 0.7f);
-  const QuantizedTensor q = tandem::quantize_asymmetric(x);
+  QuantizedTensor q;
+  {
+    const tandem::testing::DispatchLogCapture log;
+    q = tandem::quantize_asymmetric(x);
+    ASSERT_EQ(log.rows().size(), 1u);
+    EXPECT_EQ(log.last()[tandem::testing::kOp], "quantize");
+    EXPECT_EQ(log.last()[tandem::testing::kImplementation].rfind("cpu.", 0), 0u);
+    EXPECT_EQ(log.last()[tandem::testing::kDtype], "f32 -> u8");
+  }
   EXPECT_EQ(q.values.dtype(), DType::u8);
   EXPECT_EQ(q.bits(), 8);
   std::vector<std::uint8_t> want(1000);
@@ -277,8 +352,15 @@ TEST(QuantizedLinearU8, EveryImplementationMatchesTheReference) {
     SCOPED_TRACE(impl);
     const QuantizedWeights got = QuantizedWeights::prepare(w, 8, ScaleGranularity::per_channel,
                                                            Options::using_implementation(impl));
-    EXPECT_EQ(tandem::quantized_linear(xu, got, bias, Activation::relu).to_vector<float>(),
-              tandem::quantized_linear(xu, want, bias, Activation::relu).to_vector<float>());
+    {
+      const tandem::testing::DispatchLogCapture log;
+      const Tensor y = tandem::quantized_linear(xu, got, bias, Activation::relu);
+      ASSERT_EQ(log.rows().size(), 1u);
+      EXPECT_EQ(log.last()[tandem::testing::kImplementation], impl);
+      EXPECT_EQ(log.last()[tandem::testing::kDtype], "u8 -> f32");
+      EXPECT_EQ(y.to_vector<float>(),
+                tandem::quantized_linear(xu, want, bias, Activation::relu).to_vector<float>());
+    }
     const QuantizedTensor a = tandem::quantized_linear(xu, got, bias, Activation::relu, 0.05f, 0);
     const QuantizedTensor b = tandem::quantized_linear(xu, want, bias, Activation::relu, 0.05f, 0);
     EXPECT_EQ(a.values.dtype(), DType::u8);

@@ -33,32 +33,47 @@ const QuantizeKernels& kernels(const char* op, Isa isa) {
 using quant::require_bits;
 using quant::require_scale;
 
+// One chunk's scan: its range (lo <= 0 <= hi; the symmetric scan fills hi with max|x|)
+// and the index of its first NaN/Inf, or -1.
 struct Scan {
-  float max_abs = 0.0f;
-  std::int64_t first_bad = -1;  // index of the first NaN/Inf, or -1
+  float lo = 0.0f, hi = 0.0f;
+  std::int64_t first_bad = -1;
 };
 
-// max|x| and the first NaN/Inf over all of x, threaded; throws on NaN/Inf.
-float checked_max_abs(const QuantizeKernels& k, const char* op, const float* x, std::int64_t n,
-                      int threads) {
+// scan_chunk(x, count, &lo, &hi) over x's chunks in parallel, the ranges combined;
+// throws on the first NaN/Inf.
+template <typename ScanChunk>
+Scan checked_scan(const char* op, const float* x, std::int64_t n, int threads,
+                  ScanChunk scan_chunk) {
   const auto partials = detail::parallel_partials<Scan>(
       std::max<std::int64_t>(n, 0), threads, tuning::kQuantizeMinPerThread, kAlign,
       [&](std::int64_t begin, std::int64_t end) {
         Scan s;
-        const std::int64_t bad = k.scan(x + begin, end - begin, &s.max_abs);
+        const std::int64_t bad = scan_chunk(x + begin, end - begin, &s.lo, &s.hi);
         s.first_bad = bad < 0 ? -1 : begin + bad;
         return s;
       });
-  float max_abs = 0.0f;
+  Scan all;
   for (const Scan& s : partials) {  // chunk order: the first bad chunk holds the first bad element
     if (s.first_bad >= 0) {
       throw ArgumentError(std::string(op) + ": input holds " + std::to_string(x[s.first_bad]) +
                           " at element " + std::to_string(s.first_bad) + " of " +
                           std::to_string(n) + "; quantization needs finite values");
     }
-    max_abs = std::max(max_abs, s.max_abs);
+    all.lo = std::min(all.lo, s.lo);
+    all.hi = std::max(all.hi, s.hi);
   }
-  return max_abs;
+  return all;
+}
+
+// max|x| and the first NaN/Inf over all of x, threaded; throws on NaN/Inf.
+float checked_max_abs(const QuantizeKernels& k, const char* op, const float* x, std::int64_t n,
+                      int threads) {
+  return checked_scan(op, x, n, threads,
+                      [&](const float* p, std::int64_t count, float*, float* max_abs) {
+                        return k.scan(p, count, max_abs);
+                      })
+      .hi;
 }
 
 float scale_of(const QuantizeKernels& k, const char* op, const float* x, std::int64_t n, int bits,
@@ -154,6 +169,38 @@ void relu_s16(const std::int16_t* q, std::int16_t* y, std::int64_t n, const RunO
   const auto& k = kernels("relu_s16", run.isa);
   chunks(n, run.threads, [&](std::int64_t begin, std::int64_t end) {
     k.relu_q16(q + begin, y + begin, end - begin);
+  });
+}
+
+quant::AsymmetricParams quantize_asymmetric(const float* x, std::int64_t n, std::uint8_t* q,
+                                            const RunOptions& run) {
+  const char* op = "quantize_asymmetric";
+  const auto& k = kernels(op, run.isa);
+  const Scan range = checked_scan(op, x, n, run.threads, k.range);
+  const float lo = range.lo, hi = range.hi;
+  const quant::AsymmetricParams params = quant::asymmetric_params(lo, hi);
+  chunks(n, run.threads, [&](std::int64_t begin, std::int64_t end) {
+    k.quantize_u8(x + begin, end - begin, params.scale, params.zero_point, q + begin);
+  });
+  return params;
+}
+
+void dequantize(const std::uint8_t* q, std::int64_t n, float scale, std::int32_t zero_point,
+                float* x, const RunOptions& run) {
+  const auto& k = kernels("dequantize", run.isa);
+  require_scale("dequantize", scale);
+  quant::require_zero_point("dequantize", "the", zero_point);
+  chunks(n, run.threads, [&](std::int64_t begin, std::int64_t end) {
+    k.dequantize_u8(q + begin, end - begin, scale, zero_point, x + begin);
+  });
+}
+
+void relu_u8(const std::uint8_t* q, std::uint8_t* y, std::int64_t n, std::int32_t zero_point,
+             const RunOptions& run) {
+  const auto& k = kernels("relu_u8", run.isa);
+  quant::require_zero_point("relu_u8", "the", zero_point);
+  chunks(n, run.threads, [&](std::int64_t begin, std::int64_t end) {
+    k.relu_u8(q + begin, y + begin, end - begin, zero_point);
   });
 }
 

@@ -48,8 +48,9 @@ struct Call {
   // scale (0: f32 out).
   const void* prepared = nullptr;
   float out_scale = 0.0f;
-  // quantized_linear's asymmetric uint8 operands: x (quantized_in) and the requantized
-  // output, each with its zero point (8-bit weights).
+  // Asymmetric uint8 operands: quantized_linear's x (quantized_in) and requantized output,
+  // each with its zero point (8-bit weights); quantize's output (out_u8, zero_point set
+  // by the kernel with scale), dequantize's and quantized_relu's input (in_u8).
   bool in_u8 = false;
   std::int32_t zero_point = 0;
   bool out_u8 = false;

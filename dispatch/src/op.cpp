@@ -18,11 +18,11 @@ constexpr OpInfo kOps[] = {
     {Op::dot, "dot", "f32", false},
     {Op::euclidean_distance, "euclidean_distance", "f32", false},
     {Op::cosine_similarity, "cosine_similarity", "f32", false},
-    {Op::quantize, "quantize", "f32 -> i8/i16", false},
-    {Op::dequantize, "dequantize", "i8/i16 -> f32", false},
+    {Op::quantize, "quantize", "f32 -> i8/i16/u8", false},
+    {Op::dequantize, "dequantize", "i8/i16/u8 -> f32", false},
     {Op::quantized_matmul, "quantized_matmul", "f32 (i8/i16 inside)", true},
-    {Op::quantized_relu, "quantized_relu", "f32 (i8/i16 inside)", false},
-    {Op::quantized_linear, "quantized_linear", "f32/i8/i16 -> f32/i8", true},
+    {Op::quantized_relu, "quantized_relu", "f32 (i8/i16 inside), i8/i16/u8", false},
+    {Op::quantized_linear, "quantized_linear", "f32/i8/i16/u8 -> f32/i8/u8", true},
     {Op::batch_apply, "batch_apply", "f32", false},
 };
 

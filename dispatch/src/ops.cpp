@@ -433,32 +433,32 @@ QuantizedTensor quantize(const Tensor& x, int bits, const Options& options) {
   return q;
 }
 
-QuantizedTensor quantize_asymmetric(const Tensor& x, const Options&) {
+// The uint8 form of quantize: its own entry point, the same op in the registry.
+QuantizedTensor quantize_asymmetric(const Tensor& x, const Options& options) {
   const char* op = "quantize_asymmetric";
   require_f32_input(op, x);
   detail::require_host(op, x);
   QuantizedTensor q{Tensor::empty(x.shape(), DType::u8, x.device())};
-  const quant::AsymmetricParams params = cpu::reference::quantize_asymmetric(
-      x.data<float>(), x.numel(), q.values.data<std::uint8_t>());
-  q.scale = params.scale;
-  q.zero_point = params.zero_point;
+  Call c = elementwise_call(Op::quantize, x, nullptr, &q.values);
+  c.out_u8 = true;
+  c.dtypes = "f32 -> u8";
+  detail::dispatch(c, x.device(), options);
+  q.scale = c.scale;
+  q.zero_point = c.zero_point;
   return q;
 }
 
 Tensor dequantize(const QuantizedTensor& q, const Options& options) {
   detail::require_quantized("dequantize", q);
-  if (q.values.dtype() == DType::u8) {
-    detail::require_host("dequantize", q.values);
-    Tensor out = Tensor::empty(q.values.shape(), DType::f32, q.values.device());
-    cpu::reference::dequantize(q.values.data<std::uint8_t>(), q.values.numel(), q.scale,
-                               q.zero_point, out.data<float>());
-    return out;
-  }
+  const bool u8 = q.values.dtype() == DType::u8;
+  if (u8) detail::require_host("dequantize", q.values);
   Tensor out = Tensor::empty(q.values.shape(), DType::f32, q.values.device());
   Call c = elementwise_call(Op::dequantize, q.values, nullptr, &out);
   c.bits = q.bits();
   c.scale = q.scale;
-  c.dtypes = c.bits == 8 ? "i8 -> f32" : "i16 -> f32";
+  c.in_u8 = u8;
+  c.zero_point = q.zero_point;
+  c.dtypes = u8 ? "u8 -> f32" : c.bits == 8 ? "i8 -> f32" : "i16 -> f32";
   detail::dispatch(c, q.values.device(), options);
   return out;
 }
@@ -522,17 +522,15 @@ QuantizedTensor quantized_relu(const QuantizedTensor& x, const Options& options)
   }
   QuantizedTensor y{Tensor::empty(x.values.shape(), x.values.dtype(), x.values.device()), x.scale,
                     x.zero_point};
-  if (x.values.dtype() == DType::u8) {
-    detail::require_host("quantized_relu", x.values);
-    cpu::reference::relu_u8(x.values.data<std::uint8_t>(), y.values.data<std::uint8_t>(),
-                            x.values.numel(), x.zero_point);
-    return y;
-  }
+  const bool u8 = x.values.dtype() == DType::u8;
+  if (u8) detail::require_host("quantized_relu", x.values);
   Call c = elementwise_call(Op::quantized_relu, x.values, nullptr, &y.values);
   c.bits = x.bits();
   c.scale = x.scale;
   c.quantized_in = true;
-  c.dtypes = c.bits == 8 ? "i8 -> i8" : "i16 -> i16";
+  c.in_u8 = u8;
+  c.zero_point = x.zero_point;
+  c.dtypes = u8 ? "u8 -> u8" : c.bits == 8 ? "i8 -> i8" : "i16 -> i16";
   detail::dispatch(c, x.values.device(), options);
   return y;
 }

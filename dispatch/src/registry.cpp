@@ -42,6 +42,20 @@ void by_width(const Call& c, F&& f) {
   }
 }
 
+// The asymmetric quantizer's results, as the call returns them.
+void set_asymmetric(Call& c, quant::AsymmetricParams params) {
+  c.scale = params.scale;
+  c.zero_point = params.zero_point;
+}
+
+// The GPU kernels have no uint8 form yet: a call forced there is refused, not converted.
+void refuse_u8_on_gpu(const Call& c) {
+  if (c.in_u8 || c.out_u8) {
+    throw ArgumentError(std::string(op_name(c.op)) + ": " + c.shapes() +
+                        " uint8 data runs on the host only so far (no GPU kernel)");
+  }
+}
+
 // linear's bias and activation (none for matmul and gemm, whose in[2] is null).
 Epilogue epilogue_of(const Call& c) { return {static_cast<const float*>(c.in[2]), c.activation}; }
 
@@ -297,17 +311,26 @@ constexpr Row kRows[] = {
      c.result = cuda::cosine_similarity(x_of(c), y_of(c), c.count, *w.stream);
    }},
 
-  {Op::quantize, Paths::cpu_isas, nullptr, "max|x| scan, then vector rounding",
+  {Op::quantize, Paths::cpu_isas, nullptr, "max|x| (or min, max) scan, then vector rounding",
    [](Call& c, const Context& w) {
+     if (c.out_u8) {
+       set_asymmetric(c, cpu::quantize_asymmetric(x_of(c), c.count, q_out<std::uint8_t>(c), w.run));
+       return;
+     }
      by_width(c, [&]<typename Q>(Q) { c.scale = cpu::quantize(x_of(c), c.count, q_out<Q>(c), w.run); });
    }},
-  {Op::quantize, Paths::reference, "reference", "symmetric per tensor, round half to even",
+  {Op::quantize, Paths::reference, "reference", "per tensor, round half to even",
    [](Call& c, const Context&) {
+     if (c.out_u8) {
+       set_asymmetric(c, ref::quantize_asymmetric(x_of(c), c.count, q_out<std::uint8_t>(c)));
+       return;
+     }
      c.scale = ref::quantize_scale(x_of(c), c.count, c.bits);
      by_width(c, [&]<typename Q>(Q) { ref::quantize(x_of(c), c.count, c.scale, q_out<Q>(c)); });
    }},
   {Op::quantize, Paths::cuda, "cuda", "CUB max|x|, then rounding",
    [](Call& c, const Context& w) {
+     refuse_u8_on_gpu(c);
      c.scale = cuda::quantize_scale(x_of(c), c.count, c.bits, *w.stream);
      by_width(c, [&]<typename Q>(Q) {
        cuda::quantize(x_of(c), c.count, c.scale, q_out<Q>(c), *w.stream);
@@ -316,14 +339,23 @@ constexpr Row kRows[] = {
 
   {Op::dequantize, Paths::cpu_isas, nullptr, "vector convert and scale",
    [](Call& c, const Context& w) {
+     if (c.in_u8) {
+       cpu::dequantize(q_in<std::uint8_t>(c), c.count, c.scale, c.zero_point, out_of(c), w.run);
+       return;
+     }
      by_width(c, [&]<typename Q>(Q) { cpu::dequantize(q_in<Q>(c), c.count, c.scale, out_of(c), w.run); });
    }},
-  {Op::dequantize, Paths::reference, "reference", "q * scale",
+  {Op::dequantize, Paths::reference, "reference", "(q - zero_point) * scale",
    [](Call& c, const Context&) {
+     if (c.in_u8) {
+       ref::dequantize(q_in<std::uint8_t>(c), c.count, c.scale, c.zero_point, out_of(c));
+       return;
+     }
      by_width(c, [&]<typename Q>(Q) { ref::dequantize(q_in<Q>(c), c.count, c.scale, out_of(c)); });
    }},
   {Op::dequantize, Paths::cuda, "cuda", "convert and scale",
    [](Call& c, const Context& w) {
+     refuse_u8_on_gpu(c);
      by_width(c, [&]<typename Q>(Q) {
        cuda::dequantize(q_in<Q>(c), c.count, c.scale, out_of(c), *w.stream);
      });
@@ -345,7 +377,9 @@ constexpr Row kRows[] = {
   // quantized_relu: f32 in and out, or quantized in and out (Call::quantized_in).
   {Op::quantized_relu, Paths::cpu_isas, nullptr, "fused quantize, max, dequantize; or max(q, 0)",
    [](Call& c, const Context& w) {
-     if (c.quantized_in) {
+     if (c.in_u8) {
+       cpu::relu_u8(q_in<std::uint8_t>(c), q_out<std::uint8_t>(c), c.count, c.zero_point, w.run);
+     } else if (c.quantized_in) {
        if (c.bits == 8) {
          cpu::relu_s8(q_in<std::int8_t>(c), q_out<std::int8_t>(c), c.count, w.run);
        } else {
@@ -357,7 +391,9 @@ constexpr Row kRows[] = {
    }},
   {Op::quantized_relu, Paths::reference, "reference", "max(q, 0) in the integer domain",
    [](Call& c, const Context&) {
-     if (c.quantized_in) {
+     if (c.in_u8) {
+       ref::relu_u8(q_in<std::uint8_t>(c), q_out<std::uint8_t>(c), c.count, c.zero_point);
+     } else if (c.quantized_in) {
        if (c.bits == 8) {
          ref::relu_s8(q_in<std::int8_t>(c), q_out<std::int8_t>(c), c.count);
        } else {
@@ -369,6 +405,7 @@ constexpr Row kRows[] = {
    }},
   {Op::quantized_relu, Paths::cuda, "cuda", "fused quantize, max, dequantize; or max(q, 0)",
    [](Call& c, const Context& w) {
+     refuse_u8_on_gpu(c);
      if (c.quantized_in) {
        if (c.bits == 8) {
          cuda::relu_s8(q_in<std::int8_t>(c), q_out<std::int8_t>(c), c.count, *w.stream);

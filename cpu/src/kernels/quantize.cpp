@@ -218,6 +218,81 @@ void relu_integer(const Q* q, Q* y, int64_t n) {
   for (int64_t i = 0; i < n; ++i) y[i] = q[i] > 0 ? q[i] : Q{0};
 }
 
+// ---- asymmetric uint8 ----------------------------------------------------------------
+
+// min, max and the int32 bits of |x| (as scan: NaN and Inf are at least 0x7F800000),
+// one vector at a time; the zero-filled tail of a partial load is 0, inside the range.
+int64_t range(const float* x, int64_t n, float* lo, float* hi) {
+  F32 low = simd::zero(), high = simd::zero();
+  I32 bits = simd::zero_i32();
+  for (int64_t i = 0; i < n; i += kLanes) {
+    const F32 a = n - i >= kLanes ? simd::load(x + i) : simd::load_partial(x + i, n - i);
+    low = simd::min(low, a);
+    high = simd::max(high, a);
+    bits = simd::max(bits, simd::abs_bits(a));
+  }
+  alignas(64) float lows[kLanes], highs[kLanes];
+  alignas(64) int32_t largest[kLanes];
+  simd::store(lows, low);
+  simd::store(highs, high);
+  simd::store_i32(largest, bits);
+  float l = 0.0f, h = 0.0f;
+  int32_t b = 0;
+  for (int j = 0; j < kLanes; ++j) {
+    l = lows[j] < l ? lows[j] : l;
+    h = highs[j] > h ? highs[j] : h;
+    b = largest[j] > b ? largest[j] : b;
+  }
+  *lo = l;
+  *hi = h;
+  return b < 0x7F800000 ? -1 : first_non_finite(x, n);
+}
+
+// The codes shifted by -128 fit int8, so the int8 store (its saturation a no-op after
+// the clamp) writes them; flipping each byte's top bit then adds the 128 back.
+void quantize_u8_blocks(const float* x, int64_t blocks, float scale, int32_t zero, uint8_t* q) {
+  constexpr size_t kPack = Traits<int8_t>::kPack;
+  constexpr size_t kBlock = kPack * kLanes;
+  const F32 inv = simd::set1(1.0f / scale);
+  const F32 lo = simd::set1(static_cast<float>(-zero));
+  const F32 hi = simd::set1(static_cast<float>(quant::kU8Max - zero));
+  const I32 shift = simd::set1_i32(zero - 128);
+  for (int64_t b = 0; b < blocks; ++b) {
+    I32 v[kPack];
+    for (size_t k = 0; k < kPack; ++k) {
+      v[k] = simd::add(quantize_vector(simd::load(x + k * kLanes), inv, lo, hi), shift);
+    }
+    Traits<int8_t>::store(reinterpret_cast<int8_t*>(q), v);
+    for (size_t j = 0; j < kBlock; ++j) q[j] = static_cast<uint8_t>(q[j] ^ 0x80u);
+    x += kBlock;
+    q += kBlock;
+  }
+}
+
+void quantize_u8(const float* x, int64_t n, float scale, int32_t zero_point, uint8_t* q) {
+  constexpr size_t kBlock = Traits<int8_t>::kPack * kLanes;
+  constexpr auto kBlockElements = static_cast<int64_t>(kBlock);
+  const int64_t full = n / kBlockElements;
+  quantize_u8_blocks(x, full, scale, zero_point, q);
+  const int64_t rest = n - full * kBlockElements;
+  if (rest > 0) {
+    alignas(64) float in[kBlock] = {};
+    alignas(64) uint8_t out[kBlock];
+    memcpy(in, x + full * kBlockElements, static_cast<size_t>(rest) * sizeof(float));
+    quantize_u8_blocks(in, 1, scale, zero_point, out);
+    memcpy(q + full * kBlockElements, out, static_cast<size_t>(rest));
+  }
+}
+
+// Plain loops GCC vectorizes for each path (widening, convert, multiply; a byte max).
+void dequantize_u8(const uint8_t* q, int64_t n, float scale, int32_t zero_point, float* x) {
+  for (int64_t i = 0; i < n; ++i) x[i] = static_cast<float>(int32_t{q[i]} - zero_point) * scale;
+}
+void relu_u8(const uint8_t* q, uint8_t* y, int64_t n, int32_t zero_point) {
+  const auto zero = static_cast<uint8_t>(zero_point);
+  for (int64_t i = 0; i < n; ++i) y[i] = q[i] > zero ? q[i] : zero;
+}
+
 void quantize_s8(const float* x, int64_t n, float scale, int8_t* q) {
   quantize_any(x, n, scale, q);
 }
@@ -256,6 +331,10 @@ const QuantizeKernels quantize = {scan,
                                   dequantize_s8_stream,
                                   dequantize_s16_stream,
                                   relu_integer<int8_t>,
-                                  relu_integer<int16_t>};
+                                  relu_integer<int16_t>,
+                                  range,
+                                  quantize_u8,
+                                  dequantize_u8,
+                                  relu_u8};
 
 }  // namespace TANDEM_ISA_NAMESPACE

@@ -185,6 +185,14 @@ struct QuantizeKernels {
   // y = max(q, 0) on quantized values (the scale is unchanged); y may alias q.
   void (*relu_q8)(const int8_t* q, int8_t* y, int64_t n);
   void (*relu_q16)(const int16_t* q, int16_t* y, int64_t n);
+  // Asymmetric uint8 (quant::asymmetric_params). One pass: *lo = min(x, 0), *hi =
+  // max(x, 0) over x[0, n), and the first NaN or Inf as scan returns it.
+  int64_t (*range)(const float* x, int64_t n, float* lo, float* hi);
+  // q = round(clamp(x / scale, -zero_point, 255 - zero_point)) + zero_point.
+  void (*quantize_u8)(const float* x, int64_t n, float scale, int32_t zero_point, uint8_t* q);
+  void (*dequantize_u8)(const uint8_t* q, int64_t n, float scale, int32_t zero_point, float* x);
+  // y = max(q, zero_point): relu on the values q stands for; y may alias q.
+  void (*relu_u8)(const uint8_t* q, uint8_t* y, int64_t n, int32_t zero_point);
 };
 
 // Each path's tables, declared once per entry of TANDEM_CPU_ISA_LIST.

@@ -85,7 +85,7 @@ Tensor dequantize(const QuantizedTensor& q, const Options& options = {});
 // over 256 codes, scale = range / 255, zero_point = round(-min / scale) (0 for
 // non-negative x: all 256 codes for its magnitude, twice int8's), q = clamp(round(x /
 // scale) + zero_point, 0, 255) (tandem/quantization_rules.h). NaN/Inf is an
-// ArgumentError; a GPU tensor a DeviceError (the uint8 ops run on the host so far).
+// ArgumentError; a GPU tensor a DeviceError (the uint8 ops run on the CPU so far).
 QuantizedTensor quantize_asymmetric(const Tensor& x, const Options& options = {});
 
 // quantize both, multiply with exact integer sums, dequantize. At 8 bits the sums are

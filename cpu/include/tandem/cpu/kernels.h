@@ -11,6 +11,7 @@
 
 #include <tandem/cpu/isa.h>
 #include <tandem/epilogue.h>
+#include <tandem/quantization_rules.h>
 #include <tandem/transpose.h>
 
 namespace tandem::cpu {
@@ -104,6 +105,17 @@ void dequantize(const std::int16_t* q, std::int64_t n, float scale, float* x,
 // so the result is the quantized relu of the tensor q stands for (y may alias q).
 void relu_s8(const std::int8_t* q, std::int8_t* y, std::int64_t n, const RunOptions& run = {});
 void relu_s16(const std::int16_t* q, std::int16_t* y, std::int64_t n, const RunOptions& run = {});
+// Asymmetric uint8 (quant::asymmetric_params), bit-exact with the reference's: one
+// pass for x's range (NaN/Inf refused there, before anything is written), one to
+// quantize. Returns the scale and zero point.
+quant::AsymmetricParams quantize_asymmetric(const float* x, std::int64_t n, std::uint8_t* q,
+                                            const RunOptions& run = {});
+// x = (q - zero_point) * scale.
+void dequantize(const std::uint8_t* q, std::int64_t n, float scale, std::int32_t zero_point,
+                float* x, const RunOptions& run = {});
+// max(q, zero_point): relu on asymmetric uint8 values (y may alias q).
+void relu_u8(const std::uint8_t* q, std::uint8_t* y, std::int64_t n, std::int32_t zero_point,
+             const RunOptions& run = {});
 // Quantize, max(q, 0), dequantize, fused into one pass after the scale pass (y may
 // alias x).
 void quantized_relu(const float* x, float* y, std::int64_t n, int bits, const RunOptions& run = {});
