@@ -81,7 +81,8 @@ struct Problem {
   const PackedIntegerB* packed_b;  // B packed once (its panels, its kc)
   Byte* c;                         // int32 sums (a float result's own storage may hold them)
   Index ldc;
-  Index element_bytes;  // of A and B: 1 or 2
+  Index element_bytes;      // of A and B: 1 or 2
+  bool a_unsigned = false;  // A is uint8, packed as the int8 A - 128 (IgemmOps::pack_a_unsigned)
   // The last k block's store when it finishes the sums (IgemmStore::finish): its
   // scales, bias, activation, requantization, and out (out_bytes per element).
   bool finishes = false;
@@ -146,9 +147,10 @@ struct IgemmView {
   Index b_panel(Index kc) const { return b_panel_bytes(ops, kc); }
   void pack_a(Index ic, Index pc, Index rows, Index kc, Byte* dst) const {
     const Index eb = p.element_bytes, units = a_panel(kc);
+    const auto pack = p.a_unsigned ? ops.pack_a_unsigned : ops.pack_a;
     for (Index ir = 0; ir < rows; ir += ops.mr) {
-      ops.pack_a(p.a + ((ic + ir) * p.lda + pc) * eb, p.lda, std::min<Index>(ops.mr, rows - ir), kc,
-                 dst + ir / ops.mr * units);
+      pack(p.a + ((ic + ir) * p.lda + pc) * eb, p.lda, std::min<Index>(ops.mr, rows - ir), kc,
+           dst + ir / ops.mr * units);
     }
   }
   bool packs_b() const { return p.packed_b == nullptr; }
@@ -470,24 +472,6 @@ struct LayerOutput {
 
 // uint8 x as int8 x - 128 (the top bit flipped), row by row into dst (m x k), in the
 // threads the call runs.
-// Rows [begin, end) of x, one plain loop per row: the restrict-qualified locals let
-// GCC vectorize it (byte stores through captured pointers would alias them).
-void flip_rows(const std::uint8_t* __restrict a, Index lda, Index begin, Index end, Index k,
-               std::uint8_t* __restrict dst) {
-  for (Index i = begin; i < end; ++i) {
-    const std::uint8_t* __restrict src = a + i * lda;
-    std::uint8_t* __restrict out = dst + i * k;
-    for (Index p = 0; p < k; ++p) out[p] = static_cast<std::uint8_t>(src[p] ^ 0x80u);
-  }
-}
-
-void flip_unsigned(Index m, Index k, const std::uint8_t* a, Index lda, std::int8_t* dst,
-                   int threads) {
-  auto* out = reinterpret_cast<std::uint8_t*>(dst);
-  detail::parallel_chunks(m, threads, std::max<Index>(1, tuning::kQuantizeMinPerThread / k), 1,
-                          [=](Index begin, Index end) { flip_rows(a, lda, begin, end, k, out); });
-}
-
 // y = epilogue(A * B) into float (out_bytes 4) or requantized int8/uint8 (out_bytes 1).
 void run_quantized_linear(Index m, const void* a, Index lda, const PackedIntegerB& b,
                           const QuantizedEpilogue& e, const LayerOutput& output, Byte* y, Index ldy,
@@ -538,17 +522,12 @@ void run_quantized_linear(Index m, const void* a, Index lda, const PackedInteger
     run_wide(ops, p, run.threads, blocking);
     return;
   }
-  std::unique_ptr<std::int8_t[], detail::FreeDeleter> flipped;
   std::vector<std::int32_t> offsets;
   if (e.x_unsigned) {
-    if (m > 0 && k > 0) {
-      flipped = detail::allocate_packing<std::int8_t>(op, m * k);
-      flip_unsigned(m, k, static_cast<const std::uint8_t*>(a), lda, flipped.get(), run.threads);
-      p.a = reinterpret_cast<const Byte*>(flipped.get());
-      p.lda = k;
-    }
-    // (x - zp) * w = (x - 128) * w + (128 - zp) * w: int32 arithmetic that wraps as
-    // the GEMM's sums do (unsigned here, where wrapping is defined).
+    // The GEMM multiplies x - 128 (packed so: pack_a_unsigned), and (x - zp) * w =
+    // (x - 128) * w + (128 - zp) * w: int32 arithmetic that wraps as the GEMM's sums
+    // do (unsigned here, where wrapping is defined).
+    p.a_unsigned = true;
     offsets.resize(static_cast<std::size_t>(n));
     const auto factor = static_cast<std::uint32_t>(128 - e.x_zero_point);
     for (Index j = 0; j < n; ++j) {

@@ -221,10 +221,11 @@ void microkernel(int64_t kc, const void* a, const void* b, void* c, int64_t ldc,
 
 // ---- Packing (plain loops: O(mk + kn) against the microkernel's O(mnk)) ----------------
 
-// Pairs of k values as int16 (int8 sign-extended): G = 2. For int16 rows that start
-// on 4 bytes, a row's pair g is its g-th 32-bit lane, so the whole pairs are a 32-bit
-// transpose (pack.h); an odd kc's last pair, and everything else, by scalar loops.
-template <typename Src>
+// Pairs of k values as int16 (int8 sign-extended, uint8 as A + kBias): G = 2. For int16
+// rows that start on 4 bytes, a row's pair g is its g-th 32-bit lane, so the whole pairs
+// are a 32-bit transpose (pack.h); an odd kc's last pair, and everything else, by scalar
+// loops.
+template <typename Src, int kBias = 0>
 void pack_a_pairs(const void* src, int64_t lda, int64_t rows, int64_t kc, void* dst) {
   const Src* a = static_cast<const Src*>(src);
   int16_t* d = static_cast<int16_t*>(dst);
@@ -249,7 +250,9 @@ void pack_a_pairs(const void* src, int64_t lda, int64_t rows, int64_t kc, void* 
       continue;
     }
     const Src* row = a + i * lda;
-    for (int64_t p = 0; p < kc; ++p) d[2 * ((p / 2) * kMR + i) + p % 2] = row[p];
+    for (int64_t p = 0; p < kc; ++p) {
+      d[2 * ((p / 2) * kMR + i) + p % 2] = static_cast<int16_t>(row[p] + kBias);
+    }
     if (kc % 2 != 0) d[2 * ((kc / 2) * kMR + i) + 1] = 0;
   }
 }
@@ -291,14 +294,16 @@ void pack_b_pairs(const void* src, int64_t ldb, int64_t kc, int64_t cols, void* 
 // Quads of k values, A as unsigned bytes A + 128: G = 4. A row's quad g is the row's
 // g-th 4 bytes, so the panel is a transpose of 32-bit lanes (rows x groups into groups
 // x MR), done 16 x 16 at a time in registers. The padding (rows past `rows`, k past kc)
-// is 0x80, zero after the flip: it multiplies B's zero padding or lands in rows never
-// stored.
-void pack_a_u8(const void* src, int64_t lda, int64_t rows, int64_t kc, void* dst) {
+// multiplies B's zero padding or lands in rows never stored. kFlip: int8 A, whose top
+// bit flipped is A + 128; uint8 A (pack_a_unsigned) is its own A' + 128 for the int8 A'
+// = A - 128 it stands for, so it is copied as it is.
+template <bool kFlip>
+void pack_a_quads(const void* src, int64_t lda, int64_t rows, int64_t kc, void* dst) {
   static_assert(kMR <= kLanes, "one transposed tile holds a panel's rows");
   const int8_t* a = static_cast<const int8_t*>(src);
   uint8_t* d = static_cast<uint8_t*>(dst);
   const int64_t groups = (kc + 3) / 4;
-  const __m512i flip = _mm512_set1_epi8(static_cast<char>(0x80));  // a + 128: top bit flipped
+  const __m512i flip = _mm512_set1_epi8(kFlip ? static_cast<char>(0x80) : 0);  // a + 128
   for (int64_t g0 = 0; g0 < groups; g0 += kLanes) {
     const int64_t bytes = kc - 4 * g0 < 64 ? kc - 4 * g0 : 64;
     const __mmask64 mask = bytes == 64 ? ~__mmask64{0} : (__mmask64{1} << bytes) - 1;
@@ -372,7 +377,8 @@ constexpr IgemmOps kS8{.mr = kMR,
                        .k_group = 4,
                        .k_step = 4,
                        .b_offsets = true,
-                       .pack_a = pack_a_u8,
+                       .pack_a = pack_a_quads<true>,
+                       .pack_a_unsigned = pack_a_quads<false>,
                        .pack_b = pack_b_quads<4, true>,
                        .microkernel = microkernel<DotU8S8, 4, true>};
 #else
@@ -381,6 +387,7 @@ constexpr IgemmOps kS8{.mr = kMR,
                        .k_group = 2,
                        .k_step = 2,
                        .pack_a = pack_a_pairs<int8_t>,
+                       .pack_a_unsigned = pack_a_pairs<uint8_t, -128>,
                        .pack_b = pack_b_pairs<int8_t>,
                        .microkernel = microkernel<DotS16, 2, false>};
 #endif
@@ -403,16 +410,19 @@ constexpr int64_t kTileStep = int64_t{kRows} * kStep;  // bytes of one panel ste
 void begin_thread() { _tile_loadconfig(&kAmxTiles16x64); }
 void end_thread() { _tile_release(); }
 
+// kFlip: uint8 A, stored as the int8 A - 128 (its top bit flipped).
+template <bool kFlip>
 void pack_a(const void* src, int64_t lda, int64_t rows, int64_t kc, void* dst) {
   const int8_t* a = static_cast<const int8_t*>(src);
   uint8_t* d = static_cast<uint8_t*>(dst);
+  const __m512i flip = _mm512_set1_epi8(kFlip ? static_cast<char>(0x80) : 0);
   for (int64_t p = 0; p < kc; p += kStep) {
     const int64_t bytes = kc - p < kStep ? kc - p : kStep;
     const __mmask64 mask = bytes == 64 ? ~__mmask64{0} : (__mmask64{1} << bytes) - 1;
     for (int64_t i = 0; i < kRows; ++i) {
       const __m512i row =
           i < rows ? _mm512_maskz_loadu_epi8(mask, a + i * lda + p) : _mm512_setzero_si512();
-      _mm512_storeu_si512(d + p / kStep * kTileStep + i * kStep, row);
+      _mm512_storeu_si512(d + p / kStep * kTileStep + i * kStep, _mm512_xor_si512(row, flip));
     }
   }
 }
@@ -477,7 +487,8 @@ constexpr IgemmOps kS8Amx{.mr = amx::kRows,
                           .k_group = 4,
                           .k_step = amx::kStep,
                           .b_block_in_l2 = true,
-                          .pack_a = amx::pack_a,
+                          .pack_a = amx::pack_a<false>,
+                          .pack_a_unsigned = amx::pack_a<true>,
                           .pack_b = pack_b_quads<amx::kStep, false>,
                           .microkernel = amx::microkernel,
                           .begin_thread = amx::begin_thread,

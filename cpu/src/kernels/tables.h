@@ -136,6 +136,10 @@ struct IgemmOps {
   bool b_block_in_l2 = false;  // BlockingRule::b_block_in_l2
   // A[0:rows, 0:kc] (rows <= MR) into one A panel; a's element type is the GEMM's.
   void (*pack_a)(const void* a, int64_t lda, int64_t rows, int64_t kc, void* dst) = nullptr;
+  // The same for uint8 A, packed as the int8 A - 128 (int8 units only): a layer on x
+  // with a zero point adds (128 - zp) * colsum(B) in its store (igemm_api.cpp).
+  void (*pack_a_unsigned)(const void* a, int64_t lda, int64_t rows, int64_t kc,
+                          void* dst) = nullptr;
   // B[0:kc, 0:cols] (cols <= NR) into one B panel.
   void (*pack_b)(const void* b, int64_t ldb, int64_t kc, int64_t cols, void* dst) = nullptr;
   // C[0:mr, 0:nr] = A * B (+ C with store.accumulate) for one A and one B panel of kc
