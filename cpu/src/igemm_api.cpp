@@ -470,8 +470,6 @@ struct LayerOutput {
   std::int32_t zero_point = 0;
 };
 
-// uint8 x as int8 x - 128 (the top bit flipped), row by row into dst (m x k), in the
-// threads the call runs.
 // y = epilogue(A * B) into float (out_bytes 4) or requantized int8/uint8 (out_bytes 1).
 void run_quantized_linear(Index m, const void* a, Index lda, const PackedIntegerB& b,
                           const QuantizedEpilogue& e, const LayerOutput& output, Byte* y, Index ldy,

@@ -177,8 +177,7 @@ quant::AsymmetricParams quantize_asymmetric(const float* x, std::int64_t n, std:
   const char* op = "quantize_asymmetric";
   const auto& k = kernels(op, run.isa);
   const Scan range = checked_scan(op, x, n, run.threads, k.range);
-  const float lo = range.lo, hi = range.hi;
-  const quant::AsymmetricParams params = quant::asymmetric_params(lo, hi);
+  const quant::AsymmetricParams params = quant::asymmetric_params(range.lo, range.hi);
   chunks(n, run.threads, [&](std::int64_t begin, std::int64_t end) {
     k.quantize_u8(x + begin, end - begin, params.scale, params.zero_point, q + begin);
   });
