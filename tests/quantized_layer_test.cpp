@@ -17,6 +17,7 @@
 
 #include "dispatch_log_capture.h"
 #include "gpu_test.h"
+#include "int_values.h"
 #include "isa_test_util.h"
 
 namespace cpu = tandem::cpu;
@@ -27,15 +28,9 @@ using tandem::QuantizedTensor;
 using tandem::QuantizedWeights;
 using tandem::ScaleGranularity;
 using tandem::Tensor;
+using tandem::testing::ints;
 
 namespace {
-
-template <typename T>
-std::vector<T> ints(std::int64_t count, std::uint64_t seed, int lo, int hi) {
-  std::vector<float> v(static_cast<std::size_t>(count));
-  cpu::fill_uniform_int(v.data(), count, seed, lo, hi);
-  return std::vector<T>(v.begin(), v.end());
-}
 
 struct Shape3 {
   std::int64_t m, n, k;
