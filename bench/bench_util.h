@@ -58,20 +58,19 @@ inline std::vector<float> normal(std::int64_t n, std::uint64_t seed) {
   return v;
 }
 
-// The integer GEMM's units, by implementation name: the avx512 path (with VNNI) on AMX
-// tiles or on its vectors, and the avx2 path.
+// The integer GEMM's implementations, by name: the avx512 path (with VNNI) on AMX tiles
+// or on its vectors, and the avx2 path on AVX-VNNI or on its vectors.
 struct IntegerUnit {
   const char* name;
   cpu::Isa isa;
-  bool amx;
-  bool available() const {
-    if (amx) return cpu::has_amx_int8();
-    return isa == cpu::Isa::avx512 ? cpu::has_avx512_vnni() : cpu::isa_supported(isa);
-  }
-  cpu::RunOptions run(int threads) const { return {isa, threads, amx}; }
+  cpu::IgemmUnit unit;
+  bool available() const { return cpu::igemm_unit_supported(isa, unit); }
+  cpu::RunOptions run(int threads) const { return {isa, threads, unit}; }
 };
-inline constexpr IntegerUnit kIntegerUnits[] = {{"cpu.amx", cpu::Isa::avx512, true},
-                                                {"cpu.avx512", cpu::Isa::avx512, false},
-                                                {"cpu.avx2", cpu::Isa::avx2, false}};
+inline constexpr IntegerUnit kIntegerUnits[] = {
+    {"cpu.amx", cpu::Isa::avx512, cpu::IgemmUnit::amx},
+    {"cpu.avx512", cpu::Isa::avx512, cpu::IgemmUnit::vectors},
+    {"cpu.avx2_vnni", cpu::Isa::avx2, cpu::IgemmUnit::avx_vnni},
+    {"cpu.avx2", cpu::Isa::avx2, cpu::IgemmUnit::vectors}};
 
 }  // namespace tandem::bench

@@ -66,7 +66,7 @@ const bool registered = [] {
         benchmark::RegisterBenchmark((name("matmul", "i8", u.name, shape) + threads).c_str(),
                                      run_tandem<std::int8_t>, s, run)
             ->Unit(benchmark::kMillisecond);
-        if (!u.amx) {  // int16 has no AMX instruction
+        if (u.unit != cpu::IgemmUnit::amx) {  // int16 has no AMX instruction
           benchmark::RegisterBenchmark((name("matmul", "i16", u.name, shape) + threads).c_str(),
                                        run_tandem<std::int16_t>, s, run)
               ->Unit(benchmark::kMillisecond);

@@ -159,10 +159,11 @@ const bool registered_int8 = [] {
       benchmark::RegisterBenchmark(name("linear", "s8s8", u.name, shape).c_str(), run_int8,
                                    kWideShape, u, threads, IntForm::int8_x)
           ->Unit(benchmark::kMillisecond);
-      if (u.amx) continue;  // int16 and f32 have no AMX form here
+      if (u.unit == cpu::IgemmUnit::amx) continue;  // int16 has no AMX form
       benchmark::RegisterBenchmark(name("linear", "s16s16", u.name, shape).c_str(), run_int8,
                                    kWideShape, u, threads, IntForm::int16_x)
           ->Unit(benchmark::kMillisecond);
+      if (u.unit != cpu::IgemmUnit::vectors) continue;  // f32 is the path's own
       benchmark::RegisterBenchmark(name("linear", "f32", u.name, shape).c_str(), run_fused,
                                    kWideShape, u.isa, threads)
           ->Unit(benchmark::kMillisecond);

@@ -21,14 +21,14 @@ void run_peak(benchmark::State& state, cpu::Isa isa, int threads) {
   });
 }
 
-// The int8 units' peak (cpu::int8_peak_loop): vpdpbusd on the avx512 path, tdpbssd on
-// AMX tiles: the roof of the integer GEMM (matmul/i8/...).
-void run_int8_peak(benchmark::State& state, bool amx, int threads) {
-  const double ops_per_thread = cpu::int8_peak_loop(amx, 1);  // per iteration
-  const std::int64_t iterations = amx ? kIterations / 64 : kIterations;
+// The int8 units' peak (cpu::int8_peak_loop): vpdpbusd on the avx512 path and on
+// AVX-VNNI, tdpbssd on AMX tiles: the roof of the integer GEMM (matmul/i8/...).
+void run_int8_peak(benchmark::State& state, IntegerUnit u, int threads) {
+  const double ops_per_thread = cpu::int8_peak_loop(u.isa, u.unit, 1);  // per iteration
+  const std::int64_t iterations = u.unit == cpu::IgemmUnit::amx ? kIterations / 64 : kIterations;
   measure(state, "GOP/s", ops_per_thread * static_cast<double>(iterations) * threads, [&] {
 #pragma omp parallel num_threads(threads)
-    cpu::int8_peak_loop(amx, iterations);
+    cpu::int8_peak_loop(u.isa, u.unit, iterations);
   });
 }
 
@@ -42,8 +42,11 @@ const bool registered = [] {
           isa, threads);
     }
     for (const IntegerUnit& u : kIntegerUnits) {
-      if (u.isa != cpu::Isa::avx512 || !u.available()) continue;
-      benchmark::RegisterBenchmark(name("int8_peak", "i8", u.name, t).c_str(), run_int8_peak, u.amx,
+      // The avx2 path's own vectors have no int8 multiply-add.
+      if (!u.available() || (u.isa == cpu::Isa::avx2 && u.unit == cpu::IgemmUnit::vectors)) {
+        continue;
+      }
+      benchmark::RegisterBenchmark(name("int8_peak", "i8", u.name, t).c_str(), run_int8_peak, u,
                                    threads);
     }
   }

@@ -22,6 +22,25 @@ foreach(isa ${TANDEM_CPU_ISAS})
   endif()
 endforeach()
 
+# One copy of a kernel source: compiled with `flags`, TANDEM_CPU_ISA=<name> (so that
+# everything it defines lives in tandem::cpu::<name>), and added to <target>.
+function(tandem_cpu_kernel_objects target source name)
+  get_filename_component(family ${source} NAME_WE)
+  set(objects ${target}_${family}_${name})
+  add_library(${objects} OBJECT ${source})
+  # -ffp-contract=off: a * b + c stays two roundings unless a kernel asks for an FMA,
+  # so that stores such as float(sum) * scale + bias round as the reference does.
+  target_compile_options(${objects} PRIVATE ${ARGN} -ffp-contract=off)
+  target_compile_definitions(${objects} PRIVATE TANDEM_CPU_ISA=${name})
+  target_include_directories(${objects} PRIVATE
+    $<TARGET_PROPERTY:${target},INCLUDE_DIRECTORIES> ${CMAKE_CURRENT_SOURCE_DIR}/src)
+  target_link_libraries(${objects} PRIVATE OpenMP::OpenMP_CXX tandem_core)
+  tandem_target_warnings(${objects})
+  target_sources(${target} PRIVATE $<TARGET_OBJECTS:${objects}>)
+  set_property(GLOBAL APPEND PROPERTY TANDEM_ISA_OBJECT_LIBRARIES ${objects})
+  set_property(TARGET ${objects} PROPERTY TANDEM_ISA ${name})
+endfunction()
+
 # tandem_cpu_kernel_family(<target> <source> [EXTRA_<isa> flags...])
 # Compiles <source> once per path into <target>, each copy with its path's flags,
 # TANDEM_CPU_ISA=<isa>, and any extra flags given for that path (for example
@@ -32,21 +51,16 @@ function(tandem_cpu_kernel_family target source)
     list(APPEND extra_keywords EXTRA_${isa})
   endforeach()
   cmake_parse_arguments(PARSE_ARGV 2 ARG "" "" "${extra_keywords}")
-  get_filename_component(family ${source} NAME_WE)
   foreach(isa ${TANDEM_CPU_ISAS})
-    set(objects ${target}_${family}_${isa})
-    add_library(${objects} OBJECT ${source})
-    # -ffp-contract=off: a * b + c stays two roundings unless a kernel asks for an FMA,
-    # so that stores such as float(sum) * scale + bias round as the reference does.
-    target_compile_options(${objects} PRIVATE ${TANDEM_ISA_FLAGS_${isa}} ${ARG_EXTRA_${isa}}
-                                              -ffp-contract=off)
-    target_compile_definitions(${objects} PRIVATE TANDEM_CPU_ISA=${isa})
-    target_include_directories(${objects} PRIVATE
-      $<TARGET_PROPERTY:${target},INCLUDE_DIRECTORIES> ${CMAKE_CURRENT_SOURCE_DIR}/src)
-    target_link_libraries(${objects} PRIVATE OpenMP::OpenMP_CXX tandem_core)
-    tandem_target_warnings(${objects})
-    target_sources(${target} PRIVATE $<TARGET_OBJECTS:${objects}>)
-    set_property(GLOBAL APPEND PROPERTY TANDEM_ISA_OBJECT_LIBRARIES ${objects})
-    set_property(TARGET ${objects} PROPERTY TANDEM_ISA ${isa})
+    tandem_cpu_kernel_objects(${target} ${source} ${isa} ${TANDEM_ISA_FLAGS_${isa}}
+                              ${ARG_EXTRA_${isa}})
   endforeach()
+endfunction()
+
+# tandem_cpu_kernel_unit(<target> <source> <unit> <path> [flags...])
+# Compiles <source> once more as a unit of <path> that only some of the path's CPUs
+# have: the path's flags plus the unit's, in namespace tandem::cpu::<unit>, apart from
+# the path's own copy, so that no code of the unit's can reach a CPU without it.
+function(tandem_cpu_kernel_unit target source unit path)
+  tandem_cpu_kernel_objects(${target} ${source} ${unit} ${TANDEM_ISA_FLAGS_${path}} ${ARGN})
 endfunction()

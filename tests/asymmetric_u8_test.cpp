@@ -178,7 +178,7 @@ class CpuAsymmetricLayer : public tandem::testing::PerIsa {
     cpu::fill_normal(scales.data(), s.n, 3, 0.0f, 1e-4f);
     for (float& v : scales) v = std::fabs(v) + 1e-6f;
     cpu::fill_normal(bias.data(), s.n, 4, 0.0f, 2.0f);
-    const cpu::PackedIntegerB packed(w.data(), s.n, s.k, s.n, isa(), amx());
+    const cpu::PackedIntegerB packed(w.data(), s.n, s.k, s.n, isa(), unit());
     const cpu::QuantizedEpilogue e{scales.data(),    true, bias.data(),
                                    Activation::relu, x_u8, x_u8 ? x_zero : 0};
     const void* x = x_u8 ? static_cast<const void*>(xu.data()) : xs.data();
@@ -204,12 +204,12 @@ class CpuAsymmetricLayer : public tandem::testing::PerIsa {
                             bias.data(), Activation::relu, want.data());
       EXPECT_EQ(got, want);
     }
-    if (s.k > 0 && s.m > 0) expect_int8_unit();
+    if (s.k > 0 && s.m > 0) expect_unit(8);
   }
 };
 
 TEST_P(CpuAsymmetricLayer, UnsignedXMatchesTheReferenceBitForBit) {
-  for_each_int8_unit([&] {
+  for_each_unit([&] {
     for (const Shape3& s : kShapes) {
       for (const int zero : {0, 77, 128, 255}) check(s, zero, -1, zero % 2 + 1);
     }
@@ -217,7 +217,7 @@ TEST_P(CpuAsymmetricLayer, UnsignedXMatchesTheReferenceBitForBit) {
 }
 
 TEST_P(CpuAsymmetricLayer, UnsignedOutputMatchesTheReferenceBitForBit) {
-  for_each_int8_unit([&] {
+  for_each_unit([&] {
     for (const Shape3& s : kShapes) {
       check(s, 30, 0, 2);     // uint8 in and out: a chain's middle layer
       check(s, -1, 200, 1);   // int8 x, uint8 y with a high zero point
@@ -229,13 +229,13 @@ TEST_P(CpuAsymmetricLayer, UnsignedOutputMatchesTheReferenceBitForBit) {
 // The largest K the rule allows, every product at its extreme: the true sums reach
 // 66311 * 255 * 127 = 2^31 - 1912, which the kernels' wrapping sums must still give.
 TEST_P(CpuAsymmetricLayer, ExtremeSumsAtTheLargestKAreExact) {
-  for_each_int8_unit([&] {
+  for_each_unit([&] {
     const std::int64_t k = quant::max_exact_u8_layer_k(), n = 3, m = 2;
     const std::vector<std::uint8_t> x(static_cast<std::size_t>(m * k), 255);
     std::vector<std::int8_t> w(static_cast<std::size_t>(k * n), 127);
     for (std::int64_t p = 0; p < k; ++p) w[static_cast<std::size_t>(p * n + 1)] = -127;
     const float scale = 1.0f;
-    const cpu::PackedIntegerB packed(w.data(), n, k, n, isa(), amx());
+    const cpu::PackedIntegerB packed(w.data(), n, k, n, isa(), unit());
     for (const int zero : {0, 255}) {
       std::vector<float> got(static_cast<std::size_t>(m * n)), want(got.size());
       cpu::QuantizedEpilogue e{&scale};

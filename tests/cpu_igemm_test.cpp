@@ -69,7 +69,7 @@ class CpuIgemm : public tandem::testing::PerIsa {
       cpu::reference::gemm_s16s16s32(t.m, t.n, t.k, a.data(), lda, b.data(), ldb, want.data(), ldc);
     }
     expect_ran_on_path();
-    if (sizeof(T) == 1) expect_int8_unit();
+    expect_unit(8 * static_cast<int>(sizeof(T)));
     std::int64_t bad = 0;
     for (std::size_t at = 0; at < got.size(); ++at) {
       if (got[at] != want[at] && bad++ < 5) {
@@ -102,7 +102,7 @@ class CpuIgemm : public tandem::testing::PerIsa {
     std::vector<float> want(t.m * t.n);
     cpu::quantized_matmul(a.data(), b.data(), got.data(), t.m, t.n, t.k, bits, run(t.threads));
     expect_ran_on_path();
-    if (bits == 8) expect_int8_unit();
+    expect_unit(bits);
     cpu::reference::quantized_matmul(a.data(), b.data(), want.data(), t.m, t.n, t.k, bits);
     std::int64_t bad = 0;
     for (std::size_t at = 0; at < got.size(); ++at) {
@@ -122,13 +122,15 @@ class CpuIgemm : public tandem::testing::PerIsa {
 };
 
 TEST_P(CpuIgemm, S8EdgeShapesBitExact) {
-  for_each_int8_unit([&] { check_shapes<std::int8_t>(); });
+  for_each_unit([&] { check_shapes<std::int8_t>(); });
 }
 
-TEST_P(CpuIgemm, S16EdgeShapesBitExact) { check_shapes<std::int16_t>(); }
+TEST_P(CpuIgemm, S16EdgeShapesBitExact) {
+  for_each_unit([&] { check_shapes<std::int16_t>(); });
+}
 
 TEST_P(CpuIgemm, S8ExtremeValues) {
-  for_each_int8_unit([&] {
+  for_each_unit([&] {
     for (const Case t : {Case{37, 53, 29}, Case{13, 40, 1031, 2}, Case{4, 5, 6}}) {
       check<std::int8_t>(t, Fill::min, Fill::min);
       check<std::int8_t>(t, Fill::min, Fill::max);
@@ -142,25 +144,27 @@ TEST_P(CpuIgemm, S8ExtremeValues) {
 
 TEST_P(CpuIgemm, S16ExtremeValuesWrap) {
   // (-32768)^2 * K = 2^30 * K: wraps to INT32_MIN at K = 2, to 0 at K = 4.
-  for (const Case t : {Case{37, 53, 2}, Case{7, 9, 4}, Case{5, 3, 3}, Case{13, 40, 1031, 2}}) {
-    check<std::int16_t>(t, Fill::min, Fill::min);
-    check<std::int16_t>(t, Fill::min, Fill::max);
-    check<std::int16_t>(t, Fill::max, Fill::max);
-    check<std::int16_t>(t, Fill::alternate, Fill::alternate);
-    check<std::int16_t>(t, Fill::random, Fill::min);
-  }
-  const std::vector<std::int16_t> a(2, std::numeric_limits<std::int16_t>::min());
-  std::int32_t c = 0;
-  cpu::gemm_s16s16s32(1, 1, 2, a.data(), 2, a.data(), 1, &c, 1, run());
-  expect_ran_on_path();
-  EXPECT_EQ(c, std::numeric_limits<std::int32_t>::min());
+  for_each_unit([&] {
+    for (const Case t : {Case{37, 53, 2}, Case{7, 9, 4}, Case{5, 3, 3}, Case{13, 40, 1031, 2}}) {
+      check<std::int16_t>(t, Fill::min, Fill::min);
+      check<std::int16_t>(t, Fill::min, Fill::max);
+      check<std::int16_t>(t, Fill::max, Fill::max);
+      check<std::int16_t>(t, Fill::alternate, Fill::alternate);
+      check<std::int16_t>(t, Fill::random, Fill::min);
+    }
+    const std::vector<std::int16_t> a(2, std::numeric_limits<std::int16_t>::min());
+    std::int32_t c = 0;
+    cpu::gemm_s16s16s32(1, 1, 2, a.data(), 2, a.data(), 1, &c, 1, run());
+    expect_ran_on_path();
+    EXPECT_EQ(c, std::numeric_limits<std::int32_t>::min());
+  });
 }
 
 TEST_P(CpuIgemm, ThreadedAndLarge) {
   for (const int threads : {1, 2}) {
-    check<std::int16_t>({256, 256, 256, 0, threads});
-    check<std::int16_t>({523, 129, 1031, 0, threads});
-    for_each_int8_unit([&] {
+    for_each_unit([&] {
+      check<std::int16_t>({256, 256, 256, 0, threads});
+      check<std::int16_t>({523, 129, 1031, 0, threads});
       check<std::int8_t>({256, 256, 256, 0, threads});
       check<std::int8_t>({200, 300, 600, 1, threads});
       check<std::int8_t>({3, 2000, 300, 0, threads});    // short M: threads split N
@@ -171,15 +175,15 @@ TEST_P(CpuIgemm, ThreadedAndLarge) {
 
 TEST_P(CpuIgemm, ExplicitBlockingSweep) {
   for (const std::int64_t block : {1, 8, 16, 33, 64, 128, 512}) {
-    check<std::int16_t>({150, 170, 190}, Fill::random, Fill::random, {block, block, block});
-    for_each_int8_unit([&] {
+    for_each_unit([&] {
+      check<std::int16_t>({150, 170, 190}, Fill::random, Fill::random, {block, block, block});
       check<std::int8_t>({150, 170, 190}, Fill::random, Fill::random, {block, block, block});
     });
   }
 }
 
 TEST_P(CpuIgemm, KZeroWritesZeros) {
-  for_each_int8_unit([&] { check_k_zero(); });
+  for_each_unit([&] { check_k_zero(); });
 }
 
 TEST_P(CpuIgemm, QuantizedMatmulBitExact) {
@@ -196,16 +200,18 @@ TEST_P(CpuIgemm, QuantizedMatmulBitExact) {
       {128, 128, 128, 0, 2},
       {200, 90, 1031, 0, 2},
   };
-  for_each_int8_unit([&] {
+  for_each_unit([&] {
     for (const Case& t : cases) check_quantized(t, 8);
   });
   // At 16 bits the sums are int64 (the layer's wide GEMM): past K = 2, where full-range
   // int32 sums could wrap, up to K blocks of many kWideKc.
-  for (const Case t :
-       {Case{1, 1, 1}, Case{37, 53, 2}, Case{4096, 7, 1}, Case{7, 4096, 2}, Case{200, 300, 2, 0, 2},
-        Case{37, 53, 3}, Case{19, 70, 3001}, Case{5, 3, 70000}}) {
-    check_quantized(t, 16);
-  }
+  for_each_unit([&] {
+    for (const Case t :
+         {Case{1, 1, 1}, Case{37, 53, 2}, Case{4096, 7, 1}, Case{7, 4096, 2},
+          Case{200, 300, 2, 0, 2}, Case{37, 53, 3}, Case{19, 70, 3001}, Case{5, 3, 70000}}) {
+      check_quantized(t, 16);
+    }
+  });
 }
 
 void CpuIgemm::check_k_zero() {
@@ -221,7 +227,7 @@ void CpuIgemm::check_k_zero() {
 TEST_P(CpuIgemm, QuantizedMatmulRoundingAndScales) {
   // max |x| = 127 gives scale 1: the halves are ties, rounded to even; K = 3 with
   // the halves in A's first row.
-  for_each_int8_unit([&] { check_rounding_and_scales(); });
+  for_each_unit([&] { check_rounding_and_scales(); });
 }
 
 void CpuIgemm::check_rounding_and_scales() {
@@ -289,33 +295,54 @@ TEST_P(CpuIgemm, QuantizedMatmulRefusesBadInputsBeforeWriting) {
 
 TANDEM_INSTANTIATE_PER_ISA(CpuIgemm);
 
-// The CpuIgemm and CpuQuantizedLayer cases run the int8 GEMMs on AMX tiles as well where
-// this CPU has them; this says, visibly, when it has not.
-TEST(CpuIgemmAmx, TilesAreAvailableHere) {
-  if (!cpu::has_amx_int8()) {
-    GTEST_SKIP() << "this CPU (or OS) has no AMX-INT8: the int8 GEMM's cpu.amx cases did not run";
+// The integer GEMM's units beside the vectors (AMX tiles, AVX-VNNI). The CpuIgemm and
+// CpuQuantizedLayer cases run each one this CPU has; this says, visibly, when it has not.
+class CpuIgemmUnit : public ::testing::TestWithParam<cpu::IgemmUnit> {
+ protected:
+  cpu::IgemmUnit unit() const { return GetParam(); }
+  cpu::Isa path() const { return *cpu::igemm_unit_path(unit()); }
+  std::string name() const { return cpu::igemm_implementation(path(), unit()); }
+};
+
+TEST_P(CpuIgemmUnit, RunsHere) {
+  if (!cpu::igemm_unit_supported(path(), unit())) {
+    GTEST_SKIP() << "this CPU (or OS) lacks " << name() << ": its cases did not run";
   }
   const std::int8_t a = -3, b = 5;
   std::int32_t c = 0;
-  cpu::gemm_s8s8s32(1, 1, 1, &a, 1, &b, 1, &c, 1, {cpu::Isa::avx512, 1, true});
+  cpu::gemm_s8s8s32(1, 1, 1, &a, 1, &b, 1, &c, 1, {path(), 1, unit()});
   EXPECT_EQ(c, -15);
-  EXPECT_TRUE(cpu::last_int8_gemm_used_amx());
+  EXPECT_EQ(cpu::last_igemm_unit(), unit());
+  const std::int16_t a16 = -300, b16 = 400;
+  cpu::gemm_s16s16s32(1, 1, 1, &a16, 1, &b16, 1, &c, 1, {path(), 1, unit()});
+  EXPECT_EQ(c, -120000);
+  EXPECT_EQ(cpu::last_igemm_unit(),
+            unit() == cpu::IgemmUnit::amx ? cpu::IgemmUnit::vectors : unit());
 }
 
-// AMX asked for where it cannot run (another path, or a CPU without it) is a
-// DeviceError naming why, never a silent run on the vectors.
-TEST(CpuIgemmAmx, AskedForWhereItCannotRunIsADeviceError) {
+// A unit asked for where it cannot run (another path, or a CPU without it) is a
+// DeviceError naming it, never a silent run on the vectors.
+TEST_P(CpuIgemmUnit, AskedForWhereItCannotRunIsADeviceError) {
   const std::int8_t a = 1;
   std::int32_t c = kSentinel;
   for (const cpu::Isa isa : cpu::all_isas()) {
-    if (!cpu::isa_supported(isa) || (isa == cpu::Isa::avx512 && cpu::has_amx_int8())) continue;
+    if (!cpu::isa_supported(isa) || cpu::igemm_unit_supported(isa, unit())) continue;
     if (isa == cpu::Isa::avx512 && !cpu::has_avx512_vnni()) continue;
-    EXPECT_THROW(cpu::gemm_s8s8s32(1, 1, 1, &a, 1, &a, 1, &c, 1, {isa, 1, true}),
-                 tandem::DeviceError)
-        << cpu::isa_name(isa);
+    try {
+      cpu::gemm_s8s8s32(1, 1, 1, &a, 1, &a, 1, &c, 1, {isa, 1, unit()});
+      ADD_FAILURE() << "no error on cpu." << cpu::isa_name(isa);
+    } catch (const tandem::DeviceError& e) {
+      EXPECT_NE(std::string(e.what()).find(name()), std::string::npos) << e.what();
+    }
     EXPECT_EQ(c, kSentinel);
   }
 }
+
+INSTANTIATE_TEST_SUITE_P(Unit, CpuIgemmUnit,
+                         ::testing::Values(cpu::IgemmUnit::amx, cpu::IgemmUnit::avx_vnni),
+                         [](const ::testing::TestParamInfo<cpu::IgemmUnit>& p) {
+                           return p.param == cpu::IgemmUnit::amx ? "amx" : "avx2_vnni";
+                         });
 
 // The avx512 integer path needs VNNI: without it (or without AVX-512 at all) asking
 // for it is a DeviceError, never a silent fallback.

@@ -91,12 +91,12 @@ TEST(DispatchRegistry, EveryOpHasTheCpuPathsBestFirstThenTheReference) {
       if (k.op == tandem::op_name(op) && k.device == DeviceKind::cpu)
         cpu.push_back(k.implementation);
     }
-    // The int8 GEMM's ops also have AMX tiles, first (best).
+    // The integer GEMM's ops also have its units, each before its path's vectors.
     const bool int8 = op == Op::quantized_matmul || op == Op::quantized_linear;
     const std::vector<std::string> expected =
         op == Op::batch_apply ? std::vector<std::string>{"cpu.openmp", "reference"}
-        : int8 ? std::vector<std::string>{"cpu.amx", "cpu.avx512", "cpu.avx2", "cpu.baseline",
-                                          "reference"}
+        : int8 ? std::vector<std::string>{"cpu.amx",  "cpu.avx512",   "cpu.avx2_vnni",
+                                          "cpu.avx2", "cpu.baseline", "reference"}
                : std::vector<std::string>{"cpu.avx512", "cpu.avx2", "cpu.baseline", "reference"};
     EXPECT_EQ(cpu, expected) << tandem::op_name(op);
   }
@@ -111,6 +111,9 @@ TEST(DispatchRegistry, AvailabilityFollowsTheCpuAndTheGpuWithAReason) {
     } else if (k.implementation == "cpu.amx") {
       EXPECT_EQ(k.available,
                 tandem::cpu::best_isa() == tandem::cpu::Isa::avx512 && tandem::cpu::has_amx_int8());
+    } else if (k.implementation == "cpu.avx2_vnni") {  // the cap names paths, not units
+      EXPECT_EQ(k.available,
+                tandem::cpu::best_isa() >= tandem::cpu::Isa::avx2 && tandem::cpu::has_avx_vnni());
     } else if (k.implementation.starts_with("cpu.") && k.implementation != "cpu.openmp") {
       const auto isa = tandem::cpu::parse_isa(k.implementation.substr(4));
       ASSERT_TRUE(isa.has_value());

@@ -20,25 +20,30 @@ class PerIsa : public ::testing::TestWithParam<cpu::Isa> {
     }
   }
   cpu::Isa isa() const { return GetParam(); }
-  cpu::RunOptions run(int threads = 0) const { return {isa(), threads, amx_}; }
-  // Runs body on the path's vectors and, on avx512 where this CPU has AMX-INT8, again
-  // with the int8 GEMMs on AMX tiles (run() says which; int16 has no AMX and ignores it).
+  cpu::RunOptions run(int threads = 0) const { return {isa(), threads, unit_}; }
+  // Runs body on the path's vectors and again on each integer GEMM unit of the path
+  // that this CPU has: cpu.amx on avx512, cpu.avx2_vnni on avx2 (run() says which).
   template <typename Body>
-  void for_each_int8_unit(Body body) {
-    amx_ = false;
+  void for_each_unit(Body body) {
+    unit_ = cpu::IgemmUnit::vectors;
     body();
-    if (isa() == cpu::Isa::avx512 && cpu::has_amx_int8()) {
-      SCOPED_TRACE("int8 on AMX tiles");
-      amx_ = true;
+    for (const cpu::IgemmUnit unit : {cpu::IgemmUnit::amx, cpu::IgemmUnit::avx_vnni}) {
+      if (cpu::igemm_unit_path(unit) != isa() || !cpu::igemm_unit_supported(isa(), unit)) continue;
+      SCOPED_TRACE("on " + cpu::igemm_implementation(isa(), unit));
+      unit_ = unit;
       body();
-      amx_ = false;
     }
+    unit_ = cpu::IgemmUnit::vectors;
   }
-  bool amx() const { return amx_; }
-  // Fails the test unless the last int8 GEMM on this thread ran on the unit under test.
-  void expect_int8_unit() const {
-    EXPECT_EQ(cpu::last_int8_gemm_used_amx(), amx_)
-        << (amx_ ? "AMX asked for" : "vectors asked for");
+  cpu::IgemmUnit unit() const { return unit_; }
+  // Fails the test unless the last integer GEMM on this thread ran on the unit under
+  // test (a 16-bit one asked for on AMX runs on the vectors: AMX has no int16).
+  void expect_unit(int bits) const {
+    const cpu::IgemmUnit want =
+        unit_ == cpu::IgemmUnit::amx && bits == 16 ? cpu::IgemmUnit::vectors : unit_;
+    EXPECT_EQ(cpu::last_igemm_unit(), want)
+        << "ran on " << cpu::igemm_implementation(isa(), cpu::last_igemm_unit()) << ", not "
+        << cpu::igemm_implementation(isa(), want);
   }
   // Fails the test unless the last kernel on this thread ran on the path under test.
   void expect_ran_on_path() const {
@@ -47,7 +52,7 @@ class PerIsa : public ::testing::TestWithParam<cpu::Isa> {
   }
 
  private:
-  bool amx_ = false;
+  cpu::IgemmUnit unit_ = cpu::IgemmUnit::vectors;
 };
 
 // The last-level cache in use is `bytes` while this lives: outputs above it take the

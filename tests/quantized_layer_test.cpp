@@ -66,7 +66,7 @@ class CpuQuantizedLayer : public tandem::testing::PerIsa {
     cpu::fill_normal(scales.data(), static_cast<std::int64_t>(scales.size()), 3, 0.0f, 1e-4f);
     for (float& v : scales) v = std::fabs(v) + 1e-6f;
     cpu::fill_normal(bias.data(), s.n, 4, 0.0f, 2.0f);
-    const cpu::PackedIntegerB packed(w.data(), s.n, s.k, s.n, isa(), amx());
+    const cpu::PackedIntegerB packed(w.data(), s.n, s.k, s.n, isa(), unit());
     const cpu::QuantizedEpilogue e{scales.data(), per_column, with_bias ? bias.data() : nullptr,
                                    act};
     std::vector<float> y(s.m * s.n, -7.0f), want_y(s.m * s.n, -7.0f);
@@ -77,7 +77,7 @@ class CpuQuantizedLayer : public tandem::testing::PerIsa {
     } else {
       cpu::quantized_linear(s.m, x.data(), s.k, packed, e, y.data(), s.n, run(threads), blocking);
     }
-    if (s.k > 0) expect_int8_unit();
+    if (s.k > 0) expect_unit(8);
     ref::quantized_linear(s.m, s.n, s.k, x.data(), w.data(), scales.data(), per_column,
                           with_bias ? bias.data() : nullptr, act, want_y.data(), out_scale,
                           want_q.data());
@@ -87,7 +87,7 @@ class CpuQuantizedLayer : public tandem::testing::PerIsa {
 };
 
 TEST_P(CpuQuantizedLayer, FloatOutputMatchesTheReferenceBitForBit) {
-  for_each_int8_unit([&] {
+  for_each_unit([&] {
     for (const Shape3& s : kShapes) {
       for (const int threads : {1, 2}) {
         check(s, true, true, Activation::relu, 0.0f, threads);
@@ -98,7 +98,7 @@ TEST_P(CpuQuantizedLayer, FloatOutputMatchesTheReferenceBitForBit) {
 }
 
 TEST_P(CpuQuantizedLayer, RequantizedOutputMatchesTheReferenceBitForBit) {
-  for_each_int8_unit([&] {
+  for_each_unit([&] {
     for (const Shape3& s : kShapes) {
       // A scale that saturates some outputs and rounds the rest.
       check(s, true, true, Activation::relu, 0.05f, 2);
@@ -109,7 +109,7 @@ TEST_P(CpuQuantizedLayer, RequantizedOutputMatchesTheReferenceBitForBit) {
 
 // The caller's mc and nc apply; kc is the one B was packed for, whatever is asked.
 TEST_P(CpuQuantizedLayer, BlockingOtherThanKcApplies) {
-  for_each_int8_unit([&] {
+  for_each_unit([&] {
     const cpu::GemmBlocking small{24, 16, 64};
     check({100, 70, 300}, true, true, Activation::relu, 0.0f, 2, small);
     check({64, 96, 2100}, true, true, Activation::relu, 0.05f, 2, small);
@@ -117,34 +117,40 @@ TEST_P(CpuQuantizedLayer, BlockingOtherThanKcApplies) {
 }
 
 TEST_P(CpuQuantizedLayer, EmptySumIsTheEpilogueOfZero) {
-  for_each_int8_unit([&] {
+  for_each_unit([&] {
     check({5, 19, 0}, true, true, Activation::relu, 0.0f, 1);
     check({5, 19, 0}, true, true, Activation::none, 0.05f, 1);
   });
 }
 
-// Weights packed for AMX tiles run only on them, and the other way round.
+// Weights packed for a unit (AMX tiles, AVX-VNNI) run only on it, and the other way round.
 TEST_P(CpuQuantizedLayer, WeightsPackedForAnotherUnitAreRefused) {
-  if (isa() != cpu::Isa::avx512 || !cpu::has_amx_int8()) {
-    GTEST_SKIP() << "needs AMX-INT8 beside cpu." << cpu::isa_name(isa());
-  }
   const auto w = ints<std::int8_t>(30 * 20, 2, -127, 127);
   const auto x = ints<std::int8_t>(4 * 30, 1, -127, 127);
   const float scale = 0.5f;
   std::vector<float> y(4 * 20, 3.0f);
-  for (const bool packed_amx : {false, true}) {
-    const cpu::PackedIntegerB packed(w.data(), 20, 30, 20, isa(), packed_amx);
-    try {
-      cpu::quantized_linear(4, x.data(), 30, packed, {&scale}, y.data(), 20,
-                            {isa(), 1, !packed_amx});
-      ADD_FAILURE() << "no error";
-    } catch (const tandem::ArgumentError& e) {
-      const std::string want =
-          packed_amx ? "packed for cpu.amx, not cpu.avx512" : "packed for cpu.avx512, not cpu.amx";
-      EXPECT_NE(std::string(e.what()).find(want), std::string::npos) << e.what();
+  int units = 0;
+  for_each_unit([&] {
+    if (unit() == cpu::IgemmUnit::vectors) return;
+    ++units;
+    const std::string vectors = "cpu." + std::string(cpu::isa_name(isa()));
+    const std::string name = cpu::igemm_implementation(isa(), unit());
+    for (const bool packed_on_unit : {false, true}) {
+      const cpu::IgemmUnit packed_for = packed_on_unit ? unit() : cpu::IgemmUnit::vectors;
+      const cpu::PackedIntegerB packed(w.data(), 20, 30, 20, isa(), packed_for);
+      try {
+        cpu::quantized_linear(4, x.data(), 30, packed, {&scale}, y.data(), 20,
+                              {isa(), 1, packed_on_unit ? cpu::IgemmUnit::vectors : unit()});
+        ADD_FAILURE() << "no error";
+      } catch (const tandem::ArgumentError& e) {
+        const std::string want = packed_on_unit ? "packed for " + name + ", not " + vectors
+                                                : "packed for " + vectors + ", not " + name;
+        EXPECT_NE(std::string(e.what()).find(want), std::string::npos) << e.what();
+      }
+      EXPECT_EQ(y, std::vector<float>(4 * 20, 3.0f));
     }
-    EXPECT_EQ(y, std::vector<float>(4 * 20, 3.0f));
-  }
+  });
+  if (units == 0) GTEST_SKIP() << "no integer GEMM unit beside cpu." << cpu::isa_name(isa());
 }
 
 TEST_P(CpuQuantizedLayer, WeightsPackedForAnotherPathAreRefused) {
@@ -257,7 +263,7 @@ TEST(QuantizedLinear, AllZeroChannelHasScaleOneAndGivesTheBias) {
 }
 
 // W as kept: one byte per int8 weight where the path multiplies bytes (avx512 with VNNI,
-// AMX tiles, the reference), two where it packs int8 as int16 pairs (avx2, baseline);
+// AMX tiles, AVX-VNNI, the reference), two where it packs int8 as int16 pairs (avx2, baseline);
 // plus the panels' padding (K to a multiple of 64 on AMX) and column sums, and the scales.
 TEST(QuantizedLinear, WeightsAreStoredInTheirQuantizedBytes) {
   const Tensor w = normal({784, 256}, 2);
@@ -267,7 +273,9 @@ TEST(QuantizedLinear, WeightsAreStoredInTheirQuantizedBytes) {
     const QuantizedWeights q = QuantizedWeights::prepare(w, 8, ScaleGranularity::per_channel,
                                                          Options::using_implementation(impl));
     const std::size_t per_weight =
-        impl == "cpu.amx" || impl == "cpu.avx512" || impl == "reference" ? 1 : 2;
+        impl == "cpu.amx" || impl == "cpu.avx512" || impl == "cpu.avx2_vnni" || impl == "reference"
+            ? 1
+            : 2;
     EXPECT_GE(q.stored_bytes(), weights * per_weight + 256 * sizeof(float));
     // Packed int8 weights also keep their int32 column sums (uint8 x's zero point).
     const std::size_t column_sums = impl == "reference" ? 0 : 256 * sizeof(std::int32_t);
@@ -419,11 +427,16 @@ class CpuWideLayer : public tandem::testing::PerIsa {
       GTEST_SKIP() << "the avx512 integer GEMM needs AVX-512 VNNI";
     }
   }
+  void check_shapes();
 };
 
 // Full-range int16 (-32768 included) at K where int32 sums would wrap many times over:
 // exact against the reference's int64 sums, float and int8 out.
 TEST_P(CpuWideLayer, SixteenBitsAreExactForAnyK) {
+  for_each_unit([&] { check_shapes(); });
+}
+
+void CpuWideLayer::check_shapes() {
   for (const Shape3& s : {Shape3{3, 5, 1}, Shape3{13, 33, 300}, Shape3{20, 40, 3000},
                           Shape3{1, 37, 600}, Shape3{45, 1, 513}, Shape3{5, 19, 0}}) {
     for (const int threads : {1, 2}) {
@@ -434,10 +447,11 @@ TEST_P(CpuWideLayer, SixteenBitsAreExactForAnyK) {
       std::vector<float> scales(s.n), bias(s.n);
       for (std::int64_t j = 0; j < s.n; ++j) scales[j] = 1e-9f * static_cast<float>(j + 1);
       cpu::fill_normal(bias.data(), s.n, 4, 0.0f, 2.0f);
-      const cpu::PackedIntegerB packed(w.data(), s.n, s.k, s.n, isa());
+      const cpu::PackedIntegerB packed(w.data(), s.n, s.k, s.n, isa(), unit());
       const cpu::QuantizedEpilogue e{scales.data(), true, bias.data(), Activation::relu};
       std::vector<float> y(s.m * s.n, -7.0f), want(s.m * s.n, -7.0f);
       cpu::quantized_linear(s.m, x.data(), s.k, packed, e, y.data(), s.n, run(threads));
+      if (s.k > 0) expect_unit(16);
       ref::quantized_linear(s.m, s.n, s.k, x.data(), w.data(), scales.data(), true, bias.data(),
                             Activation::relu, want.data());
       EXPECT_EQ(y, want);

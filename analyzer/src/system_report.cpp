@@ -1,3 +1,5 @@
+#include <algorithm>
+
 #include <nlohmann/json.hpp>
 
 #include <fmt/format.h>
@@ -30,6 +32,7 @@ std::vector<std::string> isa_list(const cpu::CpuInfo& c) {
       {c.avx512dq, "avx512dq"},
       {c.avx512vl, "avx512vl"},
       {c.avx512vnni, "avx512vnni"},
+      {cpu::has_avx_vnni(), "avx-vnni"},
       {cpu::has_amx_int8(), "amx-int8"}};  // usable: the OS granted the tile state
   std::vector<std::string> out;
   for (const auto& [has, name] : flags) {
@@ -102,14 +105,17 @@ std::string format_text(const SystemReport& r) {
         bytes_string(g.shared_memory_per_sm_bytes));
   }
 
+  std::size_t dtype_width = 8;  // the longest dtype list, and two spaces
+  for (const auto& k : r.kernels) dtype_width = std::max(dtype_width, k.dtypes.size() + 2);
   out += fmt::format(
       "\nKernels (per op and device, in the dispatcher's order of preference)\n"
-      "  {:<20}{:<8}{:<22}{:<18}{:<13}{}\n",
-      "op", "device", "dtype", "implementation", "status", "summary");
+      "  {:<20}{:<8}{:<{}}{:<18}{:<13}{}\n",
+      "op", "device", "dtype", dtype_width, "implementation", "status", "summary");
   for (const auto& k : r.kernels) {
-    out += fmt::format("  {:<20}{:<8}{:<22}{:<18}{:<13}{}{}\n", k.op, device_kind_name(k.device),
-                       k.dtypes, k.implementation, k.available ? "ready" : "unavailable", k.summary,
-                       k.available ? "" : " [" + k.unavailable_reason + "]");
+    out +=
+        fmt::format("  {:<20}{:<8}{:<{}}{:<18}{:<13}{}{}\n", k.op, device_kind_name(k.device),
+                    k.dtypes, dtype_width, k.implementation, k.available ? "ready" : "unavailable",
+                    k.summary, k.available ? "" : " [" + k.unavailable_reason + "]");
   }
   out += fmt::format("\nCost model: {}\n", r.cost_model_source);
   return out;

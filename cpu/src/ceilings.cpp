@@ -79,6 +79,19 @@ __attribute__((target("avx512f,avx512bw,avx512vnni"))) double loop_vnni(std::int
   return 2.0 * 64 * kChains * static_cast<double>(iterations);
 }
 
+__attribute__((target("avx2,avxvnni"))) double loop_avx_vnni(std::int64_t iterations) {
+  __m256i acc[kChains];
+  for (int i = 0; i < kChains; ++i) acc[i] = _mm256_set1_epi32(i);
+  const __m256i a = _mm256_set1_epi8(3), b = _mm256_set1_epi8(-2);
+  for (std::int64_t it = 0; it < iterations; ++it) {
+    for (int i = 0; i < kChains; ++i) acc[i] = _mm256_dpbusd_avx_epi32(acc[i], a, b);
+  }
+  __m256i sum = acc[0];
+  for (int i = 1; i < kChains; ++i) sum = _mm256_add_epi32(sum, acc[i]);
+  g_sink = static_cast<float>(_mm256_extract_epi32(sum, 0));
+  return 2.0 * 32 * kChains * static_cast<double>(iterations);
+}
+
 __attribute__((target("amx-tile,amx-int8"))) double loop_amx(std::int64_t iterations) {
   alignas(64) static const std::int8_t operand[16 * 64] = {};
   alignas(64) std::int32_t out[16 * 16];
@@ -248,13 +261,15 @@ double fma_peak_loop(Isa isa, std::int64_t iterations) {
   return loop_baseline(iterations);
 }
 
-double int8_peak_loop(bool amx, std::int64_t iterations) {
-  if (amx) {
-    if (!has_amx_int8())
-      throw DeviceError("int8_peak_loop: this CPU (or its OS) offers no AMX-INT8");
-    return loop_amx(iterations);
+double int8_peak_loop(Isa isa, IgemmUnit unit, std::int64_t iterations) {
+  const std::string name = igemm_implementation(isa, unit);
+  if (!igemm_unit_supported(isa, unit)) {
+    throw DeviceError("int8_peak_loop: this CPU (or its OS) cannot run " + name);
   }
-  if (!has_avx512_vnni()) throw DeviceError("int8_peak_loop: this CPU has no AVX-512 VNNI");
+  if (unit == IgemmUnit::amx) return loop_amx(iterations);
+  if (unit == IgemmUnit::avx_vnni) return loop_avx_vnni(iterations);
+  if (isa != Isa::avx512)
+    throw DeviceError("int8_peak_loop: " + name + " has no int8 multiply-add");
   return loop_vnni(iterations);
 }
 

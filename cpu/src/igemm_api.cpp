@@ -35,29 +35,58 @@ using Byte = unsigned char;
 
 using detail::ceil_div;
 
-// The path's table; avx512 also needs VNNI here (vpdpbusd, vpdpwssd).
-const IgemmKernels& kernels(const char* op, Isa isa) {
-  detail::require_supported(op, isa);
-  if (isa == Isa::avx512 && !has_avx512_vnni()) {
-    throw DeviceError(std::string(op) +
-                      ": the cpu.avx512 path of the integer GEMM needs AVX-512 VNNI, which this "
-                      "CPU lacks");
+// The kernels a call runs, by path and unit (RunOptions::unit): the path's vectors
+// (avx512 also needs VNNI here: vpdpbusd, vpdpwssd), AMX tiles for int8 on avx512, or
+// the avx2 kernels compiled again with AVX-VNNI (tables.h, avx2_vnni::igemm).
+struct UnitOps {
+  const IgemmOps& s8;
+  const IgemmOps& s16;
+  IgemmUnit s8_unit, s16_unit;  // what each one runs on (int16 stays on the vectors under amx)
+};
+
+UnitOps unit_ops(const char* op, Isa isa, IgemmUnit unit) {
+  if (!igemm_unit_supported(isa, unit)) {
+    detail::require_supported(op, isa);
+    if (isa == Isa::avx512 && !has_avx512_vnni()) {
+      throw DeviceError(std::string(op) +
+                        ": the cpu.avx512 path of the integer GEMM needs AVX-512 VNNI, which this "
+                        "CPU lacks");
+    }
+    const std::string name = igemm_implementation(isa, unit);
+    if (igemm_unit_path(unit) != isa) {
+      throw DeviceError(std::string(op) + ": " + name + " belongs to the cpu." +
+                        std::string(isa_name(*igemm_unit_path(unit))) +
+                        " path; this call asked for cpu." + std::string(isa_name(isa)));
+    }
+    throw DeviceError(std::string(op) + ": " + name + " needs a CPU (and OS) with " +
+                      (unit == IgemmUnit::amx ? "AMX-INT8" : "AVX-VNNI"));
   }
-  return detail::select(op, isa, kIgemmByPath);
+  switch (unit) {
+    case IgemmUnit::vectors:
+      break;
+    case IgemmUnit::avx_vnni:
+      detail::set_last_isa(isa);
+      return {avx2_vnni::igemm.s8, avx2_vnni::igemm.s16, unit, unit};
+    case IgemmUnit::amx: {
+      const IgemmKernels& kern = detail::select(op, isa, kIgemmByPath);
+      return {kern.s8_amx, kern.s16, unit, IgemmUnit::vectors};
+    }
+  }
+  const IgemmKernels& kern = detail::select(op, isa, kIgemmByPath);
+  return {kern.s8, kern.s16, unit, unit};
 }
 
-// The int8 operations a call runs: the path's vector kernel, or AMX's where asked for.
-const IgemmOps& int8_ops(const char* op, const IgemmKernels& kern, const RunOptions& run) {
-  detail::set_last_int8_gemm_used_amx(false);
-  if (!run.amx) return kern.s8;
-  if (run.isa != Isa::avx512 || !has_amx_int8() || kern.s8_amx.microkernel == nullptr) {
-    throw DeviceError(std::string(op) + ": AMX int8 tiles (cpu.amx) need the avx512 path and " +
-                      (run.isa != Isa::avx512
-                           ? "this call asked for cpu." + std::string(isa_name(run.isa))
-                           : std::string("a CPU and OS with AMX-INT8")));
-  }
-  detail::set_last_int8_gemm_used_amx(true);
-  return kern.s8_amx;
+// The int8 or int16 operations of a call, recorded as the unit that ran.
+const IgemmOps& int8_ops(const UnitOps& ops) {
+  detail::set_last_igemm_unit(ops.s8_unit);
+  return ops.s8;
+}
+const IgemmOps& int16_ops(const UnitOps& ops) {
+  detail::set_last_igemm_unit(ops.s16_unit);
+  return ops.s16;
+}
+const IgemmOps& ops_for_bits(const UnitOps& ops, int bits) {
+  return bits == 8 ? int8_ops(ops) : int16_ops(ops);
 }
 
 // Panel sizes in bytes for kc k values: 32-bit lanes of k_group k values each, kc
@@ -314,7 +343,7 @@ void quantized_matmul_wide(const QuantizeKernels& qk, const float* a, const floa
   quantize_into(qk, a, m * k, scale_a, qa.get(), run.threads);
   quantize_into(qk, b, k * n, scale_b, qb.get(), run.threads);
   const float scale = scale_a * scale_b;
-  const PackedIntegerB packed(qb.get(), n, k, n, run.isa, run.amx);
+  const PackedIntegerB packed(qb.get(), n, k, n, run.isa, run.unit);
   quantized_linear(m, qa.get(), k, packed,
                    QuantizedEpilogue{&scale, false, nullptr, Activation::none}, c, n, run);
 }
@@ -330,17 +359,16 @@ void gemm_s8s8s32(Index m, Index n, Index k, const std::int8_t* a, Index lda, co
                   Index ldb, std::int32_t* c, Index ldc, const RunOptions& run,
                   const GemmBlocking& blocking) {
   const char* op = "gemm_s8s8s32";
-  const IgemmKernels& kern = kernels(op, run.isa);
-  run_gemm(op, int8_ops(op, kern, run), integer_problem(m, n, k, a, lda, b, ldb, c, ldc),
-           run.threads, blocking);
+  run_gemm(op, int8_ops(unit_ops(op, run.isa, run.unit)),
+           integer_problem(m, n, k, a, lda, b, ldb, c, ldc), run.threads, blocking);
 }
 
 void gemm_s16s16s32(Index m, Index n, Index k, const std::int16_t* a, Index lda,
                     const std::int16_t* b, Index ldb, std::int32_t* c, Index ldc,
                     const RunOptions& run, const GemmBlocking& blocking) {
   const char* op = "gemm_s16s16s32";
-  const IgemmKernels& kern = kernels(op, run.isa);
-  run_gemm(op, kern.s16, integer_problem(m, n, k, a, lda, b, ldb, c, ldc), run.threads, blocking);
+  run_gemm(op, int16_ops(unit_ops(op, run.isa, run.unit)),
+           integer_problem(m, n, k, a, lda, b, ldb, c, ldc), run.threads, blocking);
 }
 
 void quantized_matmul(const float* a, const float* b, float* c, Index m, Index n, Index k, int bits,
@@ -348,15 +376,15 @@ void quantized_matmul(const float* a, const float* b, float* c, Index m, Index n
   const char* op = "quantized_matmul";
   quant::require_bits(op, bits);
   quant::require_exact_host_k(op, k, bits);
-  const IgemmKernels& kern = kernels(op, run.isa);
+  const UnitOps ops = unit_ops(op, run.isa, run.unit);
   const QuantizeKernels& qk = quantize_kernels(op, run.isa);
   const float scale_a = quantize_scale_of(qk, op, "A", a, m * k, bits);
   const float scale_b = quantize_scale_of(qk, op, "B", b, k * n, bits);
   (void)quant::dequantization_scale(op, scale_a, scale_b);
   if (m <= 0 || n <= 0) return;
   if (bits == 8) {
-    quantized_matmul_as<std::int8_t>(op, int8_ops(op, kern, run), qk, a, b, c, m, n, k, scale_a,
-                                     scale_b, run.threads);
+    quantized_matmul_as<std::int8_t>(op, int8_ops(ops), qk, a, b, c, m, n, k, scale_a, scale_b,
+                                     run.threads);
   } else {
     quantized_matmul_wide(qk, a, b, c, m, n, k, scale_a, scale_b, run);
   }
@@ -367,8 +395,8 @@ void quantized_matmul(const float* a, const float* b, float* c, Index m, Index n
 template <typename T>
 void PackedIntegerB::pack(const T* b, Index ldb) {
   const char* op = "PackedIntegerB";
-  const IgemmKernels& kern = kernels(op, isa_);
-  const IgemmOps& ops = sizeof(T) == 1 ? int8_ops(op, kern, RunOptions{isa_, 0, amx_}) : kern.s16;
+  const UnitOps unit = unit_ops(op, isa_, unit_);
+  const IgemmOps& ops = sizeof(T) == 1 ? unit.s8 : unit.s16;
   // The k block every product with these weights runs (it depends on K alone); 16-bit
   // weights take the wide product's short blocks (kWideKc).
   GemmBlocking given;
@@ -409,13 +437,14 @@ void PackedIntegerB::pack(const T* b, Index ldb) {
   }
 }
 
-PackedIntegerB::PackedIntegerB(const std::int8_t* b, Index ldb, Index k, Index n, Isa isa, bool amx)
-    : isa_(isa), amx_(amx), bits_(8), k_(k), n_(n), kc_(1) {
+PackedIntegerB::PackedIntegerB(const std::int8_t* b, Index ldb, Index k, Index n, Isa isa,
+                               IgemmUnit unit)
+    : isa_(isa), unit_(unit), bits_(8), k_(k), n_(n), kc_(1) {
   pack(b, ldb);
 }
 PackedIntegerB::PackedIntegerB(const std::int16_t* b, Index ldb, Index k, Index n, Isa isa,
-                               bool amx)
-    : isa_(isa), amx_(amx), bits_(16), k_(k), n_(n), kc_(1) {
+                               IgemmUnit unit)
+    : isa_(isa), unit_(unit), bits_(16), k_(k), n_(n), kc_(1) {
   pack(b, ldb);
 }
 
@@ -476,15 +505,12 @@ void run_quantized_linear(Index m, const void* a, Index lda, const PackedInteger
                           const RunOptions& run, const GemmBlocking& blocking) {
   const char* op = "quantized_linear";
   const bool requantize = output.type != LayerOutput::Type::f32;
-  if (run.isa != b.isa() || run.amx != b.amx()) {
-    const auto path = [](Isa isa, bool amx) {
-      return amx ? std::string("cpu.amx") : "cpu." + std::string(isa_name(isa));
-    };
+  if (run.isa != b.isa() || run.unit != b.unit()) {
     throw ArgumentError(std::string(op) + ": the weights were packed for " +
-                        path(b.isa(), b.amx()) + ", not " + path(run.isa, run.amx));
+                        igemm_implementation(b.isa(), b.unit()) + ", not " +
+                        igemm_implementation(run.isa, run.unit));
   }
-  const IgemmKernels& kern = kernels(op, b.isa());
-  const IgemmOps& ops = b.bits() == 8 ? int8_ops(op, kern, run) : kern.s16;
+  const IgemmOps& ops = ops_for_bits(unit_ops(op, b.isa(), b.unit()), b.bits());
   const Index n = b.n(), k = b.k();
   if (b.bits() != 8 && (e.x_unsigned || output.type == LayerOutput::Type::u8)) {
     throw ArgumentError(std::string(op) + ": uint8 " + (e.x_unsigned ? "x" : "y") +

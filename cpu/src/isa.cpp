@@ -47,7 +47,7 @@ Isa cap_locked(IsaState& s) {
 }
 
 thread_local std::optional<Isa> t_last_isa;
-thread_local bool t_last_int8_amx = false;
+thread_local IgemmUnit t_last_igemm_unit = IgemmUnit::vectors;
 
 }  // namespace
 
@@ -112,6 +112,58 @@ bool has_amx_int8() {
   return usable;
 }
 
+bool has_avx_vnni() {
+  static const bool present = [] {
+    if (!isa_supported(Isa::avx2)) return false;  // also: the OS saves the ymm registers
+#if defined(__x86_64__)
+    // CPUID leaf 7, sub-leaf 1, EAX bit 4.
+    unsigned eax = 0, ebx = 0, ecx = 0, edx = 0;
+    if (__get_cpuid_count(7, 1, &eax, &ebx, &ecx, &edx) == 0) return false;
+    return ((eax >> 4) & 1u) != 0;
+#else
+    return false;
+#endif
+  }();
+  return present;
+}
+
+std::optional<Isa> igemm_unit_path(IgemmUnit unit) {
+  switch (unit) {
+    case IgemmUnit::vectors:
+      break;
+    case IgemmUnit::avx_vnni:
+      return Isa::avx2;
+    case IgemmUnit::amx:
+      return Isa::avx512;
+  }
+  return std::nullopt;
+}
+
+bool igemm_unit_supported(Isa isa, IgemmUnit unit) {
+  if (!isa_supported(isa) || (isa == Isa::avx512 && !has_avx512_vnni())) return false;
+  switch (unit) {
+    case IgemmUnit::vectors:
+      return true;
+    case IgemmUnit::avx_vnni:
+      return isa == Isa::avx2 && has_avx_vnni();
+    case IgemmUnit::amx:
+      return isa == Isa::avx512 && has_amx_int8();
+  }
+  return false;
+}
+
+std::string igemm_implementation(Isa isa, IgemmUnit unit) {
+  switch (unit) {
+    case IgemmUnit::vectors:
+      break;
+    case IgemmUnit::avx_vnni:
+      return "cpu.avx2_vnni";
+    case IgemmUnit::amx:
+      return "cpu.amx";
+  }
+  return "cpu." + std::string(isa_name(isa));
+}
+
 Isa max_isa() {
   IsaState& s = state();
   const std::lock_guard lock(s.mutex);
@@ -152,8 +204,8 @@ std::optional<Isa> last_isa() { return t_last_isa; }
 
 void detail::set_last_isa(Isa isa) { t_last_isa = isa; }
 
-bool last_int8_gemm_used_amx() { return t_last_int8_amx; }
+IgemmUnit last_igemm_unit() { return t_last_igemm_unit; }
 
-void detail::set_last_int8_gemm_used_amx(bool amx) { t_last_int8_amx = amx; }
+void detail::set_last_igemm_unit(IgemmUnit unit) { t_last_igemm_unit = unit; }
 
 }  // namespace tandem::cpu

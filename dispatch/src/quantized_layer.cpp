@@ -279,10 +279,10 @@ QuantizedWeights QuantizedWeights::prepare(const Tensor& w, int bits, ScaleGranu
     throw ArgumentError(std::string(op) + ": W " + w.shape().str() + ": " + e.what());
   }
   if (packed && bits == 8) {
-    d->packed.emplace(d->values_i8.data(), d->n, d->k, d->n, impl.isa, impl.amx);
+    d->packed.emplace(d->values_i8.data(), d->n, d->k, d->n, impl.isa, impl.unit);
   }
   if (packed && bits == 16) {
-    d->packed.emplace(d->values_i16.data(), d->n, d->k, d->n, impl.isa, impl.amx);
+    d->packed.emplace(d->values_i16.data(), d->n, d->k, d->n, impl.isa, impl.unit);
   }
   if (on_gpu) {
     const int device = options.device && options.device->is_cuda() ? options.device->index : 0;

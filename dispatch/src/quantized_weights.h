@@ -18,7 +18,7 @@ struct QuantizedWeights::Data {
   std::int64_t k = 0, n = 0;
   ScaleGranularity granularity = ScaleGranularity::per_channel;
   std::vector<float> scales;   // 1 or n
-  std::string implementation;  // "cpu.amx", "cpu.avx512", ..., "cuda", or "reference"
+  std::string implementation;  // "cpu.amx", "cpu.avx2_vnni", ..., "cuda", or "reference"
   // cpu.*: the integer GEMM's packed panels; reference: W row-major, k x n; cuda: W
   // int8 row-major, k x n, on the GPU device_values.device().
   std::optional<cpu::PackedIntegerB> packed;

@@ -7,6 +7,7 @@
 
 #include <array>
 #include <memory>
+#include <utility>
 #include <vector>
 
 #include <tandem/cpu/reference.h>
@@ -214,9 +215,10 @@ struct Row {
   const char* implementation;  // nullptr for Paths::cpu_isas
   const char* summary;
   Adapter adapter;
-  bool needs_vnni = false;  // its avx512 path needs AVX-512 VNNI
-  // Also "cpu.amx", first: the avx512 path with its int8 GEMMs on AMX tiles.
-  bool amx = false;
+  // Runs the integer GEMM: its avx512 path needs AVX-512 VNNI, and each path's units
+  // (cpu::IgemmUnit) are entries of their own, before the path's vectors: "cpu.amx"
+  // (avx512, int8 on AMX tiles), "cpu.avx2_vnni" (avx2 on AVX-VNNI).
+  bool integer_gemm = false;
 };
 
 constexpr const char* kSgemmCpu = "packed SGEMM, register microkernel";
@@ -364,7 +366,7 @@ constexpr Row kRows[] = {
   {Op::quantized_matmul, Paths::cpu_isas, nullptr, "integer GEMM, dequantizing store",
    [](Call& c, const Context& w) {
      cpu::quantized_matmul(x_of(c), y_of(c), out_of(c), c.m, c.n, c.k, c.bits, w.run);
-   }, /*needs_vnni=*/true, /*amx=*/true},
+   }, /*integer_gemm=*/true},
   {Op::quantized_matmul, Paths::reference, "reference", "quantize, int32 GEMM, dequantize",
    [](Call& c, const Context&) {
      ref::quantized_matmul(x_of(c), y_of(c), out_of(c), c.m, c.n, c.k, c.bits);
@@ -421,7 +423,7 @@ constexpr Row kRows[] = {
   // reference); QuantizedWeights::prepare picks the row, the call runs it.
   {Op::quantized_linear, Paths::cpu_isas, nullptr,
    "weights packed once, integer GEMM, scales, bias, relu, requantize in its store",
-   cpu_quantized_linear, /*needs_vnni=*/true, /*amx=*/true},
+   cpu_quantized_linear, /*integer_gemm=*/true},
   {Op::quantized_linear, Paths::reference, "reference", "int64 sums, then the epilogue",
    reference_quantized_linear},
   {Op::quantized_linear, Paths::cuda, "cuda",
@@ -440,7 +442,13 @@ constexpr Row kRows[] = {
 };
 // clang-format on
 
-// The rows as entries: a Paths::cpu_isas row once per path.
+// The integer GEMM's units beyond the vectors, and what their entries add to a row's summary.
+constexpr std::pair<cpu::IgemmUnit, const char*> kUnits[] = {
+    {cpu::IgemmUnit::amx, "; int8 products on AMX tiles (int16 on AVX-512 VNNI)"},
+    {cpu::IgemmUnit::avx_vnni, "; int8 and int16 products on AVX-VNNI"},
+};
+
+// The rows as entries: a Paths::cpu_isas row once per path (and unit).
 std::vector<KernelEntry> build_table() {
   std::vector<KernelEntry> table;
   for (const Row& row : kRows) {
@@ -450,18 +458,20 @@ std::vector<KernelEntry> build_table() {
     };
     switch (row.paths) {
       case Paths::cpu_isas:
-        if (row.amx) {
-          KernelEntry& e = add(DeviceKind::cpu, Backend::cpu, "cpu.amx");
-          e.summary += "; int8 products on AMX tiles (int16 on AVX-512 VNNI)";
-          e.isa = cpu::Isa::avx512;
-          e.needs_vnni = true;
-          e.amx = true;
-        }
         for (const cpu::Isa isa : cpu::all_isas()) {
+          for (const auto& [unit, what] : kUnits) {
+            if (!row.integer_gemm || cpu::igemm_unit_path(unit) != isa) continue;
+            KernelEntry& e =
+                add(DeviceKind::cpu, Backend::cpu, cpu::igemm_implementation(isa, unit));
+            e.summary += what;
+            e.isa = isa;
+            e.integer_gemm = true;
+            e.unit = unit;
+          }
           KernelEntry& e =
               add(DeviceKind::cpu, Backend::cpu, "cpu." + std::string(cpu::isa_name(isa)));
           e.isa = isa;
-          e.needs_vnni = row.needs_vnni && isa == cpu::Isa::avx512;
+          e.integer_gemm = row.integer_gemm;
         }
         break;
       case Paths::cpu_one:
@@ -515,8 +525,9 @@ bool KernelEntry::available() const {
       return true;
     case Backend::cpu:
       // best_isa(): the best supported path under the cap, fixed at first use.
-      return isa <= cpu::best_isa() && cpu::isa_supported(isa) &&
-             (!needs_vnni || cpu::has_avx512_vnni()) && (!amx || cpu::has_amx_int8());
+      // The cap names paths; a path's units come with it.
+      return isa <= cpu::best_isa() &&
+             (integer_gemm ? cpu::igemm_unit_supported(isa, unit) : cpu::isa_supported(isa));
     case Backend::cuda:
       return cuda::device_count() > 0;
   }
@@ -535,13 +546,14 @@ std::string KernelEntry::unavailable_reason() const {
     return path + " is above the cap " + std::string(cpu::isa_name(cpu::max_isa())) +
            " (TANDEM_MAX_CPU_ISA)";
   }
-  if (needs_vnni && !cpu::has_avx512_vnni()) return "this CPU has no AVX-512 VNNI";
+  if (isa == cpu::Isa::avx512 && !cpu::has_avx512_vnni()) return "this CPU has no AVX-512 VNNI";
+  if (unit == cpu::IgemmUnit::avx_vnni) return "this CPU has no AVX-VNNI";
   return "this CPU (or its OS) offers no AMX-INT8 tiles";
 }
 
 void KernelEntry::run(Call& call) const {
   if (backend != Backend::cuda) {
-    adapter(call, Context{cpu::RunOptions{isa, call.threads, amx}});
+    adapter(call, Context{cpu::RunOptions{isa, call.threads, unit}});
     return;
   }
   const cuda::Stream& stream = thread_stream(call.cuda_device);

@@ -36,9 +36,9 @@ struct KernelEntry {
   std::string implementation;  // "reference", "cpu.avx2", "cuda.cublas", ...
   std::string summary;
   Adapter adapter = nullptr;
-  cpu::Isa isa = cpu::Isa::baseline;  // Backend::cpu: the path
-  bool needs_vnni = false;            // Backend::cpu: the int8 avx512 path
-  bool amx = false;                   // Backend::cpu: int8 on AMX tiles ("cpu.amx")
+  cpu::Isa isa = cpu::Isa::baseline;              // Backend::cpu: the path
+  bool integer_gemm = false;                      // Backend::cpu: runs the integer GEMM (on `unit`)
+  cpu::IgemmUnit unit = cpu::IgemmUnit::vectors;  // "cpu.amx", "cpu.avx2_vnni"
 
   // Whether it can run in this process at all (path supported and under the cap; a
   // GPU present): cheap, asked on every call.

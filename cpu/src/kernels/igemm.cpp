@@ -9,7 +9,8 @@
 // the microkernel is the same loop for every type; only the dot product differs:
 //   int16 (G = 2, all paths): vpmaddwd + vpaddd, or vpdpwssd with VNNI.
 //   int8 on avx2/baseline: sign-extended to int16 while packing, then as int16.
-//   int8 on avx512 (G = 4, VNNI vpdpbusd, which multiplies unsigned by signed bytes):
+//   int8 on avx512 and avx2_vnni (G = 4, vpdpbusd, unsigned by signed bytes: AVX-512
+//   VNNI on 512-bit vectors, AVX-VNNI on 256-bit ones):
 //     A is packed as A + 128 (in [0, 255]) and C = (A + 128) * B - 128 * colsum(B);
 //     the B panel carries NR int32 lanes after its data, -128 * colsum(B) over the
 //     panel's k range, which start the accumulators.
@@ -31,14 +32,24 @@ namespace {
 using simd::I32;
 using simd::kLanes;
 
-// The microkernel's tile per path, as data: MR rows by NV vectors of B (NR = NV x
-// lanes). avx512 12 x 32: 24 accumulators + 2 of B of the 32 registers; avx2 4 x 16
-// and baseline 4 x 8: 8 accumulators + 2 of B + A + a product, of 16.
+// The microkernel's tiles per path and type (int8, int16), as data: MR rows by NV
+// vectors of B (NR = NV x lanes). avx512 12 x 32: 24 accumulators + 2 of B of the 32
+// registers; avx2 4 x 16 and baseline 4 x 8: 8 accumulators + 2 of B + A + a product,
+// of 16; avx2_vnni int8 6 x 16: 12 accumulators + 2 of B + A (vpdpbusd needs no product
+// register), int16 4 x 16 (measured at 512^3 and 2048^3, one thread, Intel Xeon model
+// 207: int8 301-332 GOP/s at 6 x 16 against 242-252 at 4 x 16; int16 131-136 at 4 x 16
+// against 97-98 at 6 x 16).
+struct TypeTiles {
+  MicroTile s8, s16;
+};
 namespace tiles {
-[[maybe_unused]] constexpr MicroTile avx512{12, 2}, avx2{4, 2}, baseline{4, 2};
+[[maybe_unused]] constexpr TypeTiles avx512{{12, 2}, {12, 2}}, avx2{{4, 2}, {4, 2}},
+    avx2_vnni{{6, 2}, {4, 2}}, baseline{{4, 2}, {4, 2}};
 }  // namespace tiles
-constexpr int kMR = tiles::TANDEM_CPU_ISA.mr;
-constexpr int kNV = tiles::TANDEM_CPU_ISA.nv;
+constexpr int kS8MR = tiles::TANDEM_CPU_ISA.s8.mr;
+constexpr int kS16MR = tiles::TANDEM_CPU_ISA.s16.mr;
+constexpr int kNV = tiles::TANDEM_CPU_ISA.s8.nv;
+static_assert(tiles::TANDEM_CPU_ISA.s16.nv == kNV, "one width of B panels per path");
 
 #if defined(__AVX512F__) && !defined(__AVX512VNNI__)
 #error "the avx512 integer GEMM needs -mavx512vnni (EXTRA_avx512 in cpu/CMakeLists.txt)"
@@ -131,11 +142,12 @@ inline void store_tile(SumAt sum_at, void* c, int64_t ldc, int64_t mr, int64_t n
 // added to C's int64 sums, and in the last block finished as finish_tile does, from the
 // int64 total (rounded to float once, as the reference rounds its exact sum). Scalar:
 // it runs once per k block of at most a few hundred k values, not per k.
-inline void wide_tile(const I32 (&acc)[kMR][kNV], void* c, int64_t ldc, int64_t mr, int64_t nr,
-                      const IgemmStore& store) {
+template <int MR>
+inline void wide_tile(const I32 (&acc)[static_cast<unsigned>(MR)][kNV], void* c, int64_t ldc,
+                      int64_t mr, int64_t nr, const IgemmStore& store) {
   alignas(64) int32_t lanes[kNV * kLanes];
 #pragma GCC unroll 16
-  for (int i = 0; i < kMR; ++i) {
+  for (int i = 0; i < MR; ++i) {
     if (i >= mr) break;
 #pragma GCC unroll 4
     for (int v = 0; v < kNV; ++v) simd::store_i32(lanes + v * kLanes, acc[i][v]);
@@ -173,7 +185,7 @@ struct DotS16 {
 };
 
 // C[0:mr, 0:nr] (=|+=) A * B over kc k values of packed panels; see IgemmOps.
-template <typename Dot, int G, bool kOffsets>
+template <typename Dot, int G, bool kOffsets, int MR>
 void microkernel(int64_t kc, const void* a, const void* b, void* c, int64_t ldc, int64_t mr,
                  int64_t nr, const IgemmStore& store) {
   const unsigned char* ap = static_cast<const unsigned char*>(a);
@@ -189,23 +201,23 @@ void microkernel(int64_t kc, const void* a, const void* b, void* c, int64_t ldc,
 
   // Every loop over the tile is unrolled, so that acc lives in registers: indexing it
   // with a run-time bound (i < mr) would keep it in memory.
-  I32 acc[kMR][kNV];
+  I32 acc[static_cast<unsigned>(MR)][kNV];  // (unsigned: -Wsign-conversion on a template bound)
 #pragma GCC unroll 4
   for (int v = 0; v < kNV; ++v) {
     const I32 start =
         kOffsets ? simd::load_i32(bp + 4 * (groups * kNR + v * kLanes)) : simd::zero_i32();
 #pragma GCC unroll 16
-    for (int i = 0; i < kMR; ++i) acc[i][v] = start;
+    for (int i = 0; i < MR; ++i) acc[i][v] = start;
   }
   for (int64_t g = 0; g < groups; ++g) {
     __builtin_prefetch(bp + 4 * (g + kPrefetchGroups) * kNR, 0, 3);
-    __builtin_prefetch(ap + 4 * (g + kPrefetchGroups) * kMR, 0, 3);
+    __builtin_prefetch(ap + 4 * (g + kPrefetchGroups) * MR, 0, 3);
     I32 bv[kNV];
 #pragma GCC unroll 4
     for (int v = 0; v < kNV; ++v) bv[v] = simd::load_i32(bp + 4 * (g * kNR + v * kLanes));
-    const unsigned char* ag = ap + 4 * g * kMR;
+    const unsigned char* ag = ap + 4 * g * MR;
 #pragma GCC unroll 16
-    for (int i = 0; i < kMR; ++i) {
+    for (int i = 0; i < MR; ++i) {
       const I32 av = simd::broadcast_i32(ag + 4 * i);
 #pragma GCC unroll 4
       for (int v = 0; v < kNV; ++v) acc[i][v] = Dot::apply(acc[i][v], av, bv[v]);
@@ -213,10 +225,10 @@ void microkernel(int64_t kc, const void* a, const void* b, void* c, int64_t ldc,
   }
 
   if (store.wide) {
-    wide_tile(acc, c, ldc, mr, nr, store);
+    wide_tile<MR>(acc, c, ldc, mr, nr, store);
     return;
   }
-  store_tile<kMR, kNV>([&](int i, int v) { return acc[i][v]; }, c, ldc, mr, nr, store);
+  store_tile<MR, kNV>([&](int i, int v) { return acc[i][v]; }, c, ldc, mr, nr, store);
 }
 
 // ---- Packing (plain loops: O(mk + kn) against the microkernel's O(mnk)) ----------------
@@ -225,7 +237,7 @@ void microkernel(int64_t kc, const void* a, const void* b, void* c, int64_t ldc,
 // rows that start on 4 bytes, a row's pair g is its g-th 32-bit lane, so the whole pairs
 // are a 32-bit transpose (pack.h); an odd kc's last pair, and everything else, by scalar
 // loops.
-template <typename Src, int kBias = 0>
+template <typename Src, int MR, int kBias = 0>
 void pack_a_pairs(const void* src, int64_t lda, int64_t rows, int64_t kc, void* dst) {
   const Src* a = static_cast<const Src*>(src);
   int16_t* d = static_cast<int16_t*>(dst);
@@ -233,27 +245,27 @@ void pack_a_pairs(const void* src, int64_t lda, int64_t rows, int64_t kc, void* 
   if constexpr (sizeof(Src) == 2) {
     if (lda % 2 == 0 && reinterpret_cast<uintptr_t>(a) % 4 == 0) {
       const int64_t whole = kc / 2;
-      transpose_pack(reinterpret_cast<const float*>(a), lda / 2, rows, whole, kMR,
+      transpose_pack(reinterpret_cast<const float*>(a), lda / 2, rows, whole, MR,
                      reinterpret_cast<float*>(d));
       if (whole < groups) {  // kc odd: (A[i][kc - 1], 0)
-        for (int64_t i = 0; i < kMR; ++i) {
-          d[2 * (whole * kMR + i)] = i < rows ? a[i * lda + kc - 1] : Src{0};
-          d[2 * (whole * kMR + i) + 1] = 0;
+        for (int64_t i = 0; i < MR; ++i) {
+          d[2 * (whole * MR + i)] = i < rows ? a[i * lda + kc - 1] : Src{0};
+          d[2 * (whole * MR + i) + 1] = 0;
         }
       }
       return;
     }
   }
-  for (int64_t i = 0; i < kMR; ++i) {
+  for (int64_t i = 0; i < MR; ++i) {
     if (i >= rows) {
-      for (int64_t g = 0; g < groups; ++g) d[2 * (g * kMR + i)] = d[2 * (g * kMR + i) + 1] = 0;
+      for (int64_t g = 0; g < groups; ++g) d[2 * (g * MR + i)] = d[2 * (g * MR + i) + 1] = 0;
       continue;
     }
     const Src* row = a + i * lda;
     for (int64_t p = 0; p < kc; ++p) {
-      d[2 * ((p / 2) * kMR + i) + p % 2] = static_cast<int16_t>(row[p] + kBias);
+      d[2 * ((p / 2) * MR + i) + p % 2] = static_cast<int16_t>(row[p] + kBias);
     }
-    if (kc % 2 != 0) d[2 * ((kc / 2) * kMR + i) + 1] = 0;
+    if (kc % 2 != 0) d[2 * ((kc / 2) * MR + i) + 1] = 0;
   }
 }
 
@@ -288,40 +300,38 @@ void pack_b_pairs(const void* src, int64_t ldb, int64_t kc, int64_t cols, void* 
   }
 }
 
-// The int8 scheme: VNNI's unsigned-by-signed bytes where the path has it (avx512,
-// G = 4), int8 widened to int16 pairs elsewhere (G = 2).
-#if defined(__AVX512VNNI__)
+// The int8 scheme: VNNI's unsigned-by-signed bytes where the path has it (avx512 and
+// avx2_vnni, G = 4), int8 widened to int16 pairs elsewhere (G = 2).
+#if defined(__AVX512VNNI__) || defined(__AVXVNNI__)
 // Quads of k values, A as unsigned bytes A + 128: G = 4. A row's quad g is the row's
 // g-th 4 bytes, so the panel is a transpose of 32-bit lanes (rows x groups into groups
-// x MR), done 16 x 16 at a time in registers. The padding (rows past `rows`, k past kc)
-// multiplies B's zero padding or lands in rows never stored. kFlip: int8 A, whose top
-// bit flipped is A + 128; uint8 A (pack_a_unsigned) is its own A' + 128 for the int8 A'
-// = A - 128 it stands for, so it is copied as it is.
+// x MR), done kLanes x kLanes at a time in registers. The padding (rows past `rows`, k
+// past kc) multiplies B's zero padding or lands in rows never stored. kFlip: int8 A,
+// whose top bit flipped is A + 128; uint8 A (pack_a_unsigned) is its own A' + 128 for
+// the int8 A' = A - 128 it stands for, so it is copied as it is.
 template <bool kFlip>
 void pack_a_quads(const void* src, int64_t lda, int64_t rows, int64_t kc, void* dst) {
-  static_assert(kMR <= kLanes, "one transposed tile holds a panel's rows");
+  static_assert(kS8MR <= kLanes, "one transposed tile holds a panel's rows");
   const int8_t* a = static_cast<const int8_t*>(src);
-  uint8_t* d = static_cast<uint8_t*>(dst);
+  int32_t* d = static_cast<int32_t*>(dst);
   const int64_t groups = (kc + 3) / 4;
-  const __m512i flip = _mm512_set1_epi8(kFlip ? static_cast<char>(0x80) : 0);  // a + 128
+  const I32 flip = simd::set1_i32(kFlip ? static_cast<int32_t>(0x80808080u) : 0);  // a + 128
   for (int64_t g0 = 0; g0 < groups; g0 += kLanes) {
-    const int64_t bytes = kc - 4 * g0 < 64 ? kc - 4 * g0 : 64;
-    const __mmask64 mask = bytes == 64 ? ~__mmask64{0} : (__mmask64{1} << bytes) - 1;
+    const int64_t bytes = kc - 4 * g0 < 4 * kLanes ? kc - 4 * g0 : 4 * kLanes;
     simd::F32 tile[kLanes];
     for (int64_t i = 0; i < kLanes; ++i) {
-      const __m512i row =
-          i < rows ? _mm512_maskz_loadu_epi8(mask, a + i * lda + 4 * g0) : _mm512_setzero_si512();
-      tile[i].v = _mm512_castsi512_ps(_mm512_xor_si512(row, flip));
+      const I32 row = i < rows ? simd::load_bytes(a + i * lda + 4 * g0, bytes) : simd::zero_i32();
+      tile[i] = simd::as_f32(simd::bit_xor(row, flip));
     }
     simd::transpose(tile);  // bits moved, not converted
     const int64_t count = groups - g0 < kLanes ? groups - g0 : kLanes;
     for (int64_t q = 0; q < count; ++q) {
-      _mm512_mask_storeu_epi32(d + 4 * (g0 + q) * kMR, static_cast<__mmask16>((1u << kMR) - 1u),
-                               _mm512_castps_si512(tile[q].v));
+      simd::store_i32_partial(d + (g0 + q) * kS8MR, simd::as_i32(tile[q]), kS8MR);
     }
   }
 }
 
+#if defined(__AVX512VNNI__)
 // Quads of k values of B as signed bytes (kc padded with zero rows to a multiple of
 // kStep), then, with kOffsets, NR int32 lanes of -128 * colsum(B). Four rows of 32
 // columns are interleaved into quads with byte and word unpacks; the column sums come
@@ -369,10 +379,48 @@ void pack_b_quads(const void* src, int64_t ldb, int64_t kc, int64_t cols, void* 
   }
 }
 
+#else  // AVX-VNNI
+// As above, for NR = 16: a panel row of B is one 128-bit vector, interleaved into
+// quads (columns 0-3, 4-7, 8-11, 12-15) with no lane crossing.
+template <int kStep, bool kOffsets>
+void pack_b_quads(const void* src, int64_t ldb, int64_t kc, int64_t cols, void* dst) {
+  static_assert(kNR == 16 && kStep == 4, "a B panel row is one 128-bit vector");
+  const int8_t* b = static_cast<const int8_t*>(src);
+  int8_t* d = static_cast<int8_t*>(dst);
+  const int64_t groups = (kc + 3) / 4;
+  const __m128i ones = _mm_set1_epi8(1);
+  __m128i colsum[4] = {_mm_setzero_si128(), _mm_setzero_si128(), _mm_setzero_si128(),
+                       _mm_setzero_si128()};
+  const auto row = [&](int64_t p) {
+    if (p >= kc) return _mm_setzero_si128();
+    if (cols == 16) return _mm_loadu_si128(reinterpret_cast<const __m128i*>(b + p * ldb));
+    alignas(16) int8_t bytes[16] = {};
+    __builtin_memcpy(bytes, b + p * ldb, static_cast<unsigned long>(cols));
+    return _mm_load_si128(reinterpret_cast<const __m128i*>(bytes));
+  };
+  for (int64_t g = 0; g < groups; ++g) {
+    const __m128i r0 = row(4 * g), r1 = row(4 * g + 1), r2 = row(4 * g + 2), r3 = row(4 * g + 3);
+    const __m128i p01_lo = _mm_unpacklo_epi8(r0, r1), p01_hi = _mm_unpackhi_epi8(r0, r1);
+    const __m128i p23_lo = _mm_unpacklo_epi8(r2, r3), p23_hi = _mm_unpackhi_epi8(r2, r3);
+    const __m128i out[4] = {_mm_unpacklo_epi16(p01_lo, p23_lo), _mm_unpackhi_epi16(p01_lo, p23_lo),
+                            _mm_unpacklo_epi16(p01_hi, p23_hi), _mm_unpackhi_epi16(p01_hi, p23_hi)};
+    for (int v = 0; v < 4; ++v) {
+      _mm_storeu_si128(reinterpret_cast<__m128i*>(d + 4 * g * kNR + 16 * v), out[v]);
+      colsum[v] = _mm_dpbusd_avx_epi32(colsum[v], ones, out[v]);
+    }
+  }
+  if (!kOffsets) return;
+  for (int v = 0; v < 4; ++v) {  // -128 * colsum, wrapping as above
+    const __m128i offsets = _mm_sub_epi32(_mm_setzero_si128(), _mm_slli_epi32(colsum[v], 7));
+    _mm_storeu_si128(reinterpret_cast<__m128i*>(d + 4 * groups * kNR + 16 * v), offsets);
+  }
+}
+#endif
+
 struct DotU8S8 {
   static I32 apply(I32 acc, I32 a, I32 b) { return simd::dot_u8s8(acc, a, b); }
 };
-constexpr IgemmOps kS8{.mr = kMR,
+constexpr IgemmOps kS8{.mr = kS8MR,
                        .nr = kNR,
                        .k_group = 4,
                        .k_step = 4,
@@ -380,16 +428,16 @@ constexpr IgemmOps kS8{.mr = kMR,
                        .pack_a = pack_a_quads<true>,
                        .pack_a_unsigned = pack_a_quads<false>,
                        .pack_b = pack_b_quads<4, true>,
-                       .microkernel = microkernel<DotU8S8, 4, true>};
+                       .microkernel = microkernel<DotU8S8, 4, true, kS8MR>};
 #else
-constexpr IgemmOps kS8{.mr = kMR,
+constexpr IgemmOps kS8{.mr = kS8MR,
                        .nr = kNR,
                        .k_group = 2,
                        .k_step = 2,
-                       .pack_a = pack_a_pairs<int8_t>,
-                       .pack_a_unsigned = pack_a_pairs<uint8_t, -128>,
+                       .pack_a = pack_a_pairs<int8_t, kS8MR>,
+                       .pack_a_unsigned = pack_a_pairs<uint8_t, kS8MR, -128>,
                        .pack_b = pack_b_pairs<int8_t>,
-                       .microkernel = microkernel<DotS16, 2, false>};
+                       .microkernel = microkernel<DotS16, 2, false, kS8MR>};
 #endif
 
 #if defined(__AMX_INT8__)
@@ -501,13 +549,13 @@ constexpr IgemmOps kS8Amx{};  // no AMX on this path
 
 const IgemmKernels igemm = {
     kS8,
-    {.mr = kMR,
+    {.mr = kS16MR,
      .nr = kNR,
      .k_group = 2,
      .k_step = 2,
-     .pack_a = pack_a_pairs<int16_t>,
+     .pack_a = pack_a_pairs<int16_t, kS16MR>,
      .pack_b = pack_b_pairs<int16_t>,
-     .microkernel = microkernel<DotS16, 2, false>},
+     .microkernel = microkernel<DotS16, 2, false, kS16MR>},
     kS8Amx,
 };
 

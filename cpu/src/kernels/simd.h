@@ -171,6 +171,14 @@ inline void load_s16(const int16_t* q, I32* v) {
   v[0] =
       _mm512_maskz_cvtepi16_epi32(0xFFFF, _mm256_loadu_si256(reinterpret_cast<const __m256i*>(q)));
 }
+// The first n (<= 64) bytes at p, the rest zero.
+inline I32 load_bytes(const void* p, int64_t n) {
+  return _mm512_maskz_loadu_epi8(n >= 64 ? ~__mmask64{0} : (__mmask64{1} << n) - 1, p);
+}
+inline I32 bit_xor(I32 a, I32 b) { return _mm512_xor_si512(a, b); }
+// The same bits as the other type.
+inline F32 as_f32(I32 a) { return {_mm512_castsi512_ps(a)}; }
+inline I32 as_i32(F32 a) { return _mm512_castps_si512(a.v); }
 // acc + the sums of adjacent int16 products (pairs per lane).
 #if defined(__AVX512VNNI__)
 inline I32 dot_s16(I32 acc, I32 a, I32 b) { return _mm512_dpwssd_epi32(acc, a, b); }
@@ -304,7 +312,23 @@ inline void load_s16(const int16_t* q, I32* v) {
     v[k] = _mm256_cvtepi16_epi32(_mm_loadu_si128(reinterpret_cast<const __m128i*>(q + 8 * k)));
   }
 }
+#if defined(__AVXVNNI__)  // the avx2 integer GEMM's AVX-VNNI unit (cpu.avx2_vnni)
+inline I32 dot_s16(I32 acc, I32 a, I32 b) { return _mm256_dpwssd_avx_epi32(acc, a, b); }
+inline I32 dot_u8s8(I32 acc, I32 a, I32 b) { return _mm256_dpbusd_avx_epi32(acc, a, b); }
+#else
 inline I32 dot_s16(I32 acc, I32 a, I32 b) { return _mm256_add_epi32(acc, _mm256_madd_epi16(a, b)); }
+#endif
+// The first n (<= 32) bytes at p, the rest zero.
+inline I32 load_bytes(const void* p, int64_t n) {
+  if (n >= 32) return load_i32(p);
+  alignas(32) unsigned char bytes[32] = {};
+  __builtin_memcpy(bytes, p, static_cast<unsigned long>(n));
+  return load_i32(bytes);
+}
+inline I32 bit_xor(I32 a, I32 b) { return _mm256_xor_si256(a, b); }
+// The same bits as the other type.
+inline F32 as_f32(I32 a) { return {_mm256_castsi256_ps(a)}; }
+inline I32 as_i32(F32 a) { return _mm256_castps_si256(a.v); }
 
 #else  // baseline: SSE2
 

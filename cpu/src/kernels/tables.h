@@ -211,6 +211,12 @@ struct QuantizeKernels {
 TANDEM_CPU_ISA_LIST(TANDEM_DECLARE_PATH_TABLES)
 #undef TANDEM_DECLARE_PATH_TABLES
 
+// The avx2 integer GEMM compiled again with AVX-VNNI (IgemmUnit::avx_vnni): a unit of
+// the avx2 path, not a path of its own (cmake: tandem_cpu_kernel_unit).
+namespace avx2_vnni {
+extern const IgemmKernels igemm;
+}
+
 // Each family's tables in the list's order, for detail::select (run.h).
 #define TANDEM_TABLE_OF_PATH(isa) &isa::TANDEM_FAMILY,
 #define TANDEM_FAMILY elementwise

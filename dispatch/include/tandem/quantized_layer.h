@@ -32,7 +32,8 @@ class QuantizedWeights {
   // W (f32 [k, n], host) quantized symmetrically to `bits` (8 or 16): per tensor, one
   // scale max|W| / qmax; per channel, scale_j = max_i |W[i][j]| / qmax (1 for an
   // all-zero column). Packed in the layout of the implementation options name
-  // ("cpu.amx", "cpu.avx512", "cpu.avx2", "cpu.baseline", or "reference": row-major), by
+  // ("cpu.amx", "cpu.avx512", "cpu.avx2_vnni", "cpu.avx2", "cpu.baseline", or
+  // "reference": row-major), by
   // default the best CPU path that runs the integer GEMM here; quantized_linear then runs
   // that implementation. "cuda" (or Options::device a GPU) keeps W int8, row-major, on
   // that GPU (8 bits only: 16-bit sums need int64, an ArgumentError), and its layers run

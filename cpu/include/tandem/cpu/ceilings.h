@@ -16,10 +16,11 @@ namespace tandem::cpu {
 double fma_peak_loop(Isa isa, std::int64_t iterations);
 
 // The int8 multiply-add peak of the integer GEMM's units: `iterations` rounds of
-// independent vpdpbusd (AVX-512 VNNI, 14 chains) or, with amx, of four tdpbssd into four
-// 16 x 16 int32 tiles (AMX-INT8), on the calling thread. Returns the operations done (2
-// per multiply-add). A unit this CPU lacks is a DeviceError.
-double int8_peak_loop(bool amx, std::int64_t iterations);
+// independent vpdpbusd (14 chains: AVX-512 VNNI for the avx512 path's vectors, AVX-VNNI
+// for avx2's avx_vnni unit) or, for amx, of four tdpbssd into four 16 x 16 int32 tiles
+// (AMX-INT8), on the calling thread. Returns the operations done (2 per multiply-add). A
+// unit this CPU lacks, or one without an int8 multiply-add, is a DeviceError.
+double int8_peak_loop(Isa isa, IgemmUnit unit, std::int64_t iterations);
 
 // Sums x[0..n) `passes` times over in float with 8 vector accumulators on `isa` (any
 // path): a load-bound read of 4 n passes bytes, the passes inside one loop so that

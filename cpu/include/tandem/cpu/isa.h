@@ -12,6 +12,7 @@
 #include <cstdint>
 #include <optional>
 #include <span>
+#include <string>
 #include <string_view>
 
 #include <tandem/cpu/isa_list.h>
@@ -46,6 +47,23 @@ bool has_avx512_vnni();
 // process (Linux 5.16+ hands it out on request: asked once, here): the int8 GEMM's
 // cpu.amx kernels, which also need the avx512 path.
 bool has_amx_int8();
+// AVX-VNNI (vpdpbusd and vpdpwssd on 256-bit vectors, VEX-encoded): the avx2 path's
+// cpu.avx2_vnni integer GEMM, for CPUs with AVX2 and AVX-VNNI but no AVX-512 (Intel's
+// Alder Lake and later client cores, AMD's Zen 5); cpuinfo does not report it.
+bool has_avx_vnni();
+
+// The integer GEMM's units: the path's own vectors, or one of the two units a path has
+// only on some CPUs, each with its own kernels and packed layout:
+//   amx       int8 on AMX tiles (avx512 path; int16 stays on its VNNI vectors)
+//   avx_vnni  int8 and int16 on AVX-VNNI (avx2 path)
+enum class IgemmUnit : std::uint8_t { vectors, avx_vnni, amx };
+// The path the unit belongs to, or nullopt for vectors (every path).
+std::optional<Isa> igemm_unit_path(IgemmUnit unit);
+// Whether the integer GEMM can run on `isa` with `unit` here: the path supported (with
+// AVX-512 VNNI on avx512), and a unit other than vectors belongs to it and is present.
+bool igemm_unit_supported(Isa isa, IgemmUnit unit);
+// The implementation's name: "cpu.amx", "cpu.avx2_vnni", or "cpu.<isa>" (vectors).
+std::string igemm_implementation(Isa isa, IgemmUnit unit);
 
 // The cap (default avx512, or TANDEM_MAX_CPU_ISA). An unknown TANDEM_MAX_CPU_ISA
 // value is an ArgumentError when the cap is first read.
@@ -58,12 +76,12 @@ Isa best_isa();
 
 // The path the calling thread's most recent kernel ran on; nullopt before any.
 std::optional<Isa> last_isa();
-// Whether the calling thread's most recent int8 GEMM ran on AMX tiles.
-bool last_int8_gemm_used_amx();
+// The unit the calling thread's most recent integer GEMM ran on (vectors before any).
+IgemmUnit last_igemm_unit();
 
 namespace detail {
 void set_last_isa(Isa isa);
-void set_last_int8_gemm_used_amx(bool amx);
+void set_last_igemm_unit(IgemmUnit unit);
 }  // namespace detail
 
 }  // namespace tandem::cpu

@@ -21,10 +21,12 @@ struct RunOptions {
   // 0: OpenMP's default (all cores). Inputs below the measured size where threads
   // start to pay run on one thread whatever this says.
   int threads = 0;
-  // The int8 GEMMs (gemm_s8s8s32, quantized_matmul at 8 bits, quantized_linear with
-  // int8 weights) on AMX tiles: the avx512 path only, where has_amx_int8() (else a
-  // DeviceError). int16 has no AMX instruction and runs on the path's vectors.
-  bool amx = false;
+  // The integer GEMMs' unit (isa.h): amx runs the int8 ones (gemm_s8s8s32,
+  // quantized_matmul at 8 bits, quantized_linear with int8 weights) on AMX tiles, the
+  // avx512 path only (int16 has no AMX instruction and stays on the vectors);
+  // avx_vnni runs int8 and int16 on AVX-VNNI, the avx2 path only. A unit this CPU or
+  // path lacks is a DeviceError (igemm_unit_supported() says in advance).
+  IgemmUnit unit = IgemmUnit::vectors;
 };
 
 // ---- SGEMM --------------------------------------------------------------------------
@@ -161,18 +163,19 @@ void quantized_matmul(const float* a, const float* b, float* c, std::int64_t m, 
 // panels of `isa`'s integer microkernel, cut into the k blocks it runs, so that every
 // product with it skips B's packing (FBGEMM's PackBMatrix, oneDNN's weights reorder).
 // Immutable once built; copies share the storage; safe to use from several threads.
-// isa as for the integer GEMM (avx512 needs VNNI); amx packs int8 weights for the AMX
-// tiles (RunOptions::amx; 16-bit weights are packed for the path's vectors either way).
+// isa and unit as for the integer GEMM (avx512 needs VNNI; RunOptions::unit): each unit
+// has its own layout (amx packs only int8 weights for its tiles, 16-bit ones for the
+// path's vectors).
 // Products run on the path and unit the weights were packed for.
 class PackedIntegerB {
  public:
   PackedIntegerB(const std::int8_t* b, std::int64_t ldb, std::int64_t k, std::int64_t n, Isa isa,
-                 bool amx = false);
+                 IgemmUnit unit = IgemmUnit::vectors);
   PackedIntegerB(const std::int16_t* b, std::int64_t ldb, std::int64_t k, std::int64_t n, Isa isa,
-                 bool amx = false);
+                 IgemmUnit unit = IgemmUnit::vectors);
 
   Isa isa() const { return isa_; }
-  bool amx() const { return amx_; }
+  IgemmUnit unit() const { return unit_; }
   int bits() const { return bits_; }
   std::int64_t k() const { return k_; }
   std::int64_t n() const { return n_; }
@@ -188,7 +191,7 @@ class PackedIntegerB {
   void pack(const T* b, std::int64_t ldb);
 
   Isa isa_;
-  bool amx_;
+  IgemmUnit unit_;
   int bits_;
   std::int64_t k_, n_, kc_;
   std::size_t bytes_ = 0;
