@@ -13,6 +13,7 @@
 #include <cstring>
 #include <limits>
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -53,10 +54,10 @@ UnitOps unit_ops(const char* op, Isa isa, IgemmUnit unit) {
                         "CPU lacks");
     }
     const std::string name = igemm_implementation(isa, unit);
-    if (igemm_unit_path(unit) != isa) {
+    if (const std::optional<Isa> path = igemm_unit_path(unit); path && *path != isa) {
       throw DeviceError(std::string(op) + ": " + name + " belongs to the cpu." +
-                        std::string(isa_name(*igemm_unit_path(unit))) +
-                        " path; this call asked for cpu." + std::string(isa_name(isa)));
+                        std::string(isa_name(*path)) + " path; this call asked for cpu." +
+                        std::string(isa_name(isa)));
     }
     throw DeviceError(std::string(op) + ": " + name + " needs a CPU (and OS) with " +
                       (unit == IgemmUnit::amx ? "AMX-INT8" : "AVX-VNNI"));

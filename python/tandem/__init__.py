@@ -10,9 +10,9 @@ PyTorch inputs), or are written into ``out=``. Kernels run without the GIL.
 The keyword arguments every operation takes after its own (tandem::Options):
 
 - ``device``: "cpu", "cuda", "cuda:N", or None (the dispatcher chooses).
-- ``implementation``: force one ("reference", "cpu.amx", "cpu.avx512", "cpu.avx2",
-  "cpu.baseline", "cuda.tiled", "cuda.cublas", ...; ``info()["kernels"]`` lists them),
-  or "".
+- ``implementation``: force one ("reference", "cpu.amx", "cpu.avx512", "cpu.avx2_vnni",
+  "cpu.avx2", "cpu.baseline", "cuda.tiled", "cuda.cublas", ...; ``info()["kernels"]``
+  lists them), or "".
 - ``threads``: CPU threads, 0 for OpenMP's default.
 - ``blocking``: the CPU GEMMs' cache blocks ``(mc, kc, nc)`` in elements, or None.
 

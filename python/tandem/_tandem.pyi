@@ -22,7 +22,8 @@ Granularity = Literal["per_channel", "per_tensor"]
 
 class Options(TypedDict, total=False):
     device: Optional[str]  # "cpu", "cuda", "cuda:N"; None: the dispatcher chooses
-    implementation: Optional[str]  # "reference", "cpu.amx", "cpu.avx512", "cpu.avx2", "cuda.tiled", ...
+    # "reference", "cpu.amx", "cpu.avx512", "cpu.avx2_vnni", "cpu.avx2", "cuda.tiled", ...
+    implementation: Optional[str]
     threads: int  # CPU threads; 0 is OpenMP's default
     blocking: Optional[Tuple[int, int, int]]  # the CPU GEMMs' (mc, kc, nc) in elements
 

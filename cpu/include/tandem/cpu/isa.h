@@ -49,7 +49,7 @@ bool has_avx512_vnni();
 bool has_amx_int8();
 // AVX-VNNI (vpdpbusd and vpdpwssd on 256-bit vectors, VEX-encoded): the avx2 path's
 // cpu.avx2_vnni integer GEMM, for CPUs with AVX2 and AVX-VNNI but no AVX-512 (Intel's
-// Alder Lake and later client cores, AMD's Zen 5); cpuinfo does not report it.
+// client cores since Alder Lake); cpuinfo does not report it.
 bool has_avx_vnni();
 
 // The integer GEMM's units: the path's own vectors, or one of the two units a path has
