@@ -111,6 +111,13 @@ std::string format_markdown(const json& r) {
       md += fmt::format("| {} | {} | {} | {:.1f} |\n", p["implementation"].get<std::string>(),
                         p["threads"].get<int>(), us(p["gflops"]), p["gflops"]["max"].get<double>());
     }
+    if (!c.value("int8_peak", json::array()).empty()) {
+      md += "\n| int8 peak | threads | median GOP/s | best |\n|---|---|---|---|\n";
+      for (const json& p : c["int8_peak"]) {
+        md += fmt::format("| {} | {} | {} | {:.1f} |\n", p["implementation"].get<std::string>(),
+                          p["threads"].get<int>(), us(p["gops"]), p["gops"]["max"].get<double>());
+      }
+    }
     md +=
         "\n### Memory levels (from the bandwidth sweep)\n\n| level | threads | plateau (per "
         "thread) | read GB/s | copy GB/s | cpuinfo | agrees |\n|---|---|---|---|---|---|---|\n";
@@ -200,14 +207,17 @@ std::string format_markdown(const json& r) {
           "\n### Quantization (bytes: read and written by the call as the API takes it; "
           "stored: W as kept for matmul, the result's size otherwise; 8-bit matmul: "
           "quantized_linear with prepared weights on int8 x; 8/16-bit relu: int8/int16 in and "
-          "out)\n\n| op | shape | bits | median us | bytes | stored | "
-          "MSE | max rel. error |\n|---|---|---|---|---|---|---|---|\n";
+          "out; ran on: the layer's weights' implementation)\n\n| op | shape | bits | ran on | "
+          "median us | GOP/s | bytes | stored | MSE | max rel. error |\n"
+          "|---|---|---|---|---|---|---|---|---|---|\n";
       for (const json& q : t["quantization"]) {
-        md += fmt::format("| {} | {} | {} | {} | {} | {} | {:.3e} | {:.3e} |\n",
-                          q["op"].get<std::string>(), q["shape"].get<std::string>(),
-                          q["bits"].get<int>(), us(q["time_us"]), bytes(q["bytes"]),
-                          bytes(q["stored_bytes"]), q["mse"].get<double>(),
-                          q["max_rel_error"].get<double>());
+        md += fmt::format(
+            "| {} | {} | {} | {} | {} | {} | {} | {} | {:.3e} | {:.3e} |\n",
+            q["op"].get<std::string>(), q["shape"].get<std::string>(), q["bits"].get<int>(),
+            q.value("implementation", std::string("-")), us(q["time_us"]),
+            q.contains("gops") ? fmt::format("{:.1f}", q["gops"].get<double>()) : std::string("-"),
+            bytes(q["bytes"]), bytes(q["stored_bytes"]), q["mse"].get<double>(),
+            q["max_rel_error"].get<double>());
       }
     }
     if (t.contains("roofline")) {

@@ -109,6 +109,42 @@ std::map<std::pair<std::string, int>, Measurement> fma_peaks(bool quick) {
   return out;
 }
 
+// cpu::int8_peak_loop per integer GEMM unit with an int8 multiply-add, under the cap.
+std::map<std::pair<std::string, int>, Measurement> int8_peaks(bool quick) {
+  std::map<std::pair<std::string, int>, Measurement> out;
+  const std::pair<cpu::Isa, cpu::IgemmUnit> units[] = {{cpu::Isa::avx512, cpu::IgemmUnit::amx},
+                                                       {cpu::Isa::avx512, cpu::IgemmUnit::vectors},
+                                                       {cpu::Isa::avx2, cpu::IgemmUnit::avx_vnni}};
+  for (const auto& [isa, unit] : units) {
+    if (isa > cpu::best_isa() || !cpu::igemm_unit_supported(isa, unit)) continue;
+    // AMX does 64x the work of a vector instruction per iteration.
+    const std::int64_t iterations =
+        (quick ? (1 << 18) : (1 << 20)) / (unit == cpu::IgemmUnit::amx ? 64 : 1);
+    for (const int threads : ceiling_thread_counts()) {
+      const double ops = cpu::int8_peak_loop(isa, unit, iterations) * threads;
+      const Measurement m = measure_us(
+          [&] {
+#pragma omp parallel num_threads(threads)
+            cpu::int8_peak_loop(isa, unit, iterations);
+          },
+          quick);
+      out[{cpu::igemm_implementation(isa, unit), threads}] = m.rate(ops * 1e-3);
+    }
+  }
+  return out;
+}
+
+// Keeps the faster run per row, and the best sample of either (a bound on what runs).
+void keep_faster(std::map<std::pair<std::string, int>, Measurement>& kept_rows,
+                 const std::map<std::pair<std::string, int>, Measurement>& again) {
+  for (const auto& [key, m] : again) {
+    Measurement& kept = kept_rows.at(key);
+    const double best = std::max(kept.max, m.max);
+    if (m.median > kept.median) kept = m;
+    kept.max = best;
+  }
+}
+
 template <typename Map>
 const typename Map::mapped_type& at_or_below(const Map& map, int threads) {
   auto it = map.upper_bound(threads);
@@ -213,6 +249,11 @@ json CpuCeilings::to_json() const {
         {{"implementation", key.first}, {"threads", key.second}, {"gflops", analyzer::to_json(m)}});
     if (key.second == all) compute_all = std::max(compute_all, m.median);
   }
+  json int8_rows = json::array();
+  for (const auto& [key, m] : int8) {
+    int8_rows.push_back(
+        {{"implementation", key.first}, {"threads", key.second}, {"gops", analyzer::to_json(m)}});
+  }
   json sweep_rows = json::array();
   for (const auto& [threads, points] : sweep) {
     for (const SweepRow& r : points) {
@@ -252,6 +293,7 @@ json CpuCeilings::to_json() const {
   const ReportedCaches reported = cpuinfo_caches();
   const cpu::CacheSizes in_use = cpu::effective_cache_sizes();
   return {{"fma_peak", fma_rows},
+          {"int8_peak", int8_rows},
           {"bandwidth_sweep", sweep_rows},
           {"bandwidth_levels", level_rows},
           {"caches",
@@ -277,6 +319,7 @@ json CpuCeilings::to_json() const {
 CpuCeilings measure_fma_and_bandwidth(bool quick) {
   CpuCeilings c;
   c.fma = fma_peaks(quick);
+  c.int8 = int8_peaks(quick);
   for (const int threads : ceiling_thread_counts()) {
     c.sweep[threads] = bandwidth_sweep(threads, quick);
     c.levels[threads] = find_levels(sweep_points(c.sweep[threads]), threads, cpuinfo_caches());
@@ -286,13 +329,8 @@ CpuCeilings measure_fma_and_bandwidth(bool quick) {
 }
 
 void remeasure_fma(CpuCeilings& c, bool quick) {
-  // The faster run's figures, and the best sample of either (a bound on what runs).
-  for (const auto& [key, m] : fma_peaks(quick)) {
-    Measurement& kept = c.fma.at(key);
-    const double best = std::max(kept.max, m.max);
-    if (m.median > kept.median) kept = m;
-    kept.max = best;
-  }
+  keep_faster(c.fma, fma_peaks(quick));
+  keep_faster(c.int8, int8_peaks(quick));
 }
 
 }  // namespace tandem::analyzer

@@ -44,8 +44,11 @@ ReportedCaches cpuinfo_caches();
 
 struct CpuCeilings {
   std::map<std::pair<std::string, int>, Measurement> fma;  // (path, threads) -> GFLOP/s
-  std::map<int, Sweep> sweep;                              // by thread count
-  std::map<int, std::vector<MemoryLevel>> levels;          // by thread count
+  // The int8 multiply-add peak of each integer GEMM implementation that has one
+  // (cpu.amx, cpu.avx512, cpu.avx2_vnni): (implementation, threads) -> GOP/s.
+  std::map<std::pair<std::string, int>, Measurement> int8;
+  std::map<int, Sweep> sweep;                      // by thread count
+  std::map<int, std::vector<MemoryLevel>> levels;  // by thread count
   MeasuredCaches caches;
 
   // The FMA peak (median GFLOP/s) for a kernel of `implementation` on `threads`
@@ -60,8 +63,9 @@ struct CpuCeilings {
   nlohmann::json to_json() const;
 };
 
-// Measures the FMA peaks (twice: at the start and the end of the analysis, keeping the
-// faster run per row, as a shared VM can catch two vCPUs on one core) and the sweep.
+// Measures the FMA and int8 peaks (twice: at the start and the end of the analysis,
+// keeping the faster run per row, as a shared VM can catch two vCPUs on one core) and
+// the sweep.
 CpuCeilings measure_fma_and_bandwidth(bool quick);
 void remeasure_fma(CpuCeilings& ceilings, bool quick);
 

@@ -333,10 +333,12 @@ void out_of_cache_points(bool quick, const CpuCeilings& ceilings,
 // QuantizedWeights), the result for relu and quantize. The 8-bit matmul is a layer
 // with prepared weights on an int8 x (quantized_linear, f32 out); relu at 8 and 16 bits
 // runs on quantized data (quantized_relu of a QuantizedTensor, int8/int16 in and out).
+// The layer rows also say which implementation their weights were packed for (the
+// integer GEMM's unit: cpu.amx, cpu.avx2_vnni, ...) and its GOP/s.
 json quantization(bool quick) {
   json out = json::array();
   const auto row = [&](const char* op, int bits, const std::string& shape, const Measurement& t,
-                       const ErrorStats& e, std::int64_t bytes, std::int64_t stored) {
+                       const ErrorStats& e, std::int64_t bytes, std::int64_t stored) -> json& {
     out.push_back({{"op", op},
                    {"device", "cpu"},
                    {"bits", bits},
@@ -346,6 +348,7 @@ json quantization(bool quick) {
                    {"max_rel_error", e.max_rel},
                    {"bytes", bytes},
                    {"stored_bytes", stored}});
+    return out.back();
   };
   const std::int64_t n = quick ? 128 : 256;
   const Tensor a = Tensor::randn({n, n}, 1), b = Tensor::randn({n, n}, 2);
@@ -364,8 +367,10 @@ json quantization(bool quick) {
       const auto stored = static_cast<std::int64_t>(w.stored_bytes());
       const std::int64_t x_bytes = n * n * bits / 8;
       const Measurement tq = measure_us([&] { c = quantized_linear(x, w); }, quick);
-      row("matmul", bits, fmt::format("{}x{}x{}", n, n, n), tq,
-          error_stats(c.to_vector<float>(), exact), x_bytes + stored + n * n * 4, stored);
+      json& r = row("matmul", bits, fmt::format("{}x{}x{}", n, n, n), tq,
+                    error_stats(c.to_vector<float>(), exact), x_bytes + stored + n * n * 4, stored);
+      r["implementation"] = w.implementation();
+      r["gops"] = 2.0 * static_cast<double>(n * n * n) / tq.median * 1e-3;
     }
   }
   const std::int64_t v = 1 << 20;
