@@ -115,7 +115,10 @@ std::map<std::pair<std::string, int>, Measurement> int8_peaks(bool quick) {
   const std::pair<cpu::Isa, cpu::IgemmUnit> units[] = {{cpu::Isa::avx512, cpu::IgemmUnit::amx},
                                                        {cpu::Isa::avx512, cpu::IgemmUnit::vectors},
                                                        {cpu::Isa::avx2, cpu::IgemmUnit::avx_vnni}};
-  for (const auto& [isa, unit] : units) {
+  for (const auto& path_unit : units) {
+    // Named, not a structured binding: clang 14 cannot capture those in the lambda below.
+    const cpu::Isa isa = path_unit.first;
+    const cpu::IgemmUnit unit = path_unit.second;
     if (isa > cpu::best_isa() || !cpu::igemm_unit_supported(isa, unit)) continue;
     // AMX does 64x the work of a vector instruction per iteration.
     const std::int64_t iterations =
