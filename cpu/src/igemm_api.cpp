@@ -42,7 +42,7 @@ using detail::ceil_div;
 struct UnitOps {
   const IgemmOps& s8;
   const IgemmOps& s16;
-  IgemmUnit s8_unit, s16_unit;  // what each one runs on (int16 stays on the vectors under amx)
+  IgemmUnit unit;
 };
 
 UnitOps unit_ops(const char* op, Isa isa, IgemmUnit unit) {
@@ -67,23 +67,23 @@ UnitOps unit_ops(const char* op, Isa isa, IgemmUnit unit) {
       break;
     case IgemmUnit::avx_vnni:
       detail::set_last_isa(isa);
-      return {avx2_vnni::igemm.s8, avx2_vnni::igemm.s16, unit, unit};
+      return {avx2_vnni::igemm.s8, avx2_vnni::igemm.s16, unit};
     case IgemmUnit::amx: {
       const IgemmKernels& kern = detail::select(op, isa, kIgemmByPath);
-      return {kern.s8_amx, kern.s16, unit, IgemmUnit::vectors};
+      return {kern.s8_amx, kern.s16, unit};
     }
   }
   const IgemmKernels& kern = detail::select(op, isa, kIgemmByPath);
-  return {kern.s8, kern.s16, unit, unit};
+  return {kern.s8, kern.s16, unit};
 }
 
 // The int8 or int16 operations of a call, recorded as the unit that ran.
 const IgemmOps& int8_ops(const UnitOps& ops) {
-  detail::set_last_igemm_unit(ops.s8_unit);
+  detail::set_last_igemm_unit(ops.unit);
   return ops.s8;
 }
-const IgemmOps& int16_ops(const UnitOps& ops) {
-  detail::set_last_igemm_unit(ops.s16_unit);
+const IgemmOps& int16_ops(const UnitOps& ops) {  // AMX has no int16: the vectors run it
+  detail::set_last_igemm_unit(ops.unit == IgemmUnit::amx ? IgemmUnit::vectors : ops.unit);
   return ops.s16;
 }
 const IgemmOps& ops_for_bits(const UnitOps& ops, int bits) {
